@@ -1,0 +1,41 @@
+# `make demo` sets everything up and serves the demo catalog on http://127.0.0.1:8000;
+# `make test` sets everything up and runs the whole test suite. Nothing else is needed.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DATA ?= .semcat-demo
+STAMP := $(VENV)/.installed
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+
+.PHONY: install demo serve test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0" $(QUIET_PIP)
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]" $(QUIET_PIP)
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/semcat demo --data $(DEMO_DATA)
+	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000
+
+serve: install
+	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.lubm_sparql
+
+clean:
+	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

@@ -1,0 +1,167 @@
+"""Turning REST JSON-LD items into the quads of one asset each, with per-item errors.
+
+Checks here are the ones JSON-LD itself cannot make (it silently drops unknown keys and invalid
+IRIs): unknown properties, wrong value shapes, missing names, ids that don't match natural keys.
+SHACL validation of the resulting graph comes on top (DESIGN.md, principle 4).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pyoxigraph import NamedNode, Quad, RdfFormat, parse
+
+from catalog.jsonld import BY_KEY, DATETIME, ID, INTEGER, SYSTEM_KEYS, context, is_property_key
+from graph_store.errors import InputError, ValidationFailed
+from graph_store.layout import GraphLayout
+from ontology.namespaces import CLASSES
+
+# Data assets get ids from their natural key: {workspace}/{kind}/{platform}/{qualifiedName}.
+DATA_KINDS = {
+    "Database": "database", "Schema": "schema", "Table": "table", "View": "view",
+    "Column": "column", "Dashboard": "dashboard", "Chart": "chart", "Pipeline": "pipeline",
+    "PipelineRun": "run", "MLModel": "model", "Feature": "feature",
+}
+KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$")
+RESTRICTED_PREFIX = "classification/pii"
+
+
+@dataclass(frozen=True)
+class AssetInput:
+    index: int
+    key: str
+    iri: str
+    graph: NamedNode
+    workspace: str | None
+    quads: tuple[Quad, ...]
+
+
+def valid_key(key: str) -> bool:
+    return bool(KEY.match(key)) and ".." not in key.split("/")
+
+
+def natural_key(item: dict[str, Any]) -> str | None:
+    kind = DATA_KINDS.get(str(item.get("type")))
+    ws, platform, qn = item.get("workspace"), item.get("platform"), item.get("qualifiedName")
+    if not (kind and isinstance(ws, str) and isinstance(platform, str) and isinstance(qn, str)):
+        return None
+    return f"{ws}/{kind}/{platform.rsplit('/', 1)[-1]}/{qn}"
+
+
+def _check_value(key: str, value: Any) -> str | None:
+    term = BY_KEY.get(key)
+    if term is None:  # an IRI-named property: plain JSON-LD values, no nested nodes
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, dict) and not ({"@id"} >= v.keys() or "@value" in v):
+                return f"'{key}' holds a nested object; give it its own id and refer to it"
+        return None
+    if term.many and not isinstance(value, list):
+        value = [value]
+    elif not term.many and isinstance(value, list):
+        return f"'{key}' takes one value, got a list of {len(value)}"
+    for v in value if term.many else [value]:
+        if term.kind == ID:
+            if not isinstance(v, str) or not (valid_key(v) or re.match(r"^[a-z][a-z0-9+.-]*:\S+$", v)):
+                return f"'{key}' must be an asset id (a key like 'acme/table/pg/db.s.t') or an IRI; got {v!r}"
+        elif term.kind == INTEGER:
+            if not isinstance(v, int) or isinstance(v, bool):
+                return f"'{key}' must be an integer; got {v!r}"
+        elif term.kind == DATETIME:
+            try:
+                datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+            except ValueError:
+                return f"'{key}' must be an ISO 8601 date-time like 2026-01-31T12:00:00Z; got {v!r}"
+        elif not isinstance(v, str):
+            return f"'{key}' must be a string; got {v!r}"
+    return None
+
+
+def _check_item(item: Any, context_url: str) -> tuple[dict[str, Any] | None, list[str]]:
+    if not isinstance(item, dict):
+        return None, [f"an asset must be a JSON object, got {type(item).__name__}"]
+    problems: list[str] = []
+    ctx = item.get("@context")
+    if ctx is not None and ctx != context_url and not (isinstance(ctx, list) and context_url in ctx):
+        problems.append(f"'@context' must be {context_url} (or left out); for arbitrary JSON-LD "
+                        "use the Graph Store protocol at /store")
+    clean = {k: v for k, v in item.items() if k not in SYSTEM_KEYS and k != "@context"}
+    for alias, keyword in (("@id", "id"), ("@type", "type")):
+        if alias in clean:
+            clean[keyword] = clean.pop(alias)
+    unknown = sorted(k for k in clean if not is_property_key(k))
+    if unknown:
+        problems.append(f"unknown properties {unknown}; known: {sorted(BY_KEY)} or full IRIs")
+    kind = clean.get("type")
+    if not isinstance(kind, str) or kind not in CLASSES:
+        problems.append(f"'type' must be one of {list(CLASSES)}; got {kind!r}")
+    name = clean.get("name")
+    if not isinstance(name, str) or not name.strip():
+        problems.append("'name' is required and must be a non-empty string")
+    for k, v in clean.items():
+        if k not in ("id", "type") and is_property_key(k):
+            problem = _check_value(k, v)
+            if problem:
+                problems.append(problem)
+    derived = natural_key(clean)
+    given = clean.get("id")
+    if given is None:
+        if derived is None:
+            problems.append("'id' is required unless type, workspace, platform and qualifiedName "
+                            "give a natural key")
+        clean["id"] = derived
+    elif not isinstance(given, str) or not valid_key(given):
+        problems.append(f"'id' must be a key of letters, digits and ._~@+-%/ ; got {given!r}")
+    elif derived is not None and given != derived:
+        problems.append(f"'id' {given!r} does not match its natural key {derived!r}")
+    ws = clean.get("workspace")
+    if isinstance(ws, str) and isinstance(clean.get("id"), str) and kind in DATA_KINDS \
+            and not clean["id"].startswith(ws + "/"):
+        problems.append(f"'id' must start with its workspace '{ws}/'")
+    return clean, problems
+
+
+def prepare(items: list[Any], layout: GraphLayout, context_url: str) -> list[AssetInput]:
+    """Validate and convert ``items``; all-or-nothing: any problem raises with every item's."""
+    report: list[dict[str, Any]] = []
+    cleaned: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        clean, problems = _check_item(item, context_url)
+        if clean is not None and isinstance(clean.get("id"), str):
+            if clean["id"] in seen:
+                problems.append(f"duplicate id {clean['id']!r} (also item {seen[clean['id']]})")
+            seen.setdefault(clean["id"], i)
+        report += [{"item": i, "id": (clean or {}).get("id"), "message": p} for p in problems]
+        if clean is not None:
+            cleaned.append(clean)
+    if report:
+        raise ValidationFailed(
+            f"{len({r['item'] for r in report})} of {len(items)} items are invalid; nothing was "
+            "written", report=report)
+    doc = {"@context": [context(), {"@base": layout.id_base}], "@graph": cleaned}
+    try:
+        quads = list(parse(json.dumps(doc), format=RdfFormat.JSON_LD))
+    except SyntaxError as e:
+        raise InputError(f"the items are not valid JSON-LD: {e}") from e
+    by_subject: dict[str, list[Quad]] = {}
+    for q in quads:
+        by_subject.setdefault(q.subject.value, []).append(q)
+    out: list[AssetInput] = []
+    for i, item in enumerate(cleaned):
+        iri = layout.iri(item["id"])
+        ws = item.get("workspace") if item.get("type") in DATA_KINDS or "workspace" in item \
+            else None
+        restricted = any(str(c).startswith(RESTRICTED_PREFIX)
+                         for c in item.get("classifications", []))
+        graph = layout.partition(ws, "restricted" if restricted else "general") if ws \
+            else layout.directory
+        out.append(AssetInput(
+            i, item["id"], iri, graph, ws,
+            tuple(Quad(q.subject, q.predicate, q.object, graph) for q in by_subject.get(iri, [])),
+        ))
+    return out

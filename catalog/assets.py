@@ -1,0 +1,240 @@
+"""Assets: upsert by natural key, read (at any version), list, patch, delete, history and diffs."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from catalog.asset_input import AssetInput, prepare, valid_key
+from catalog.jsonld import BY_KEY, compact
+from graph_store.changelog import VersionInfo
+from graph_store.errors import InputError, NotFound, PreconditionFailed
+from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
+from graph_store.layout import GraphLayout
+from graph_store.protocol import Dataset, GraphStore
+from ontology.namespaces import RDFS, SEMCAT
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    id: str
+    version: int
+    status: str  # created | updated | unchanged | deleted
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+SORTS = {"name": "name", "qualifiedName": "qualifiedName", "updatedAt": "updatedAt",
+         "createdAt": "createdAt"}
+FILTERS = {"platform": "platform", "tag": "tag", "owner": "owner", "workspace": "workspace",
+           "partOf": "partOf", "classification": "classification", "term": "glossaryTerm"}
+
+
+def _merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            result.pop(k, None)
+        else:
+            result[k] = _merge_patch(result.get(k), v)
+    return result
+
+
+class AssetService:
+    def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
+                 context_url: str, max_page_size: int) -> None:
+        self._journal = journal
+        self._store = store
+        self._layout = layout
+        self.context_url = context_url
+        self._max_page = max_page_size
+
+    # -- reads -------------------------------------------------------------------------------
+    def _iri(self, key: str) -> str:
+        if not valid_key(key):
+            raise InputError(f"{key!r} is not a valid asset id")
+        return self._layout.iri(key)
+
+    def _current(self, iri: str) -> list[Quad]:
+        return [q for q in self._store.quads(NamedNode(iri), None, None, None)
+                if not self._layout.is_system_graph(q.graph_name)]  # type: ignore[arg-type]
+
+    def _version_of(self, quads: list[Quad]) -> int:
+        return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)
+
+    def document(self, iri: str, quads: list[Quad]) -> dict[str, Any]:
+        return {"@context": [self.context_url, {"@base": self._layout.id_base}],
+                **compact(iri, quads, self._layout.id_base)}
+
+    def get(self, key: str, version: int | None = None) -> dict[str, Any]:
+        iri = self._iri(key)
+        if version is not None:
+            return self.document(iri, self._at_version(iri, version))
+        quads = self._current(iri)
+        if not quads:
+            history = self._journal.changelog.versions(iri)
+            if history:
+                raise NotFound(f"asset {key!r} was deleted in version {history[-1].version}; "
+                               f"read an older one with ?version=N")
+            raise NotFound(f"no asset with id {key!r}")
+        return self.document(iri, quads)
+
+    def _at_version(self, iri: str, version: int) -> list[Quad]:
+        history = self._journal.changelog.versions(iri)
+        if not history:
+            raise NotFound(f"no asset with id {self._layout.key(iri)!r}")
+        if not 1 <= version <= history[-1].version:
+            raise NotFound(f"asset {self._layout.key(iri)!r} has versions 1 to "
+                           f"{history[-1].version}; there is no version {version}")
+        state: set[Quad] = set()
+        for _, removed, added in self._journal.changelog.deltas(iri, version):
+            state.difference_update(removed)
+            state.update(added)
+        if not state:
+            raise NotFound(f"version {version} of {self._layout.key(iri)!r} is its deletion")
+        return sorted(state, key=str)
+
+    def versions(self, key: str) -> list[VersionInfo]:
+        history = self._journal.changelog.versions(self._iri(key))
+        if not history:
+            raise NotFound(f"no asset with id {key!r}")
+        return history
+
+    def diff(self, key: str, from_version: int, to_version: int) -> dict[str, Any]:
+        iri = self._iri(key)
+        def content(v: int) -> set[Quad]:
+            try:
+                return {q for q in self._at_version(iri, v) if q.predicate.value not in
+                        SYSTEM_PREDICATES}
+            except NotFound:
+                if v < 1:
+                    raise
+                return set()  # the deletion
+        old, new = content(from_version), content(to_version)
+        def part(quads: set[Quad]) -> dict[str, Any]:
+            node = compact(iri, sorted(quads, key=str), self._layout.id_base)
+            node.pop("id")
+            return node
+        return {"id": key, "from": from_version, "to": to_version,
+                "removed": part(old - new), "added": part(new - old)}
+
+    def list(self, *, type: str | None = None, q: str | None = None, sort: str = "name",
+             limit: int = 50, cursor: str | None = None, **filters: str | None) -> Page:
+        limit = max(1, min(limit, self._max_page))
+        desc = sort.startswith("-")
+        field = sort.lstrip("-")
+        if field not in SORTS:
+            raise InputError(f"cannot sort by {field!r}; use one of {sorted(SORTS)} (prefix - "
+                             "for descending)")
+        where = [f"?s <{SEMCAT}name> ?name .", f"?s <{SEMCAT}{SORTS[field]}> ?v ."]
+        if type:
+            where.append(f"?s a ?t . ?t <{RDFS}subClassOf>* {NamedNode(SEMCAT + type)} .")
+        for name, value in filters.items():
+            if value is None:
+                continue
+            if name not in FILTERS:
+                raise InputError(f"unknown filter {name!r}; use one of {sorted(FILTERS)}")
+            where.append(f"?s <{SEMCAT}{FILTERS[name]}> {NamedNode(self._iri(value))} .")
+        conditions = [f"STRSTARTS(STR(?s), {Literal(self._layout.id_base)})"]
+        if q:
+            conditions.append(f"STRSTARTS(LCASE(STR(?name)), LCASE({Literal(q)}))")
+        if cursor:
+            try:
+                last_v, last_s = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            except (ValueError, TypeError) as e:
+                raise InputError("the cursor is not one this server returned") from e
+            op = "<" if desc else ">"
+            lv, ls = Literal(str(last_v)), Literal(str(last_s))
+            conditions.append(f"(STR(?v) {op} {lv} || (STR(?v) = {lv} && STR(?s) > {ls}))")
+        order = f"{'DESC' if desc else 'ASC'}(STR(?v)) ?s"
+        sparql = (f"SELECT ?s ?v WHERE {{ {' '.join(where)} FILTER({' && '.join(conditions)}) }}"
+                  f" ORDER BY {order} LIMIT {limit + 1}")
+        rows = [(r["s"].value, r["v"].value)
+                for r in self._store.query(sparql, dataset=Dataset())]  # type: ignore[attr-defined]
+        items = [self.document(s, self._current(s)) for s, _ in rows[:limit]]
+        nxt = None
+        if len(rows) > limit:
+            last_s, last_v = rows[limit - 1]
+            nxt = base64.urlsafe_b64encode(json.dumps([last_v, last_s]).encode()).decode()
+        return Page(items, nxt)
+
+    # -- writes ------------------------------------------------------------------------------
+    def upsert_many(self, items: list[Any], *, actor: str, message: str = "bulk upsert",
+                    expected: dict[str, int] | None = None) -> list[WriteResult]:
+        """All-or-nothing upsert; each item replaces its asset's statements."""
+        inputs = prepare(items, self._layout, self.context_url)
+        with self._journal.lock:
+            removed: list[Quad] = []
+            added: list[Quad] = []
+            plan: list[tuple[AssetInput, int, str]] = []
+            for a in inputs:
+                current = self._current(a.iri)
+                version = self._version_of(current)
+                if expected is not None and a.key in expected and expected[a.key] != version:
+                    raise PreconditionFailed(
+                        f"asset {a.key!r} is at version {version}, not {expected[a.key]}; "
+                        "re-read it and retry")
+                old = {q for q in current if q.predicate.value not in SYSTEM_PREDICATES}
+                new = set(a.quads)
+                if old == new:
+                    plan.append((a, version, "unchanged"))
+                    continue
+                removed += old - new
+                added += new - old
+                plan.append((a, version, "updated" if old else "created"))
+            cs = self._journal.commit(removed, added, actor=actor, message=message, exact=True,
+                                      workspace=",".join(sorted({a.workspace or "" for a in
+                                                                 inputs} - {""})))
+        versions = cs.versions if cs else {}
+        return [WriteResult(a.key, versions.get(a.iri, v), status) for a, v, status in plan]
+
+    def upsert(self, item: Any, *, actor: str, if_match: int | None = None,
+               key: str | None = None) -> WriteResult:
+        if key is not None and isinstance(item, dict):
+            given = item.get("id", item.get("@id"))
+            if given is not None and given != key:
+                raise InputError(f"the body's id {given!r} differs from the URL's {key!r}")
+            item = {**item, "id": key}
+        expected = {key: if_match} if key is not None and if_match is not None else None
+        return self.upsert_many([item], actor=actor, message="upsert", expected=expected)[0]
+
+    def patch(self, key: str, patch: Any, *, actor: str, if_match: int | None = None) -> WriteResult:
+        if not isinstance(patch, dict):
+            raise InputError("a merge patch must be a JSON object")
+        bad = sorted(k for k in patch if k in ("id", "@id") and patch[k] != key)
+        if bad:
+            raise InputError("a patch cannot change an asset's id")
+        with self._journal.lock:
+            current = self.get(key)
+            merged = _merge_patch(current, patch)
+            merged.pop("@context", None)
+            return self.upsert(merged, actor=actor, key=key,
+                               if_match=if_match if if_match is not None else
+                               int(current.get("version", 0)))
+
+    def delete(self, key: str, *, actor: str, if_match: int | None = None) -> WriteResult:
+        iri = self._iri(key)
+        with self._journal.lock:
+            current = self._current(iri)
+            if not current:
+                raise NotFound(f"no asset with id {key!r}")
+            version = self._version_of(current)
+            if if_match is not None and if_match != version:
+                raise PreconditionFailed(f"asset {key!r} is at version {version}, not {if_match}")
+            cs = self._journal.commit(current, [], actor=actor, message=f"delete {key}",
+                                      exact=True)
+        return WriteResult(key, cs.versions.get(iri, version + 1) if cs else version, "deleted")
+
+
+__all__ = ["BY_KEY", "AssetService", "Page", "WriteResult"]

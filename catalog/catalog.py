@@ -1,0 +1,125 @@
+"""The one facade: the web layer, the CLI and the tests all go through ``Catalog``."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
+
+from catalog.assets import AssetService, WriteResult
+from catalog.jsonld import context
+from catalog.settings import Settings
+from catalog.sparql import SparqlService
+from graph_store.changelog import ChangeLog
+from graph_store.changeset import Changeset
+from graph_store.errors import InputError
+from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
+from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
+from graph_store.oxigraph_store import OxigraphStore
+from ontology import ontology_turtle
+from ontology.namespaces import SEMCAT
+
+log = logging.getLogger(__name__)
+_DIGEST = NamedNode(SEMCAT + "sourceDigest")
+_ONTOLOGY = NamedNode("https://w3id.org/semcat")
+
+
+class Catalog:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.layout = GraphLayout(settings.base)
+        data = settings.data
+        if data is not None:
+            data.mkdir(parents=True, exist_ok=True)
+        self.store = OxigraphStore(data / "store" if data else None, self.layout.system)
+        self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
+        self.journal = Journal(self.store, self.changelog, self.layout)
+        self.replayed = self.journal.recover()
+        self.context_url = f"{settings.base}/api/v1/context.jsonld"
+        self.assets = AssetService(self.journal, self.store, self.layout, self.context_url,
+                                   settings.max_page_size)
+        self.sparql = SparqlService(self.journal, self.store, self.layout,
+                                    settings.default_workspace)
+        self._sync_ontology()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Catalog:
+        return cls(settings or Settings())
+
+    def close(self) -> None:
+        self.changelog.close()
+        self.store.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @staticmethod
+    def jsonld_context() -> dict[str, Any]:
+        return {"@context": context()}
+
+    def _sync_ontology(self) -> None:
+        """Keep the ontology graph equal to the shipped semcat.ttl (one changeset if not)."""
+        source = ontology_turtle()
+        digest = hashlib.sha256(source).hexdigest()
+        graph = self.layout.ontology
+        if any(q.object.value == digest for q in self.store.quads(_ONTOLOGY, _DIGEST, None, graph)):
+            return
+        new = parse_rdf(source, RdfFormat.TURTLE, to_graph=graph)
+        new.append(Quad(_ONTOLOGY, _DIGEST, Literal(digest), graph))
+        old = list(self.store.quads(None, None, None, graph))
+        self.journal.commit(old, new, actor="system", message="ontology from semcat.ttl",
+                            exact=True)
+
+    # -- files ---------------------------------------------------------------------------------
+    def load(self, paths: Iterable[Path], *, actor: str = "cli", graph: str | None = None,
+             on_file: Callable[[Path, int], None] | None = None) -> list[Changeset | None]:
+        """Load RDF files, one changeset per file (all of a file or none of it)."""
+        target = NamedNode(graph) if graph else None
+        results = []
+        for path in paths:
+            if not path.is_file():
+                raise InputError(f"no such file: {path}")
+            fmt = rdf_format_for_path(path)
+            raw = path.read_bytes()
+            data = gzip.decompress(raw) if path.suffix == ".gz" else raw
+            quads = parse_rdf(data, fmt, base_iri=path.resolve().as_uri())
+            routes: dict[Any, NamedNode] = {}
+            placed = []
+            for q in quads:
+                if not isinstance(q.graph_name, DefaultGraph):
+                    placed.append(q)
+                    continue
+                g = target or routes.get(q.subject)
+                if g is None:
+                    g = routes[q.subject] = self.sparql.route(q.subject)
+                placed.append(Quad(q.subject, q.predicate, q.object, g))
+            cs = self.journal.commit([], placed, actor=actor, message=f"load {path.name}")
+            results.append(cs)
+            if on_file:
+                on_file(path, len(placed))
+        return results
+
+    def export(self, output: IO[bytes], media_type: str = "application/n-quads") -> None:
+        """Dump the catalog's data, ontology and shapes graphs (never the system graph); triple
+        formats merge the graphs."""
+        fmt = rdf_format(media_type)
+        graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.shapes]
+        quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]
+        output.write(serialize_quads(quads, fmt))
+
+    # -- demo ----------------------------------------------------------------------------------
+    def load_demo(self, actor: str = "demo") -> list[WriteResult]:
+        from catalog.demo import demo_assets
+
+        return self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")

@@ -1,0 +1,199 @@
+"""SPARQL 1.1 Query and Update, and the Graph Store protocol, over the catalog's dataset.
+
+The default graph a query sees is the union of the data graphs and the ontology; the system
+graph (the journal's mark) is never visible. Writes go through the journal like every other
+write; triples written to the default graph land in their subject's partition graph.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+
+from catalog.asset_input import DATA_KINDS
+from graph_store.changeset import Changeset
+from graph_store.errors import Forbidden, InputError, NotFound
+from graph_store.formats import parse_rdf, rdf_format, serialize_quads
+from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
+from graph_store.protocol import Dataset, GraphStore
+from graph_store.results import QueryResult
+from graph_store.sparql_guard import query_dataset, refuse_outbound
+from graph_store.update import evaluate_update
+from ontology.namespaces import PREFIXES, RDF_TYPE, SD
+
+_KINDS = set(DATA_KINDS.values())
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    graph: str | None
+    created: bool
+    changeset: Changeset | None
+
+
+class SparqlService:
+    def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
+                 default_workspace: str) -> None:
+        self._journal = journal
+        self._store = store
+        self._layout = layout
+        self._default_ws = default_workspace
+        # The service-defined base IRI of relative IRIs in queries and updates: the endpoint.
+        self.base_iri = f"{layout.base}/sparql"
+
+    # -- the dataset ---------------------------------------------------------------------------
+    def data_graphs(self) -> list[NamedNode]:
+        """Graphs holding catalog data: everything but ontology, shapes and system."""
+        skip = {self._layout.ontology.value, self._layout.shapes.value, self._layout.system.value}
+        return [g for g in self._store.named_graphs()
+                if isinstance(g, NamedNode) and g.value not in skip]
+
+    def default_dataset(self) -> Dataset:
+        graphs = self.data_graphs()
+        named = [*graphs, self._layout.ontology, self._layout.shapes]
+        return Dataset(default=(*graphs, self._layout.ontology), named=tuple(named))
+
+    def _requested_dataset(self, default_uris: list[str], named_uris: list[str]) -> Dataset:
+        if not default_uris and not named_uris:
+            return self.default_dataset()
+        try:
+            default = tuple(NamedNode(u) for u in default_uris)
+            named = tuple(NamedNode(u) for u in named_uris)
+        except ValueError as e:
+            raise InputError(f"invalid graph IRI: {e}") from e
+        if any(g == self._layout.system for g in (*default, *named)):
+            raise Forbidden("the system graph is not queryable")
+        return Dataset(default=default, named=named)
+
+    def route(self, subject: object) -> NamedNode:
+        """The graph a default-graph triple about ``subject`` is written to."""
+        if isinstance(subject, NamedNode):
+            for q in self._store.quads(subject, NamedNode(RDF_TYPE), None, None):
+                if isinstance(q.graph_name, NamedNode) and \
+                        not self._layout.is_system_graph(q.graph_name):
+                    return q.graph_name
+            key = self._layout.key(subject.value)
+            parts = key.split("/")
+            if self._layout.is_versioned(subject.value):
+                if len(parts) > 2 and parts[1] in _KINDS:
+                    return self._layout.partition(parts[0], "general")
+                return self._layout.directory
+        return self._layout.partition(self._default_ws, "general")
+
+    # -- SPARQL --------------------------------------------------------------------------------
+    def query(self, text: str, *, default_graph_uris: list[str] | None = None,
+              named_graph_uris: list[str] | None = None) -> QueryResult:
+        refuse_outbound(text)
+        default, named = default_graph_uris or [], named_graph_uris or []
+        if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
+            default, named = query_dataset(text, self.base_iri)
+        dataset = self._requested_dataset(default, named)
+        return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
+
+    def update(self, text: str, *, actor: str, message: str = "SPARQL update",
+               using_graph_uris: list[str] | None = None,
+               using_named_graph_uris: list[str] | None = None) -> Changeset | None:
+        for g in [*(using_graph_uris or []), *(using_named_graph_uris or [])]:
+            self._target(g)  # refuses invalid IRIs and the system graph
+        removed, added = evaluate_update(
+            text, self._store, graphs=self.data_graphs(), route=self.route,
+            base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris,
+            hidden=frozenset({self._layout.system.value}))
+        self._refuse_system(removed + added)
+        return self._journal.commit(removed, added, actor=actor, message=message, exact=True)
+
+    def _refuse_system(self, quads: list[Quad]) -> None:
+        if any(q.graph_name == self._layout.system for q in quads):
+            raise Forbidden("the system graph cannot be written")
+
+    # -- Graph Store protocol ------------------------------------------------------------------
+    def _target(self, graph: str | None) -> NamedNode | None:
+        if graph is None:
+            return None
+        try:
+            node = NamedNode(graph)
+        except ValueError as e:
+            raise InputError(f"invalid graph IRI {graph!r}: {e}") from e
+        if node == self._layout.system:
+            raise Forbidden("the system graph cannot be read or written through /store")
+        return node
+
+    def graph_quads(self, graph: str | None) -> list[Quad]:
+        """The default graph (``None``) is the union of the data graphs."""
+        node = self._target(graph)
+        if node is None:
+            return [q for g in self.data_graphs() for q in self._store.quads(None, None, None, g)]
+        quads = list(self._store.quads(None, None, None, node))
+        if not quads:
+            raise NotFound(f"no graph {graph}")
+        return quads
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """A graph exists while it holds triples (the default graph always does)."""
+        node = self._target(graph)
+        return node is None or next(iter(self._store.quads(None, None, None, node)), None) \
+            is not None
+
+    def serialize_graph(self, graph: str | None, media_type: str) -> bytes:
+        return serialize_quads(self.graph_quads(graph), rdf_format(media_type), PREFIXES)
+
+    def _parse(self, data: bytes, media_type: str, node: NamedNode | None,
+               base_iri: str | None) -> list[Quad]:
+        quads = parse_rdf(data, rdf_format(media_type), base_iri=base_iri)
+        out = []
+        for q in quads:
+            if not isinstance(q.graph_name, DefaultGraph):
+                raise InputError("the Graph Store protocol takes triples; this body names graphs")
+            out.append(Quad(q.subject, q.predicate, q.object,
+                            node if node is not None else self.route(q.subject)))
+        return out
+
+    def put_graph(self, graph: str | None, data: bytes, media_type: str, *, actor: str,
+                  base_iri: str | None = None) -> GraphWrite:
+        node = self._target(graph)
+        new = self._parse(data, media_type, node, base_iri)
+        existed = self.graph_exists(graph)
+        old = self.graph_quads(graph) if existed else []
+        cs = self._journal.commit(old, new, actor=actor, message=f"PUT graph {graph or 'default'}",
+                                  exact=True)
+        return GraphWrite(graph, not existed, cs)
+
+    def post_graph(self, graph: str | None, data: bytes, media_type: str, *, actor: str,
+                   base_iri: str | None = None) -> GraphWrite:
+        """Merge into ``graph``; with ``graph=None`` and ``new=True`` the caller creates one."""
+        node = self._target(graph)
+        existed = self.graph_exists(graph)
+        cs = self._journal.commit([], self._parse(data, media_type, node, base_iri), actor=actor,
+                                  message=f"POST graph {graph or 'default'}")
+        return GraphWrite(graph, not existed, cs)
+
+    def new_graph_iri(self) -> str:
+        return self._layout.graph("user", uuid.uuid4().hex).value
+
+    def delete_graph(self, graph: str | None, *, actor: str) -> GraphWrite:
+        old = self.graph_quads(graph)
+        cs = self._journal.commit(old, [], actor=actor,
+                                  message=f"DELETE graph {graph or 'default'}", exact=True)
+        return GraphWrite(graph, False, cs)
+
+    def service_description(self, endpoint: str, media_type: str) -> bytes:
+        """SPARQL 1.1 Service Description of this endpoint, in ``media_type``."""
+        fmt = "http://www.w3.org/ns/formats/"
+        named = ", ".join(f"[ sd:name {g} ]" for g in self.default_dataset().named or ())
+        ttl = f"""
+@prefix sd: <{SD}> .
+<{endpoint}> a sd:Service ;
+  sd:endpoint <{endpoint}> ;
+  sd:supportedLanguage sd:SPARQL11Query, sd:SPARQL11Update ;
+  sd:resultFormat <{fmt}SPARQL_Results_JSON>, <{fmt}SPARQL_Results_XML>,
+    <{fmt}SPARQL_Results_CSV>, <{fmt}SPARQL_Results_TSV>, <{fmt}Turtle>, <{fmt}N-Triples>,
+    <{fmt}JSON-LD>, <{fmt}RDF_XML> ;
+  sd:defaultDataset [ a sd:Dataset ;
+    sd:defaultGraph [ a sd:Graph ] ;
+    sd:namedGraph {named or "[]"} ] .
+"""
+        quads = parse_rdf(ttl, RdfFormat.TURTLE)
+        return serialize_quads(quads, rdf_format(media_type), {"sd": SD})

@@ -1,0 +1,1 @@
+"""Sentence-transformers encoder and FAISS index (lands with the search issue)."""

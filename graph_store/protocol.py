@@ -1,0 +1,49 @@
+"""The small contract every store backend keeps (embedded oxigraph now; remote SPARQL later)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat
+
+from graph_store.changeset import Changeset
+
+Subject = NamedNode | BlankNode
+Object = NamedNode | BlankNode | Literal
+GraphName = NamedNode | BlankNode | DefaultGraph
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a query runs over. ``default=None`` is the union of all graphs;
+    ``named=None`` makes every named graph available to ``GRAPH``."""
+
+    default: tuple[GraphName, ...] | None = None
+    named: tuple[NamedNode | BlankNode, ...] | None = None
+
+
+class GraphStore(Protocol):
+    @property
+    def applied_seq(self) -> int:
+        """The last change-log sequence number this store has applied."""
+        ...
+
+    def apply(self, changeset: Changeset, /) -> None: ...
+
+    def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object: ...
+
+    def quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        object: Object | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]: ...
+
+    def named_graphs(self) -> list[NamedNode | BlankNode]: ...
+
+    def dump(self, output: IO[bytes], format: RdfFormat, graph: GraphName | None = None) -> None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Full-text index, facets and hybrid ranking (lands with the search issue)."""

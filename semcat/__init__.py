@@ -1,0 +1,21 @@
+"""semcat: a graph-native knowledge catalog. The public Python API."""
+
+from catalog import Catalog, Settings
+from graph_store.errors import (
+    BackendError,
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    PreconditionFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    SemcatError,
+    ValidationFailed,
+)
+
+__all__ = [
+    "BackendError", "Catalog", "Conflict", "Forbidden", "InputError", "NotFound",
+    "PreconditionFailed", "QuerySyntaxError", "QueryTimeout", "SemcatError", "Settings",
+    "ValidationFailed",
+]

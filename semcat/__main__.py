@@ -1,0 +1,3 @@
+from semcat.cli import main
+
+main()

@@ -1,0 +1,203 @@
+"""The ``semcat`` command. Thin commands: parse, call one Catalog method, render."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catalog import Catalog, Settings
+from graph_store.errors import InputError, NotFound, SemcatError
+
+app = typer.Typer(
+    help="semcat — a graph-native knowledge catalog.\n\n"
+    "Start with `semcat demo` (a fresh catalog of a believable company) and `semcat serve`, "
+    "then open http://127.0.0.1:8000. Every command works on the data directory given by "
+    "--data (default: $SEMCAT_DATA, else ./.semcat).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
+                                       help="Data directory (store + change log).")]
+DEFAULT_DATA = Path(".semcat")
+EXIT_CODES = {InputError: 2, NotFound: 3}
+
+
+@contextmanager
+def _catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
+    with Catalog.open(Settings(data=data, **overrides)) as cat:  # type: ignore[arg-type]
+        yield cat
+
+
+def _fail(e: SemcatError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {e.detail}")
+    code = next((c for cls, c in EXIT_CODES.items() if isinstance(e, cls)), 1)
+    return typer.Exit(code)
+
+
+@app.command()
+def serve(
+    data: DataDir = DEFAULT_DATA,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve the catalog: web page, REST API (/docs), SPARQL (/sparql) and Graph Store (/store)."""
+    import uvicorn
+
+    from sparql_api import create_app
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings(data=data, host=host, port=port)
+    err.print(f"semcat serving {data} on [bold]http://{host}:{port}[/bold] (docs at /docs)")
+    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def demo(
+    data: DataDir = DEFAULT_DATA,
+    keep: Annotated[bool, typer.Option(help="Keep existing data instead of starting fresh.")] = False,
+) -> None:
+    """Create a fresh data directory holding the demo catalog (Acme Outfitters)."""
+    if data.exists() and not keep:
+        if any(data.iterdir()) and not (data / "changelog.sqlite").exists():
+            raise _fail(InputError(f"{data} is not a semcat data directory; refusing to wipe it"))
+        shutil.rmtree(data)
+    with _catalog(data) as cat, err.status("Loading the demo catalog..."):
+        results = cat.load_demo()
+    counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "unchanged")}
+    err.print(f"demo catalog in {data}: {len(results)} assets ({counts})")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="Turtle, N-Triples, N-Quads, TriG, "
+                                                "JSON-LD or RDF/XML files (.gz too).")],
+    data: DataDir = DEFAULT_DATA,
+    graph: Annotated[str | None, typer.Option(help="Put triples in this named graph instead of "
+                                              "their subjects' partition graphs.")] = None,
+) -> None:
+    """Load RDF files through the change log: one versioned changeset per file."""
+    try:
+        with _catalog(data) as cat, Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(), console=err,
+        ) as progress:
+            task = progress.add_task("loading", total=len(files))
+            for path in files:
+                progress.update(task, description=f"loading {path.name}")
+                cs = cat.load([path], graph=graph)[0]
+                n = cs.size if cs else 0
+                progress.console.print(f"{path}: {n} triples changed")
+                progress.advance(task)
+    except SemcatError as e:
+        raise _fail(e) from e
+
+
+FORMATS = {"json": "application/sparql-results+json", "csv": "text/csv",
+           "tsv": "text/tab-separated-values", "xml": "application/sparql-results+xml",
+           "turtle": "text/turtle", "ntriples": "application/n-triples",
+           "jsonld": "application/ld+json"}
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="The query, @file.rq to read a file, or - for stdin.")],
+    data: DataDir = DEFAULT_DATA,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or xml "
+                                        "(SELECT/ASK); turtle, ntriples or jsonld (CONSTRUCT)")] = "table",
+) -> None:
+    """Run a SPARQL query against the catalog.
+
+    Example: semcat query 'SELECT ?t WHERE { ?t a <https://w3id.org/semcat#Table> } LIMIT 5'
+    """
+    text = sys.stdin.read() if sparql == "-" else (
+        Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
+    try:
+        with _catalog(data) as cat:
+            result = cat.sparql.query(text)
+            if format == "table" and result.kind == "solutions":
+                _print_table(result.variables, result.serialize(
+                    "text/csv", timeout_s=cat.settings.query_timeout_s,
+                    max_bytes=cat.settings.max_result_bytes))
+                return
+            media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
+            if media is None or media not in result.media_types:
+                raise InputError(f"format {format!r} does not fit a {result.kind} result")
+            sys.stdout.buffer.write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
+                                                     max_bytes=cat.settings.max_result_bytes))
+    except SemcatError as e:
+        raise _fail(e) from e
+
+
+def _print_table(variables: list[str], csv_bytes: bytes) -> None:
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode())))
+    table = Table(*variables)
+    for row in rows[1:]:
+        table.add_row(*row)
+    out.print(table)
+    err.print(f"{len(rows) - 1} rows")
+
+
+EXPORTS = {"nq": "application/n-quads", "trig": "application/trig", "ttl": "text/turtle",
+           "nt": "application/n-triples", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
+
+
+@app.command()
+def export(
+    data: DataDir = DEFAULT_DATA,
+    format: Annotated[str, typer.Option("--format", "-f", help="nq, trig (keep graphs), ttl, nt, "
+                                        "jsonld or rdf (merge graphs)")] = "nq",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")] = None,
+) -> None:
+    """Dump the whole catalog (data, ontology, shapes) as RDF."""
+    if format not in EXPORTS:
+        raise _fail(InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}"))
+    with _catalog(data) as cat:
+        buffer = io.BytesIO()
+        cat.export(buffer, EXPORTS[format])
+    if output:
+        output.write_bytes(buffer.getvalue())
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.buffer.write(buffer.getvalue())
+
+
+@app.command()
+def history(
+    asset: Annotated[str, typer.Argument(help="Asset id, e.g. acme/table/postgres/shop.public.orders")],
+    data: DataDir = DEFAULT_DATA,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Show every version of an asset: when, who, why."""
+    try:
+        with _catalog(data) as cat:
+            versions = cat.assets.versions(asset)
+    except SemcatError as e:
+        raise _fail(e) from e
+    if as_json:
+        print(json.dumps([v.__dict__ for v in versions], indent=2))
+        return
+    table = Table("version", "time", "actor", "message", "changeset", title=asset)
+    for v in versions:
+        table.add_row(str(v.version), v.time, v.actor, v.message, str(v.seq))
+    out.print(table)
+
+
+def main() -> None:
+    app(prog_name="semcat")

@@ -1,0 +1,1 @@
+"""SHACL shapes and validation (lands with the governance issue)."""

@@ -1,0 +1,49 @@
+"""The ASGI application: ``create_app`` (no module-level app), so tests and the CLI own the
+Catalog's lifetime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from catalog import Catalog, Settings
+from sparql_api import problems
+from sparql_api.routes import assets, home, sparql, store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(catalog: Catalog | None = None, *, settings: Settings | None = None) -> FastAPI:
+    """An app over ``catalog``, or over one it opens (and closes) from ``settings``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = catalog is None
+        app.state.catalog = catalog or Catalog.open(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.catalog.close()
+
+    app = FastAPI(
+        title="semcat",
+        summary="A graph-native knowledge catalog: SPARQL 1.1, Graph Store protocol and "
+        "JSON-LD REST over one RDF store.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if catalog is not None:
+        app.state.catalog = catalog
+    problems.install(app)
+    for module in (home, assets, sparql, store):
+        app.include_router(module.router)
+    return app
+
+
+def factory() -> FastAPI:
+    """For ``uvicorn --factory sparql_api.app:factory``: settings from the environment."""
+    return create_app(settings=Settings())

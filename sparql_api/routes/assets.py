@@ -1,0 +1,161 @@
+"""REST /api/v1/assets: JSON-LD resources with versions, diffs, bulk upsert and paging."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from graph_store.errors import InputError, UnsupportedMediaType
+from sparql_api.deps import actor_of, call, catalog_of, media_type, parse_json, parse_ndjson, read_body
+
+router = APIRouter(prefix="/api/v1", tags=["Assets"])
+JSONLD = "application/ld+json"
+
+
+def _ld(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=JSONLD, headers=headers)
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise InputError(f"If-Match must be an ETag this API returned, like \"3\"; got {value!r}")
+    return int(tag)
+
+
+def _write(result: Any, request: Request, created_status: int = 201) -> JSONResponse:
+    status = created_status if result.status == "created" else 200
+    return _ld(asdict(result), status, {
+        "Location": str(request.url_for("get_asset", key=result.id)),
+        "ETag": f'"{result.version}"'})
+
+
+@router.get("/context.jsonld", summary="The JSON-LD @context of every REST body",
+            tags=["JSON-LD"])
+async def context(request: Request) -> JSONResponse:
+    return _ld(catalog_of(request).jsonld_context())
+
+
+@router.get("/assets", summary="List assets: filter, sort, page with a cursor")
+async def list_assets(
+    request: Request,
+    type: Annotated[str | None, Query(description="Class, e.g. Table (subclasses included)")] = None,
+    platform: Annotated[str | None, Query(description="Platform id, e.g. platform/snowflake")] = None,
+    tag: Annotated[str | None, Query(description="Tag id, e.g. tag/tier-1")] = None,
+    owner: Annotated[str | None, Query(description="User or team id")] = None,
+    workspace: Annotated[str | None, Query(description="Workspace id, e.g. acme")] = None,
+    partOf: Annotated[str | None, Query(description="Parent id: a table's columns")] = None,
+    classification: Annotated[str | None, Query(description="Classification id")] = None,
+    term: Annotated[str | None, Query(description="Glossary term id")] = None,
+    q: Annotated[str | None, Query(description="Name prefix, case-insensitive")] = None,
+    sort: Annotated[str, Query(description="name, qualifiedName, updatedAt or createdAt; "
+                                           "prefix - for descending")] = "name",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
+) -> JSONResponse:
+    cat = catalog_of(request)
+    page = await call(cat.assets.list, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
+                      platform=platform, tag=tag, owner=owner, workspace=workspace, partOf=partOf,
+                      classification=classification, term=term)
+    body: dict[str, Any] = {"@context": cat.context_url, "items": page.items, "next": None}
+    headers = {}
+    if page.next_cursor:
+        params = {k: v for k, v in request.query_params.items() if k != "cursor"}
+        body["next"] = page.next_cursor
+        link = f"{request.url.path}?{urlencode({**params, 'cursor': page.next_cursor})}"
+        headers["Link"] = f'<{link}>; rel="next"'
+    return _ld(body, headers=headers)
+
+
+@router.post("/assets", summary="Create or update an asset by its natural key (idempotent)")
+async def upsert_asset(request: Request) -> JSONResponse:
+    item = parse_json(await read_body(request))
+    result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request))
+    return _write(result, request)
+
+
+@router.post("/assets:bulk", summary="Upsert many assets: all or nothing")
+async def bulk_upsert(request: Request) -> JSONResponse:
+    body = await read_body(request)
+    kind = media_type(request)
+    if kind in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        items = parse_ndjson(body)
+    elif kind in ("application/json", JSONLD, ""):
+        items = parse_json(body)
+        if isinstance(items, dict) and isinstance(items.get("@graph"), list):
+            items = items["@graph"]
+        if not isinstance(items, list):
+            raise InputError("a bulk body is a JSON array of assets (or NDJSON, one per line)")
+    else:
+        raise UnsupportedMediaType(f"bulk bodies are application/json, application/ld+json or "
+                                   f"application/x-ndjson, not {kind!r}")
+    results = await call(catalog_of(request).assets.upsert_many, items, actor=actor_of(request))
+    counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "unchanged")}
+    return _ld({**counts, "items": [asdict(r) for r in results]})
+
+
+@router.get("/assets/{key:path}/versions", summary="An asset's version history")
+async def versions(request: Request, key: str) -> JSONResponse:
+    history = await call(catalog_of(request).assets.versions, key)
+    return _ld({"id": key, "versions": [asdict(v) for v in history]})
+
+
+@router.get("/assets/{key:path}/diff", summary="What changed between two versions")
+async def diff(
+    request: Request, key: str,
+    from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
+    to: Annotated[int | None, Query(ge=1)] = None,
+) -> JSONResponse:
+    cat = catalog_of(request)
+    history = await call(cat.assets.versions, key)
+    to_v = to if to is not None else history[-1].version
+    from_v = from_ if from_ is not None else max(1, to_v - 1)
+    return _ld(await call(cat.assets.diff, key, from_v, to_v))
+
+
+@router.get("/assets/{key:path}", summary="Read an asset (optionally an old version)")
+async def get_asset(
+    request: Request, key: str,
+    version: Annotated[int | None, Query(ge=1, description="Read this version")] = None,
+) -> JSONResponse:
+    doc = await call(catalog_of(request).assets.get, key, version)
+    return _ld(doc, headers={"ETag": f'"{doc.get("version", 0)}"'})
+
+
+@router.put("/assets/{key:path}", summary="Replace an asset")
+async def replace_asset(
+    request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    item = parse_json(await read_body(request))
+    result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request),
+                        key=key, if_match=_if_match(if_match))
+    return _write(result, request)
+
+
+@router.patch("/assets/{key:path}", summary="Change some properties (JSON Merge Patch)")
+async def patch_asset(
+    request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    kind = media_type(request)
+    if kind not in ("application/merge-patch+json", "application/json", JSONLD, ""):
+        raise UnsupportedMediaType(f"PATCH takes application/merge-patch+json, not {kind!r}")
+    patch = parse_json(await read_body(request))
+    result = await call(catalog_of(request).assets.patch, key, patch, actor=actor_of(request),
+                        if_match=_if_match(if_match))
+    return _write(result, request, created_status=200)
+
+
+@router.delete("/assets/{key:path}", summary="Delete an asset (its history stays readable)",
+               status_code=204)
+async def delete_asset(
+    request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    await call(catalog_of(request).assets.delete, key, actor=actor_of(request),
+               if_match=_if_match(if_match))
+    return Response(status_code=204)

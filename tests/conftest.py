@@ -1,0 +1,110 @@
+"""The fixture ladder: in-memory Catalog → a real uvicorn server (subprocess) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from catalog import Catalog, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`python -m semcat serve` in a subprocess, on its own data directory."""
+
+    def __init__(self, data: Path, port: int | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.data = data
+        self.port = port or free_port()
+        self.env = env or {}
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60) -> Server:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
+             "--port", str(self.port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server died: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush: a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def catalog() -> Iterator[Catalog]:
+    """A fresh in-memory catalog."""
+    with Catalog.open(Settings(data=None)) as cat:
+        yield cat
+
+
+@pytest.fixture(scope="session")
+def demo_catalog() -> Iterator[Catalog]:
+    """An in-memory catalog with the demo loaded; shared, so tests must not write to it."""
+    with Catalog.open(Settings(data=None)) as cat:
+        cat.load_demo()
+        yield cat
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server on an empty on-disk catalog, shared by a module's tests (use unique ids)."""
+    srv = Server(tmp_path_factory.mktemp("server")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server over the demo catalog, made by `semcat demo`; read-only for tests."""
+    data = tmp_path_factory.mktemp("demo")
+    subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data)], cwd=ROOT,
+                   check=True, capture_output=True)
+    srv = Server(data).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def http(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
