@@ -1,0 +1,106 @@
+"""Acknowledged writes survive a crash; nothing is half-applied (DESIGN.md, principle 3)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from pyoxigraph import Literal, NamedNode, Quad
+
+from catalog import Catalog, Settings
+from graph_store.changelog import ChangeLog
+from graph_store.changeset import Changeset
+from tests.conftest import Server
+
+
+def batch(n: int, size: int) -> list[dict[str, object]]:
+    return [{"type": "Table", "workspace": "acme", "platform": "platform/pg",
+             "qualifiedName": f"db.crash.b{n}_t{i}", "name": f"b{n}_t{i}",
+             "description": f"table {i} of batch {n}", "tags": [f"tag/batch-{n}"],
+             "owners": ["team/data"], "derivedFrom": [f"acme/table/pg/db.crash.b{n}_t{i - 1}"]}
+            for i in range(size)]
+
+
+def count_tagged(url: str, n: int) -> int:
+    q = ("SELECT (COUNT(DISTINCT ?s) AS ?c) WHERE { ?s <https://w3id.org/semcat#tag> "
+         f"<http://127.0.0.1:8000/id/tag/batch-{n}> }}")
+    r = httpx.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/json"})
+    return int(r.json()["results"]["bindings"][0]["c"]["value"])
+
+
+def test_sigkill_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data").start()
+    sizes = {n: (2500 if n % 3 == 2 else 150) for n in range(200)}  # some take the bulk path
+    acked: list[int] = []
+    sent: list[int] = []
+
+    def writer() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for n, size in sizes.items():
+                sent.append(n)
+                try:
+                    r = client.post("/api/v1/assets:bulk", json=batch(n, size))
+                except httpx.TransportError:
+                    return
+                if r.status_code == 200:
+                    acked.append(n)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while len(acked) < 6:
+        time.sleep(0.05)
+    time.sleep(0.4)  # land somewhere inside a later request
+    server.kill()
+    thread.join(30)
+    assert len(sent) > len(acked) >= 6, "the kill should interrupt a write"
+
+    restarted = Server(server.data).start()
+    try:
+        for n in sent:
+            found = count_tagged(restarted.url, n)
+            if n in acked:
+                assert found == sizes[n], f"acknowledged batch {n} lost {sizes[n] - found} assets"
+            else:
+                assert found in (0, sizes[n]), f"batch {n} is half-applied: {found}/{sizes[n]}"
+        last = acked[-1]
+        key = f"acme/table/pg/db.crash.b{last}_t1"
+        versions = httpx.get(f"{restarted.url}/api/v1/assets/{key}/versions").json()["versions"]
+        assert [v["version"] for v in versions] == [1]
+        # and the catalog keeps working after recovery
+        r = httpx.post(restarted.url + "/api/v1/assets:bulk", json=batch(999, 5))
+        assert r.status_code == 200 and r.json()["created"] == 5
+    finally:
+        restarted.stop()
+
+
+def test_changesets_logged_but_not_applied_are_replayed_on_open(tmp_path: Path) -> None:
+    """The window between the durable append and the store write: replay closes it."""
+    settings = Settings(data=tmp_path)
+    with Catalog.open(settings) as cat:
+        cat.assets.upsert({"type": "Tag", "id": "tag/pre", "name": "pre"}, actor="t")
+        applied = cat.store.applied_seq
+    graph = NamedNode(f"{settings.base}/graph/directory")
+    subject = NamedNode(f"{settings.base}/id/tag/replayed")
+    quads = (Quad(subject, NamedNode("https://w3id.org/semcat#name"), Literal("replayed"), graph),)
+    log = ChangeLog(tmp_path / "changelog.sqlite")  # as if the process died right after this
+    log.append(Changeset("t", "crash window", "2026-01-01T00:00:00Z", (), quads, {}))
+    log.close()
+    with Catalog.open(settings) as cat:
+        assert cat.replayed == 1
+        assert cat.store.applied_seq == applied + 1
+        assert cat.assets.get("tag/replayed")["name"] == "replayed"
+    with Catalog.open(settings) as cat:
+        assert cat.replayed == 0  # replay is remembered, not repeated
+
+
+def test_failed_write_leaves_log_and_store_untouched(catalog: Catalog) -> None:
+    before = (catalog.changelog.last_seq, catalog.store.applied_seq)
+    bad = [{"type": "Table", "name": "ok", "workspace": "acme", "platform": "platform/pg",
+            "qualifiedName": "a.b.c"}, {"type": "Nope", "name": "x"}]
+    try:
+        catalog.assets.upsert_many(bad, actor="t")
+    except Exception as e:
+        assert type(e).__name__ == "ValidationFailed"
+    assert (catalog.changelog.last_seq, catalog.store.applied_seq) == before
