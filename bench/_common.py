@@ -77,6 +77,25 @@ class Server:
         self.stop()
 
 
+def wait_idle(pid: int, *, quiet: float = 0.05, timeout: float = 120) -> float:
+    """Wait until process ``pid`` uses less than ``quiet`` of a core over half a second; returns
+    the seconds waited. A store opened right after a bulk load compacts in background threads
+    for seconds, and timing queries meanwhile measures that compaction, not the query."""
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    start = time.monotonic()
+    last = cpu()
+    while time.monotonic() - start < timeout:
+        time.sleep(0.5)
+        now = cpu()
+        if now - last < quiet * 0.5:
+            break
+        last = now
+    return time.monotonic() - start
+
+
 def median_ms(seconds: Sequence[float]) -> float:
     return statistics.median(seconds) * 1000
 

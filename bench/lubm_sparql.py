@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import httpx
 from pyoxigraph import NamedNode, QueryResultsFormat, QuerySolutions, RdfFormat, Store
 
-from bench._common import LUBM, TMP, Server, median_ms, table, write_results
+from bench._common import LUBM, TMP, Server, median_ms, table, wait_idle, write_results
 from catalog import Catalog, Settings
 
 TARGET_RATIO, TARGET_MS = 1.3, 2.0
@@ -95,6 +95,7 @@ class Direct:
         self.proc.start()
         if not self.conn.poll(300) or self.conn.recv() != "ready":  # start-up is not query time
             raise RuntimeError(f"the direct query process could not open {self.store}")
+        wait_idle(self.proc.pid or 0)
 
     def run(self, mode: str, query: str, graphs: list[str]) -> tuple[float, int] | None:
         self.conn.send((mode, query, graphs))
@@ -129,6 +130,8 @@ class Endpoint:
     def _start(self) -> None:
         self.srv = Server(self.data, {"SEMCAT_QUERY_TIMEOUT_S": str(self.cap)}).start()
         self.http = httpx.Client(base_url=self.srv.url, timeout=self.cap + 5)
+        assert self.srv.proc is not None
+        self.settled = wait_idle(self.srv.proc.pid)
 
     def run(self, query: str) -> tuple[float, httpx.Response] | None:
         t = time.perf_counter()
@@ -241,6 +244,8 @@ def run_scale(scale: int, reps: int, cap: float, budget: float) -> ScaleResult:
               f" -> {res.raw_bulk_load_seconds / res.load_seconds:.0%} of raw", flush=True)
         print(f"LUBM({scale}): endpoint ...", flush=True)
         ep = Endpoint(data, cap)
+        print(f"LUBM({scale}): the server's store went idle {ep.settled:.1f} s after start "
+              "(background compaction after the load)", flush=True)
         try:
             run_endpoint(ep, res.queries, texts, reps, budget)
         finally:
