@@ -53,8 +53,9 @@ def _fail(e: SemcatError) -> typer.Exit:
 @app.command()
 def serve(
     data: DataDir = DEFAULT_DATA,
-    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str | None, typer.Option(help="Address to bind [default: $SEMCAT_HOST or "
+                                             "127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: $SEMCAT_PORT or 8000].")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the catalog: web page, REST API (/docs), SPARQL (/sparql) and Graph Store (/store)."""
@@ -63,9 +64,12 @@ def serve(
     from sparql_api import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings(data=data, host=host, port=port)
-    err.print(f"semcat serving {data} on [bold]http://{host}:{port}[/bold] (docs at /docs)")
-    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=log_level)
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    settings = Settings(data=data, **overrides)  # type: ignore[arg-type]
+    err.print(f"semcat serving {data} on [bold]http://{settings.host}:{settings.port}[/bold] "
+              "(docs at /docs)")
+    uvicorn.run(create_app(settings=settings), host=settings.host, port=settings.port,
+                log_level=log_level)
 
 
 @app.command()
