@@ -224,7 +224,8 @@ def build(scale: int, tmp: Path) -> tuple[ScaleResult, Path]:
                   if isinstance(g, NamedNode)]
     t = time.perf_counter()
     raw = Store(str(tmp / "raw"))
-    raw.bulk_load(gzip.decompress(src.read_bytes()), format=RdfFormat.N_TRIPLES)
+    raw.bulk_load(gzip.decompress(src.read_bytes()), format=RdfFormat.N_TRIPLES,
+                  to_graph=NamedNode(graphs[0]))  # one named graph, like the catalog's
     raw.flush()
     raw_s = time.perf_counter() - t
     del raw

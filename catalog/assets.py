@@ -28,7 +28,7 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict[str, Any]]
+    items: list[dict[str, Any]]  # compact nodes, without @context
     next_cursor: str | None
 
 
@@ -73,9 +73,12 @@ class AssetService:
     def _version_of(self, quads: list[Quad]) -> int:
         return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)
 
+    def context(self, **extra: str) -> list[Any]:
+        """A body's @context: the published one plus the @base that makes ids asset keys."""
+        return [self.context_url, {"@base": self._layout.id_base, **extra}]
+
     def document(self, iri: str, quads: list[Quad]) -> dict[str, Any]:
-        return {"@context": [self.context_url, {"@base": self._layout.id_base}],
-                **compact(iri, quads, self._layout.id_base)}
+        return {"@context": self.context(), **compact(iri, quads, self._layout.id_base)}
 
     def get(self, key: str, version: int | None = None) -> dict[str, Any]:
         iri = self._iri(key)
@@ -162,7 +165,7 @@ class AssetService:
                   f" ORDER BY {order} LIMIT {limit + 1}")
         rows = [(r["s"].value, r["v"].value)
                 for r in self._store.query(sparql, dataset=Dataset())]  # type: ignore[attr-defined]
-        items = [self.document(s, self._current(s)) for s, _ in rows[:limit]]
+        items = [compact(s, self._current(s), self._layout.id_base) for s, _ in rows[:limit]]
         nxt = None
         if len(rows) > limit:
             last_s, last_v = rows[limit - 1]

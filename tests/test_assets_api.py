@@ -243,3 +243,15 @@ def test_openapi_docs_are_served(http: httpx.Client) -> None:
     spec = http.get("/openapi.json").json()
     assert "/api/v1/assets" in spec["paths"] and "/api/v1/assets:bulk" in spec["paths"]
     assert http.get("/docs").status_code == 200
+
+
+def test_a_page_of_the_list_is_one_json_ld_document(http: httpx.Client) -> None:
+    tag = "tag/" + uniq()
+    names = [uniq() for _ in range(3)]
+    http.post("/api/v1/assets:bulk", json=[table(n, tags=[tag]) for n in names])
+    page = http.get("/api/v1/assets", params={"tag": tag}).json()
+    context = http.get("/api/v1/context.jsonld").json()["@context"]
+    page["@context"] = [context, page["@context"][1]]
+    g = Graph().parse(data=json.dumps(page), format="json-ld")
+    subjects = {str(s) for s in g.subjects()}
+    assert subjects == {f"http://127.0.0.1:8000/id/{key(n)}" for n in names}

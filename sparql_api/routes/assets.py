@@ -63,7 +63,9 @@ async def list_assets(
     page = await call(cat.assets.list, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
                       platform=platform, tag=tag, owner=owner, workspace=workspace, partOf=partOf,
                       classification=classification, term=term)
-    body: dict[str, Any] = {"@context": cat.context_url, "items": page.items, "next": None}
+    # "items" is the page's @graph, so the whole body is one JSON-LD document.
+    body: dict[str, Any] = {"@context": cat.assets.context(items="@graph"), "items": page.items,
+                            "next": None}
     headers = {}
     if page.next_cursor:
         params = {k: v for k, v in request.query_params.items() if k != "cursor"}
