@@ -67,8 +67,7 @@ class AssetService:
         return self._layout.iri(key)
 
     def _current(self, iri: str) -> list[Quad]:
-        return [q for q in self._store.quads(NamedNode(iri), None, None, None)
-                if not self._layout.is_system_graph(q.graph_name)]  # type: ignore[arg-type]
+        return list(self._store.quads(NamedNode(iri), None, None, None))
 
     def _version_of(self, quads: list[Quad]) -> int:
         return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)

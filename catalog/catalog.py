@@ -38,7 +38,7 @@ class Catalog:
         data = settings.data
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
-        self.store = OxigraphStore(data / "store" if data else None, self.layout.system)
+        self.store = OxigraphStore(data / "store" if data else None)
         self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
         self.journal = Journal(self.store, self.changelog, self.layout)
         self.replayed = self.journal.recover()
@@ -54,6 +54,7 @@ class Catalog:
         return cls(settings or Settings())
 
     def close(self) -> None:
+        self.journal.checkpoint()
         self.changelog.close()
         self.store.close()
 
@@ -111,8 +112,7 @@ class Catalog:
         return results
 
     def export(self, output: IO[bytes], media_type: str = "application/n-quads") -> None:
-        """Dump the catalog's data, ontology and shapes graphs (never the system graph); triple
-        formats merge the graphs."""
+        """Dump the catalog's data, ontology and shapes graphs; triple formats merge them."""
         fmt = rdf_format(media_type)
         graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.shapes]
         quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]

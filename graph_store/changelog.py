@@ -28,7 +28,10 @@ CREATE TABLE IF NOT EXISTS deltas (
     removed TEXT NOT NULL, added TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS deltas_by_asset ON deltas(asset, version);
 CREATE INDEX IF NOT EXISTS deltas_by_seq ON deltas(seq);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Rows of statements about non-assets (file loads) are split so no SQLite value grows huge.
+CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,18 @@ class ChangeLog:
             row = self._db.execute("SELECT max(seq) FROM changesets").fetchone()
         return int(row[0] or 0)
 
+    @property
+    def applied_seq(self) -> int:
+        """A lower bound of what the store holds: replay starts after it."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM state WHERE key = 'applied'").fetchone()
+        return int(row[0]) if row else 0
+
+    def mark_applied(self, seq: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO state(key, value) VALUES ('applied', ?) ON CONFLICT(key)"
+                             " DO UPDATE SET value = excluded.value", (seq,))
+
     def append(self, cs: Changeset) -> Changeset:
         """Durably append ``cs``; returns it with its sequence number. Nothing is written on error."""
         versioned = set(cs.versions)
@@ -79,8 +94,11 @@ class ChangeLog:
         rows = [
             (asset, cs.versions.get(asset), to_nquads(removed.get(asset, [])),
              to_nquads(added.get(asset, [])))
-            for asset in sorted(removed.keys() | added.keys() | versioned)
+            for asset in sorted(removed.keys() | added.keys() | versioned) if asset
         ]
+        other_r, other_a = removed.get("", []), added.get("", [])
+        for i in range(0, max(len(other_r), len(other_a)), CHUNK):
+            rows.append(("", None, to_nquads(other_r[i:i + CHUNK]), to_nquads(other_a[i:i + CHUNK])))
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

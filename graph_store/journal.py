@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -31,6 +32,7 @@ UPDATED_BY = NamedNode(SEMCAT + "updatedBy")
 SYSTEM_PREDICATES = frozenset(p.value for p in (VERSION, CREATED_AT, CREATED_BY, UPDATED_AT,
                                                 UPDATED_BY))
 _INTEGER = NamedNode(XSD + "integer")
+CHECKPOINT_EVERY_S = 1.0
 _DATETIME = NamedNode(XSD + "dateTime")
 
 
@@ -44,17 +46,35 @@ class Journal:
         self.changelog = changelog
         self.layout = layout
         self.lock = threading.RLock()
+        self.applied_seq = self._checkpointed = changelog.applied_seq
+        self._checkpointed_at = time.monotonic()
 
     def recover(self) -> int:
-        """Apply what the log holds beyond the store's mark; returns how many changesets."""
+        """Apply what the log holds beyond the last checkpoint; returns how many changesets.
+
+        The checkpoint is a lower bound, so some of these may be in the store already: applying
+        a suffix of the log again, in order, is harmless (each changeset's removed and added
+        sets are disjoint, so every quad ends as its last changeset left it).
+        """
         n = 0
         with self.lock:
-            for cs in self.changelog.since(self.store.applied_seq):
+            for cs in self.changelog.since(self.applied_seq):
                 self.store.apply(cs)
+                self.applied_seq = cs.seq
                 n += 1
+            self.checkpoint()
         if n:
             log.info("replayed %d changesets from the change log", n)
         return n
+
+    def checkpoint(self) -> None:
+        """Record how far the store is durable: flush it, then move the log's mark."""
+        with self.lock:
+            if self._checkpointed < self.applied_seq:
+                self.store.flush()
+                self.changelog.mark_applied(self.applied_seq)
+                self._checkpointed = self.applied_seq
+            self._checkpointed_at = time.monotonic()
 
     def _exists(self, q: Quad) -> bool:
         return next(iter(self.store.quads(q.subject, q.predicate, q.object, q.graph_name)),
@@ -90,6 +110,9 @@ class Journal:
                            workspace)
             cs = self.changelog.append(cs)
             self.store.apply(cs)
+            self.applied_seq = cs.seq
+            if time.monotonic() - self._checkpointed_at > CHECKPOINT_EVERY_S:
+                self.checkpoint()
             return cs
 
     def _stamp(self, rem: set[Quad], add: set[Quad], actor: str, now: str) -> dict[str, int]:

@@ -11,8 +11,6 @@ from urllib.parse import quote
 
 from pyoxigraph import NamedNode
 
-SYSTEM_PARTS = ("ontology", "shapes", "system")
-
 
 @dataclass(frozen=True)
 class GraphLayout:
@@ -35,19 +33,12 @@ class GraphLayout:
         return self.graph("shapes")
 
     @property
-    def system(self) -> NamedNode:
-        return self.graph("system")
-
-    @property
     def directory(self) -> NamedNode:
         """Workspace-independent resources: platforms, people, tags, classifications, glossary."""
         return self.graph("directory")
 
     def partition(self, workspace: str, partition: str) -> NamedNode:
         return self.graph(workspace, partition)
-
-    def is_system_graph(self, graph: NamedNode) -> bool:
-        return graph.value in {self.graph(p).value for p in SYSTEM_PARTS}
 
     def is_versioned(self, iri: str) -> bool:
         """Resources under the id base are assets: each change bumps their version."""

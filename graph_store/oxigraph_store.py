@@ -8,21 +8,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph_store.changeset import Changeset
 from graph_store.errors import BackendError, QuerySyntaxError
 from graph_store.protocol import Dataset, GraphName, Object, Subject
-from ontology.namespaces import SEMCAT, XSD
 
 log = logging.getLogger(__name__)
 
-_JOURNAL = NamedNode("urn:semcat:journal")
-_APPLIED = NamedNode(SEMCAT + "appliedSeq")
-_INTEGER = NamedNode(XSD + "integer")
-# Above this many quads a changeset is applied with bulk writes instead of one transaction:
-# much faster, not atomic for concurrent readers; the change log still makes it crash-safe.
-BULK_THRESHOLD = 20_000
+# Up to ATOMIC_LIMIT quads a changeset is one SPARQL transaction, so readers never see half of
+# it; larger ones are written with extend, and beyond BULK_LIMIT with pyoxigraph's bulk loader:
+# much faster, not atomic for concurrent readers; the change log keeps them crash-safe.
+ATOMIC_LIMIT = 2_000
+BULK_LIMIT = 20_000
 
 
 def _triples_text(quads: tuple[Quad, ...] | list[Quad]) -> str:
@@ -45,44 +43,30 @@ def _has_blank(quads: tuple[Quad, ...]) -> bool:
 
 
 class OxigraphStore:
-    """A pyoxigraph ``Store`` that remembers how far into the change log it has applied."""
+    """A pyoxigraph ``Store``. It keeps no bookkeeping of its own: every quad in it is catalog
+    data, so the union of its graphs is a caller's whole dataset (see ``Journal`` for replay)."""
 
-    def __init__(self, path: Path | None, system_graph: NamedNode) -> None:
+    def __init__(self, path: Path | None) -> None:
         try:
             self._store = Store(str(path)) if path else Store()
         except OSError as e:
             raise BackendError(f"cannot open the store at {path}: {e}") from e
-        self._system = system_graph
-        marker = next(iter(self._store.quads_for_pattern(_JOURNAL, _APPLIED, None, None)), None)
-        self._applied = int(marker.object.value) if marker else 0
-
-    @property
-    def applied_seq(self) -> int:
-        return self._applied
 
     def apply(self, changeset: Changeset, /) -> None:
-        marker = Quad(_JOURNAL, _APPLIED, Literal(str(changeset.seq), datatype=_INTEGER),
-                      self._system)
+        """Idempotent: replaying a suffix of the log in order converges to the same state."""
         try:
-            if changeset.size <= BULK_THRESHOLD and not _has_blank(changeset.removed + changeset.added):
-                self._store.update(
-                    f"DELETE WHERE {{ GRAPH {self._system} {{ {_JOURNAL} {_APPLIED} ?n }} }} ;"
-                    f" DELETE DATA {{ {_triples_text(changeset.removed)} }} ;"
-                    f" INSERT DATA {{ {_triples_text([*changeset.added, marker])} }}"
-                )
+            if changeset.size <= ATOMIC_LIMIT and not _has_blank(changeset.removed + changeset.added):
+                self._store.update(f"DELETE DATA {{ {_triples_text(changeset.removed)} }} ;"
+                                   f" INSERT DATA {{ {_triples_text(changeset.added)} }}")
+                return
+            for q in changeset.removed:
+                self._store.remove(q)
+            if len(changeset.added) > BULK_LIMIT:
+                self._store.bulk_extend(changeset.added)
             else:
-                for q in changeset.removed:
-                    self._store.remove(q)
-                if changeset.size > BULK_THRESHOLD:
-                    self._store.bulk_extend(changeset.added)
-                else:
-                    self._store.extend(changeset.added)
-                for old in list(self._store.quads_for_pattern(_JOURNAL, _APPLIED, None, None)):
-                    self._store.remove(old)
-                self._store.add(marker)
+                self._store.extend(changeset.added)
         except (OSError, SyntaxError) as e:
             raise BackendError(f"could not apply changeset {changeset.seq}: {e}") from e
-        self._applied = changeset.seq
 
     def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object:
         try:

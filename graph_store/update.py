@@ -44,12 +44,10 @@ class _Overlay(Store):
     formula_aware = False
     transaction_aware = False
 
-    def __init__(self, base: GraphStore, graphs: list[ox.NamedNode], route: Router,
-                 hidden: frozenset[str] = frozenset()) -> None:
+    def __init__(self, base: GraphStore, graphs: list[ox.NamedNode], route: Router) -> None:
         super().__init__()
         self.base = base
         self.graphs = graphs  # the graphs the default graph stands for, and GRAPH may name
-        self.hidden = hidden  # graphs no part of the update may read, even by name
         self.route = route
         self.added: set[ox.Quad] = set()
         self.removed: set[ox.Quad] = set()
@@ -63,7 +61,7 @@ class _Overlay(Store):
     def _match(self, s: Node | None, p: Node | None, o: Node | None,
                graphs: list[ox.NamedNode] | None) -> Iterator[ox.Quad]:
         ts, tp, to = (to_oxigraph(t) if t is not None else None for t in (s, p, o))
-        allowed = {g.value for g in (graphs if graphs is not None else self.graphs)} - self.hidden
+        allowed = {g.value for g in (graphs if graphs is not None else self.graphs)}
         for g in graphs if graphs is not None else [None]:
             for q in self.base.quads(ts, tp, to, g):  # type: ignore[arg-type]
                 if getattr(q.graph_name, "value", "") in allowed and q not in self.removed:
@@ -173,10 +171,9 @@ def _apply_using(algebra: Any, using: list[str], using_named: list[str]) -> None
 def evaluate_update(
     text: str, store: GraphStore, *, graphs: list[ox.NamedNode], route: Router,
     base_iri: str | None = None, using: list[str] | None = None,
-    using_named: list[str] | None = None, hidden: frozenset[str] = frozenset(),
+    using_named: list[str] | None = None,
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
-    """The (removed, added) quads that ``text`` would cause, computed without writing;
-    graphs in ``hidden`` read as empty."""
+    """The (removed, added) quads that ``text`` would cause, computed without writing."""
     refuse_outbound(text)
     check_update_syntax(text, base_iri)
     try:
@@ -186,7 +183,7 @@ def evaluate_update(
         raise QuerySyntaxError(f"SPARQL update could not be parsed: {e}") from e
     if using or using_named:
         _apply_using(algebra, using or [], using_named or [])
-    overlay = _Overlay(store, list(graphs), route, hidden)
+    overlay = _Overlay(store, list(graphs), route)
     dataset = _Dataset(store=overlay, default_union=True)
     try:
         for op in algebra.algebra:  # in order: each operation sees the ones before it

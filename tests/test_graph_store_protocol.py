@@ -18,7 +18,6 @@ from rdflib.compare import isomorphic
 from tests.conftest import Server
 
 BASE = "http://127.0.0.1:8000"
-SYSTEM_GRAPH = f"{BASE}/graph/system"
 TURTLE = "text/turtle"
 RDF_FORMATS = {"text/turtle": "turtle", "application/n-triples": "nt",
                "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
@@ -273,19 +272,6 @@ def test_graph_and_default_together(http: httpx.Client, method: str) -> None:
                      headers={"Content-Type": TURTLE})
     assert r.status_code == 400
     assert count(http, s) == 0
-
-
-@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "POST", "DELETE"])
-def test_system_graph_is_refused(http: httpx.Client, method: str) -> None:
-    s = ex("s")
-    r = http.request(method, "/store", params={"graph": SYSTEM_GRAPH},
-                     content=body(sample(s)) if method in ("PUT", "POST") else None,
-                     headers={"Content-Type": TURTLE})
-    assert r.status_code == 403
-    if method != "HEAD":
-        assert_problem(r, 403)
-    assert count(http, s) == 0
-    assert http.get("/healthz").status_code == 200
 
 
 def test_invalid_graph_iri(http: httpx.Client) -> None:

@@ -2,7 +2,7 @@
 
 Modelled on the W3C SPARQL 1.1 Protocol test suite (query_get, query_post_form, ...,
 bad_update_dataset_conflict), plus semcat's own rules: updates go through the change log, outbound
-fetches (SERVICE, LOAD, USING of a remote IRI) are refused, the system graph stays invisible, and
+fetches (SERVICE, LOAD, USING of a remote IRI) are refused, and
 queries are bounded by a deadline and a result size.
 """
 
@@ -27,7 +27,6 @@ from rdflib.compare import isomorphic
 from tests.conftest import Server
 
 BASE = "http://127.0.0.1:8000"
-SYSTEM_GRAPH = f"{BASE}/graph/system"
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORM = "application/x-www-form-urlencoded"
@@ -671,38 +670,6 @@ def test_load_as_a_literal_in_an_update_is_allowed(http: httpx.Client) -> None:
     s = ex("s")
     updated(http, f'INSERT DATA {{ <{s}> <http://example.org/note> "LOAD <http://x/> ; SERVICE" }}')
     assert values(http, f"SELECT ?o WHERE {{ <{s}> ?p ?o }}", "o") == {"LOAD <http://x/> ; SERVICE"}
-
-
-# -- the system graph ------------------------------------------------------------------------------
-def test_system_graph_is_invisible(http: httpx.Client) -> None:
-    spo = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
-    assert_text_error(http.get("/sparql", params={"query": spo, "default-graph-uri": SYSTEM_GRAPH}),
-                      403)
-    assert_text_error(http.get("/sparql", params={"query": spo, "named-graph-uri": SYSTEM_GRAPH}),
-                      403)
-    assert_text_error(http.get("/sparql", params={
-        "query": f"SELECT * FROM <{SYSTEM_GRAPH}> WHERE {{ ?s ?p ?o }}"}), 403)
-    assert_text_error(http.get("/sparql", params={
-        "query": f"SELECT * FROM NAMED <{SYSTEM_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"}), 403)
-    assert select(http, f"SELECT * WHERE {{ GRAPH <{SYSTEM_GRAPH}> {{ ?s ?p ?o }} }}") == []
-    assert SYSTEM_GRAPH not in values(http, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
-                                      "g")
-    # nor can an update read it (and copy it somewhere readable) or write it
-    s = ex("s")
-    updated(http, f"INSERT {{ <{s}> <http://example.org/p> ?o }} "
-                  f"WHERE {{ GRAPH <{SYSTEM_GRAPH}> {{ ?x ?y ?o }} }}")
-    updated(http, f"INSERT {{ <{s}> <http://example.org/p> ?o }} USING <{SYSTEM_GRAPH}> "
-                  "WHERE { ?x ?y ?o }")
-    assert not ask(http, f"ASK {{ <{s}> ?p ?o }}")
-    assert_text_error(update(http, f"INSERT DATA {{ GRAPH <{SYSTEM_GRAPH}> {{ <{s}> <{s}> 1 }} }}"),
-                      403)
-    # DROP finds nothing to drop in a graph it cannot see: no changeset is written
-    seq = http.get("/healthz").json()["appliedSeq"]
-    r = update(http, f"DROP GRAPH <{SYSTEM_GRAPH}>")
-    assert r.status_code in (204, 403), r.text
-    assert http.get("/healthz").json()["appliedSeq"] == seq
-    assert_text_error(http.post("/update", params={"using-graph-uri": SYSTEM_GRAPH}, data={
-        "update": f"INSERT {{ <{s}> <http://example.org/p> ?o }} WHERE {{ ?x ?y ?o }}"}), 403)
 
 
 # -- service description and error forms ----------------------------------------------------------
