@@ -152,6 +152,18 @@ class ChangeLog:
             ).fetchall()
         return [VersionInfo(*row) for row in rows]
 
+    def latest_versions(self, assets: list[str]) -> dict[str, int]:
+        """The last logged version of each of ``assets`` that has one (deleted ones included)."""
+        found: dict[str, int] = {}
+        with self._lock:
+            for i in range(0, len(assets), 500):
+                chunk = assets[i:i + 500]
+                found.update(self._db.execute(
+                    "SELECT asset, max(version) FROM deltas WHERE asset IN "
+                    f"({','.join('?' * len(chunk))}) AND version IS NOT NULL GROUP BY asset",
+                    chunk).fetchall())
+        return found
+
     def deltas(self, asset: str, upto: int) -> Iterator[tuple[int, list[Quad], list[Quad]]]:
         """(version, removed, added) of ``asset`` for versions 1..upto, in order."""
         with self._lock:

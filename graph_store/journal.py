@@ -127,18 +127,24 @@ class Journal:
         }
         who = NamedNode(self.layout.iri("user/" + actor))
         versions: dict[str, int] = {}
+        current: dict[str, tuple[dict[str, Quad], list[Quad]]] = {}
         for iri in touched:
-            subject = NamedNode(iri)
             system: dict[str, Quad] = {}
             remaining: list[Quad] = []
-            for q in self.store.quads(subject, None, None, None):
+            for q in self.store.quads(NamedNode(iri), None, None, None):
                 if q.predicate.value in SYSTEM_PREDICATES:
                     system[q.predicate.value] = q
                     rem.add(q)
                 elif q not in rem:
                     remaining.append(q)
+            current[iri] = system, remaining
+        # An asset absent from the store may have been deleted: its versions go on from the log.
+        logged = self.changelog.latest_versions([i for i, (s, _) in current.items()
+                                                 if VERSION.value not in s])
+        for iri, (system, remaining) in current.items():
+            subject = NamedNode(iri)
             old = system.get(VERSION.value)
-            version = int(old.object.value) + 1 if old else 1
+            version = int(old.object.value) + 1 if old else logged.get(iri, 0) + 1
             versions[iri] = version
             new = added_by_subject.get(iri, [])
             content = sorted(new, key=lambda q: q.predicate.value != RDF_TYPE) + remaining
