@@ -27,6 +27,7 @@ DATA_KINDS = {
     "PipelineRun": "run", "MLModel": "model", "Feature": "feature",
 }
 KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$")
+IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 RESTRICTED_PREFIX = "classification/pii"
 
 
@@ -41,7 +42,7 @@ class AssetInput:
 
 
 def valid_key(key: str) -> bool:
-    return bool(KEY.match(key)) and ".." not in key.split("/")
+    return bool(KEY.match(key)) and (".." not in key or ".." not in key.split("/"))
 
 
 def natural_key(item: dict[str, Any]) -> str | None:
@@ -66,7 +67,7 @@ def _check_value(key: str, value: Any) -> str | None:
         return f"'{key}' takes one value, got a list of {len(value)}"
     for v in value if term.many else [value]:
         if term.kind == ID:
-            if not isinstance(v, str) or not (valid_key(v) or re.match(r"^[a-z][a-z0-9+.-]*:\S+$", v)):
+            if not isinstance(v, str) or not (valid_key(v) or IRI.match(v)):
                 return f"'{key}' must be an asset id (a key like 'acme/table/pg/db.s.t') or an IRI; got {v!r}"
         elif term.kind == INTEGER:
             if not isinstance(v, int) or isinstance(v, bool):
@@ -143,25 +144,28 @@ def prepare(items: list[Any], layout: GraphLayout, context_url: str) -> list[Ass
         raise ValidationFailed(
             f"{len({r['item'] for r in report})} of {len(items)} items are invalid; nothing was "
             "written", report=report)
-    doc = {"@context": [context(), {"@base": layout.id_base}], "@graph": cleaned}
-    try:
-        quads = list(parse(json.dumps(doc), format=RdfFormat.JSON_LD))
-    except SyntaxError as e:
-        raise InputError(f"the items are not valid JSON-LD: {e}") from e
-    by_subject: dict[str, list[Quad]] = {}
-    for q in quads:
-        by_subject.setdefault(q.subject.value, []).append(q)
-    out: list[AssetInput] = []
-    for i, item in enumerate(cleaned):
-        iri = layout.iri(item["id"])
+    placed: dict[str, list[dict[str, Any]]] = {}  # graph IRI -> its items
+    where: list[tuple[NamedNode, str | None]] = []
+    for item in cleaned:
         ws = item.get("workspace") if item.get("type") in DATA_KINDS or "workspace" in item \
             else None
         restricted = any(str(c).startswith(RESTRICTED_PREFIX)
                          for c in item.get("classifications", []))
         graph = layout.partition(ws, "restricted" if restricted else "general") if ws \
             else layout.directory
-        out.append(AssetInput(
-            i, item["id"], iri, graph, ws,
-            tuple(Quad(q.subject, q.predicate, q.object, graph) for q in by_subject.get(iri, [])),
-        ))
-    return out
+        placed.setdefault(graph.value, []).append(item)
+        where.append((graph, ws))
+    # One JSON-LD document whose named graphs are the partitions: the parser emits every quad
+    # in its final graph, so no quad is built twice.
+    doc = {"@context": [context(), {"@base": layout.id_base}],
+           "@graph": [{"@id": g, "@graph": members} for g, members in placed.items()]}
+    try:
+        quads = parse(json.dumps(doc), format=RdfFormat.JSON_LD)
+        by_subject: dict[str, list[Quad]] = {}
+        for q in quads:
+            by_subject.setdefault(q.subject.value, []).append(q)
+    except SyntaxError as e:
+        raise InputError(f"the items are not valid JSON-LD: {e}") from e
+    return [AssetInput(i, item["id"], iri, graph, ws, tuple(by_subject.get(iri, ())))
+            for i, (item, (graph, ws)) in enumerate(zip(cleaned, where, strict=True))
+            for iri in (layout.iri(item["id"]),)]

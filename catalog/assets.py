@@ -180,8 +180,9 @@ class AssetService:
             removed: list[Quad] = []
             added: list[Quad] = []
             plan: list[tuple[AssetInput, int, str]] = []
+            known: dict[str, list[Quad]] = {}
             for a in inputs:
-                current = self._current(a.iri)
+                current = known[a.iri] = self._current(a.iri)
                 version = self._version_of(current)
                 if expected is not None and a.key in expected and expected[a.key] != version:
                     raise PreconditionFailed(
@@ -196,7 +197,7 @@ class AssetService:
                 added += new - old
                 plan.append((a, version, "updated" if old else "created"))
             cs = self._journal.commit(removed, added, actor=actor, message=message, exact=True,
-                                      workspace=",".join(sorted({a.workspace or "" for a in
+                                      known=known, workspace=",".join(sorted({a.workspace or "" for a in
                                                                  inputs} - {""})))
         versions = cs.versions if cs else {}
         return [WriteResult(a.key, versions.get(a.iri, v), status) for a, v, status in plan]

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import Quad, RdfFormat, parse
+from pyoxigraph import Quad, RdfFormat, parse, serialize
 
 from graph_store.changeset import Changeset, group_by_subject
 from graph_store.errors import BackendError
@@ -44,7 +44,7 @@ class VersionInfo:
 
 
 def to_nquads(quads: list[Quad]) -> str:
-    return "".join(f"{q} .\n" for q in quads)
+    return serialize(quads, format=RdfFormat.N_QUADS).decode() if quads else ""
 
 
 def from_nquads(text: str) -> list[Quad]:
@@ -61,6 +61,8 @@ class ChangeLog:
         self._lock = threading.Lock()
         if path:
             self._db.execute("PRAGMA journal_mode=WAL")
+            # Fold the WAL back less often than every 4 MB: bulk changesets are tens of MB.
+            self._db.execute("PRAGMA wal_autocheckpoint=16384")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
 

@@ -29,8 +29,14 @@ class Changeset:
 
 def group_by_subject(quads: Iterable[Quad], versioned: set[str]) -> dict[str, list[Quad]]:
     """Split quads by asset; statements about anything else go under the key ``""``."""
-    groups: dict[str, list[Quad]] = {}
+    by_term: dict[object, list[Quad]] = {}
     for q in quads:
-        s = q.subject.value
-        groups.setdefault(s if s in versioned else "", []).append(q)
+        by_term.setdefault(q.subject, []).append(q)
+    groups: dict[str, list[Quad]] = {}
+    for subject, group in by_term.items():
+        key = getattr(subject, "value", "")
+        if key in versioned:
+            groups[key] = group
+        else:
+            groups.setdefault("", []).extend(group)
     return groups

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -20,7 +20,7 @@ from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
+from ontology.namespaces import SEMCAT, XSD
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,10 @@ CREATED_AT = NamedNode(SEMCAT + "createdAt")
 CREATED_BY = NamedNode(SEMCAT + "createdBy")
 UPDATED_AT = NamedNode(SEMCAT + "updatedAt")
 UPDATED_BY = NamedNode(SEMCAT + "updatedBy")
-SYSTEM_PREDICATES = frozenset(p.value for p in (VERSION, CREATED_AT, CREATED_BY, UPDATED_AT,
-                                                UPDATED_BY))
+_SYSTEM_TERMS = frozenset((VERSION, CREATED_AT, CREATED_BY, UPDATED_AT, UPDATED_BY))
+SYSTEM_PREDICATES = frozenset(p.value for p in _SYSTEM_TERMS)
 _INTEGER = NamedNode(XSD + "integer")
-CHECKPOINT_EVERY_S = 1.0
+CHECKPOINT_EVERY_S = 10.0  # at most this much of the log is replayed after a crash
 _DATETIME = NamedNode(XSD + "dateTime")
 
 
@@ -89,15 +89,17 @@ class Journal:
         message: str,
         workspace: str = "",
         exact: bool = False,
+        known: Mapping[str, list[Quad]] | None = None,
     ) -> Changeset | None:
         """Write one changeset; ``None`` when it would change nothing.
 
-        ``exact`` promises that every removed quad exists and no added one does (the REST path
-        knows this already), which skips a lookup per quad.
+        ``exact`` promises that every removed quad exists and no added one does, and ``known``
+        gives assets' current quads: callers that have read them already (the REST path) spare
+        a store lookup per quad and per asset.
         """
         with self.lock:
-            rem = {q for q in removed if q.predicate.value not in SYSTEM_PREDICATES}
-            add = {q for q in added if q.predicate.value not in SYSTEM_PREDICATES}
+            rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
+            add = {q for q in added if q.predicate not in _SYSTEM_TERMS}
             rem, add = rem - add, add - rem
             if not exact:
                 rem = {q for q in rem if self._exists(q)}
@@ -105,7 +107,7 @@ class Journal:
             if not rem and not add:
                 return None
             now = utc_now()
-            versions = self._stamp(rem, add, actor, now)
+            versions = self._stamp(rem, add, actor, now, known or {})
             cs = Changeset(actor, message, now, tuple(rem - add), tuple(add - rem), versions,
                            workspace)
             cs = self.changelog.append(cs)
@@ -115,50 +117,59 @@ class Journal:
                 self.checkpoint()
             return cs
 
-    def _stamp(self, rem: set[Quad], add: set[Quad], actor: str, now: str) -> dict[str, int]:
-        """Bump the version of every asset the change touches; adds the stamps to ``add``."""
-        added_by_subject: dict[str, list[Quad]] = {}
-        for q in add:
-            if isinstance(q.subject, NamedNode) and self.layout.is_versioned(q.subject.value):
-                added_by_subject.setdefault(q.subject.value, []).append(q)
-        touched = set(added_by_subject) | {
-            q.subject.value for q in rem
-            if isinstance(q.subject, NamedNode) and self.layout.is_versioned(q.subject.value)
-        }
+    def _stamp(self, rem: set[Quad], add: set[Quad], actor: str, now: str,
+               known: Mapping[str, list[Quad]]) -> dict[str, int]:
+        """Bump the version of every asset the change touches; adds the stamps to ``add``.
+
+        This runs once per quad of every write, so it works on terms, not strings, and asks
+        the layout once per subject."""
+        is_asset: dict[object, bool] = {}
+        added: dict[NamedNode, list[Quad]] = {}
+        touched: set[NamedNode] = set()
+        for quads, group in ((add, True), (rem, False)):
+            for q in quads:
+                s = q.subject
+                ok = is_asset.get(s)
+                if ok is None:
+                    ok = is_asset[s] = isinstance(s, NamedNode) and self.layout.is_versioned(s.value)
+                if ok:
+                    touched.add(s)  # type: ignore[arg-type]
+                    if group:
+                        added.setdefault(s, []).append(q)  # type: ignore[arg-type]
         who = NamedNode(self.layout.iri("user/" + actor))
-        versions: dict[str, int] = {}
-        current: dict[str, tuple[dict[str, Quad], list[Quad]]] = {}
-        for iri in touched:
+        now_literal = Literal(now, datatype=_DATETIME)
+        current: dict[NamedNode, tuple[dict[str, Quad], list[Quad]]] = {}
+        for subject in touched:
             system: dict[str, Quad] = {}
             remaining: list[Quad] = []
-            for q in self.store.quads(NamedNode(iri), None, None, None):
-                if q.predicate.value in SYSTEM_PREDICATES:
-                    system[q.predicate.value] = q
+            quads = known.get(subject.value)
+            for q in quads if quads is not None else self.store.quads(subject, None, None, None):
+                p = q.predicate
+                if p in _SYSTEM_TERMS:
+                    system[p.value] = q
                     rem.add(q)
                 elif q not in rem:
                     remaining.append(q)
-            current[iri] = system, remaining
+            current[subject] = system, remaining
         # An asset absent from the store may have been deleted: its versions go on from the log.
-        logged = self.changelog.latest_versions([i for i, (s, _) in current.items()
-                                                 if VERSION.value not in s])
-        for iri, (system, remaining) in current.items():
-            subject = NamedNode(iri)
+        logged = self.changelog.latest_versions([s.value for s, (sys_, _) in current.items()
+                                                 if VERSION.value not in sys_])
+        versions: dict[str, int] = {}
+        for subject, (system, remaining) in current.items():
             old = system.get(VERSION.value)
-            version = int(old.object.value) + 1 if old else logged.get(iri, 0) + 1
-            versions[iri] = version
-            new = added_by_subject.get(iri, [])
-            content = sorted(new, key=lambda q: q.predicate.value != RDF_TYPE) + remaining
-            if not content:
+            version = int(old.object.value) + 1 if old else logged.get(subject.value, 0) + 1
+            versions[subject.value] = version
+            new = added.get(subject)
+            if not remaining and not new:
                 continue  # deleted: the version records the deletion, no stamps remain
-            graph = content[0].graph_name
+            graph = remaining[0].graph_name if remaining else new[0].graph_name  # type: ignore[index]
             created_at = system.get(CREATED_AT.value)
             created_by = system.get(CREATED_BY.value)
             add.update((
                 Quad(subject, VERSION, Literal(str(version), datatype=_INTEGER), graph),
-                Quad(subject, UPDATED_AT, Literal(now, datatype=_DATETIME), graph),
+                Quad(subject, UPDATED_AT, now_literal, graph),
                 Quad(subject, UPDATED_BY, who, graph),
-                Quad(subject, CREATED_AT,
-                     created_at.object if created_at else Literal(now, datatype=_DATETIME), graph),
+                Quad(subject, CREATED_AT, created_at.object if created_at else now_literal, graph),
                 Quad(subject, CREATED_BY, created_by.object if created_by else who, graph),
             ))
         return versions
