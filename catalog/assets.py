@@ -70,7 +70,7 @@ class AssetService:
         return list(self._store.quads(NamedNode(iri), None, None, None))
 
     def _version_of(self, quads: list[Quad]) -> int:
-        return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)
+        return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)  # type: ignore[union-attr]
 
     def context(self, **extra: str) -> list[Any]:
         """A body's @context: the published one plus the @base that makes ids asset keys."""
@@ -131,7 +131,7 @@ class AssetService:
         return {"id": key, "from": from_version, "to": to_version,
                 "removed": part(old - new), "added": part(new - old)}
 
-    def list(self, *, type: str | None = None, q: str | None = None, sort: str = "name",
+    def page(self, *, type: str | None = None, q: str | None = None, sort: str = "name",
              limit: int = 50, cursor: str | None = None, **filters: str | None) -> Page:
         limit = max(1, min(limit, self._max_page))
         desc = sort.startswith("-")

@@ -74,7 +74,8 @@ class Catalog:
         source = ontology_turtle()
         digest = hashlib.sha256(source).hexdigest()
         graph = self.layout.ontology
-        if any(q.object.value == digest for q in self.store.quads(_ONTOLOGY, _DIGEST, None, graph)):
+        stored = self.store.quads(_ONTOLOGY, _DIGEST, None, graph)
+        if any(q.object.value == digest for q in stored):  # type: ignore[union-attr]
             return
         new = parse_rdf(source, RdfFormat.TURTLE, to_graph=graph)
         new.append(Quad(_ONTOLOGY, _DIGEST, Literal(digest), graph))

@@ -44,7 +44,7 @@ class VersionInfo:
 
 
 def to_nquads(quads: list[Quad]) -> str:
-    return serialize(quads, format=RdfFormat.N_QUADS).decode() if quads else ""
+    return (serialize(quads, format=RdfFormat.N_QUADS) or b"").decode() if quads else ""
 
 
 def from_nquads(text: str) -> list[Quad]:

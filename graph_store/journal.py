@@ -77,8 +77,8 @@ class Journal:
             self._checkpointed_at = time.monotonic()
 
     def _exists(self, q: Quad) -> bool:
-        return next(iter(self.store.quads(q.subject, q.predicate, q.object, q.graph_name)),
-                    None) is not None
+        return next(iter(self.store.quads(q.subject, q.predicate, q.object,  # type: ignore[arg-type]
+                                          q.graph_name)), None) is not None
 
     def commit(
         self,
@@ -142,8 +142,8 @@ class Journal:
         for subject in touched:
             system: dict[str, Quad] = {}
             remaining: list[Quad] = []
-            quads = known.get(subject.value)
-            for q in quads if quads is not None else self.store.quads(subject, None, None, None):
+            given = known.get(subject.value)
+            for q in given if given is not None else self.store.quads(subject, None, None, None):
                 p = q.predicate
                 if p in _SYSTEM_TERMS:
                     system[p.value] = q
@@ -157,7 +157,7 @@ class Journal:
         versions: dict[str, int] = {}
         for subject, (system, remaining) in current.items():
             old = system.get(VERSION.value)
-            version = int(old.object.value) + 1 if old else logged.get(subject.value, 0) + 1
+            version = int(old.object.value) + 1 if old else logged.get(subject.value, 0) + 1  # type: ignore[union-attr]
             versions[subject.value] = version
             new = added.get(subject)
             if not remaining and not new:

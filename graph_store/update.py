@@ -8,7 +8,7 @@ first, so errors carry its parser's message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -79,8 +79,10 @@ class _Overlay(Store):
             seen.setdefault((q.subject, q.predicate, q.object), []).append(q)
         for quads in seen.values():
             q = quads[0]
-            triple = (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
-            yield triple, iter([Graph(self, identifier=URIRef(x.graph_name.value)) for x in quads])
+            triple = (to_rdflib(q.subject), to_rdflib(q.predicate),  # type: ignore[arg-type]
+                      to_rdflib(q.object))  # type: ignore[arg-type]
+            yield triple, iter([Graph(self, identifier=URIRef(x.graph_name.value))  # type: ignore[union-attr]
+                                for x in quads])
 
     def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
         s, p, o = (to_oxigraph(t) for t in triple)
@@ -106,7 +108,7 @@ class _Overlay(Store):
             else:
                 self.removed.add(q)
 
-    def contexts(self, triple: Any = None) -> Iterator[Graph]:
+    def contexts(self, triple: Any = None) -> Generator[Graph, None, None]:
         for g in self.graphs:
             yield Graph(self, identifier=URIRef(g.value))
 

@@ -60,7 +60,7 @@ async def list_assets(
     cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
 ) -> JSONResponse:
     cat = catalog_of(request)
-    page = await call(cat.assets.list, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
+    page = await call(cat.assets.page, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
                       platform=platform, tag=tag, owner=owner, workspace=workspace, partOf=partOf,
                       classification=classification, term=term)
     # "items" is the page's @graph, so the whole body is one JSON-LD document.

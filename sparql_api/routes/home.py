@@ -21,7 +21,7 @@ SELECT ?table ?name (COUNT(?column) AS ?columns) WHERE {
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def home(request: Request) -> HTMLResponse:
     cat = catalog_of(request)
-    page = await call(cat.assets.list, type="Table", limit=10)
+    page = await call(cat.assets.page, type="Table", limit=10)
     rows = "".join(
         f'<li><a href="/api/v1/assets/{escape(a["id"])}">{escape(a.get("name", a["id"]))}</a>'
         f' — {escape(str(a.get("description", ""))[:120])}</li>' for a in page.items)
