@@ -24,6 +24,7 @@ class WriteResult:
     id: str
     version: int
     status: str  # created | updated | unchanged | deleted
+    warnings: tuple[dict[str, Any], ...] = ()  # SHACL warnings about this asset
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,11 @@ class AssetService:
                                       known=known, workspace=",".join(sorted({a.workspace or "" for a in
                                                                  inputs} - {""})))
         versions = cs.versions if cs else {}
-        return [WriteResult(a.key, versions.get(a.iri, v), status) for a, v, status in plan]
+        warnings: dict[str, list[dict[str, Any]]] = {}
+        for w in cs.warnings if cs else ():
+            warnings.setdefault(w["focusNode"], []).append(w)
+        return [WriteResult(a.key, versions.get(a.iri, v), status, tuple(warnings.get(a.iri, ())))
+                for a, v, status in plan]
 
     def upsert(self, item: Any, *, actor: str, if_match: int | None = None,
                key: str | None = None) -> WriteResult:

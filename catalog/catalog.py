@@ -24,11 +24,19 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.oxigraph_store import OxigraphStore
 from ontology import ontology_turtle
-from ontology.namespaces import SEMCAT
+from ontology.namespaces import RDF_TYPE, SEMCAT, SH
+from shapes import (
+    ChangeView,
+    StoreView,
+    ValidationReport,
+    ValidationResult,
+    Validator,
+    compile_shapes,
+    core_shapes_turtle,
+)
 
 log = logging.getLogger(__name__)
 _DIGEST = NamedNode(SEMCAT + "sourceDigest")
-_ONTOLOGY = NamedNode("https://w3id.org/semcat")
 
 
 class Catalog:
@@ -47,7 +55,12 @@ class Catalog:
                                    settings.max_page_size)
         self.sparql = SparqlService(self.journal, self.store, self.layout,
                                     settings.default_workspace)
-        self._sync_ontology()
+        self._sync_graph(ontology_turtle(), self.layout.ontology, "ontology from semcat.ttl")
+        self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
+        self.validator = self._compile_shapes()
+        self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
+        if settings.validate_writes:
+            self.journal.check = self._check_change
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -69,19 +82,54 @@ class Catalog:
     def jsonld_context() -> dict[str, Any]:
         return {"@context": context()}
 
-    def _sync_ontology(self) -> None:
-        """Keep the ontology graph equal to the shipped semcat.ttl (one changeset if not)."""
-        source = ontology_turtle()
+    def _sync_graph(self, source: bytes, graph: NamedNode, message: str) -> None:
+        """Keep a vocabulary graph equal to the shipped file (one changeset when it changed)."""
         digest = hashlib.sha256(source).hexdigest()
-        graph = self.layout.ontology
-        stored = self.store.quads(_ONTOLOGY, _DIGEST, None, graph)
+        stored = self.store.quads(graph, _DIGEST, None, graph)
         if any(q.object.value == digest for q in stored):  # type: ignore[union-attr]
             return
         new = parse_rdf(source, RdfFormat.TURTLE, to_graph=graph)
-        new.append(Quad(_ONTOLOGY, _DIGEST, Literal(digest), graph))
+        new.append(Quad(graph, _DIGEST, Literal(digest), graph))
         old = list(self.store.quads(None, None, None, graph))
-        self.journal.commit(old, new, actor="system", message="ontology from semcat.ttl",
-                            exact=True)
+        self.journal.commit(old, new, actor="system", message=message, exact=True)
+
+    # -- validation ----------------------------------------------------------------------------
+    def _compile_shapes(self) -> Validator:
+        return Validator(compile_shapes(self.store.quads(None, None, None, self.layout.shapes),
+                                        self.store.quads(None, None, None, self.layout.ontology)))
+
+    def _recompile_if_vocabulary_changed(self, cs: Changeset) -> None:
+        vocabulary = (self.layout.shapes, self.layout.ontology)
+        if any(q.graph_name in vocabulary for q in (*cs.removed, *cs.added)):
+            self.validator = self._compile_shapes()
+
+    def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
+                                                                           list[dict[str, Any]]]:
+        focus = {q.subject for q in removed} | {q.subject for q in added}
+        report = self.validator.validate(focus, ChangeView(self.store, removed, added))
+        return ([r.to_json() for r in report.violations], [r.to_json() for r in report.warnings])
+
+    def serialize_report(self, report: ValidationReport, media_type: str) -> bytes:
+        return serialize_quads(report.to_quads(), rdf_format(media_type),
+                               {"sh": SH, "semcat": SEMCAT})
+
+    def validate(self, *, workspace: str | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+        """Validate every typed node of the catalog (or of one workspace) as it is now."""
+        graphs = [g for g in self.sparql.data_graphs()
+                  if workspace is None or g.value.startswith(f"{self.layout.base}/graph/{workspace}/")]
+        nodes = list(dict.fromkeys(q.subject for g in graphs for q in self.store.quads(
+            None, NamedNode(RDF_TYPE), None, g)))
+        view = StoreView(self.store)
+        results: list[ValidationResult] = []
+        checked = 0
+        for i in range(0, len(nodes), 1000):
+            report = self.validator.validate(nodes[i:i + 1000], view)
+            results += report.results
+            checked += report.focus_nodes
+            if on_progress:
+                on_progress(min(i + 1000, len(nodes)), len(nodes))
+        return ValidationReport(tuple(results), checked)
 
     # -- files ---------------------------------------------------------------------------------
     def load(self, paths: Iterable[Path], *, actor: str = "cli", graph: str | None = None,

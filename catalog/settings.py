@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, description="Largest request body accepted (413 beyond)."
     )
+    validate_writes: bool = Field(
+        default=True,
+        description="SHACL-validate the nodes every write touches before it is committed; "
+        "off only for benchmarks and bulk migrations you validate afterwards.",
+    )
     max_page_size: int = Field(default=500, description="Largest page of the asset list.")
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyoxigraph import Quad
 
@@ -21,6 +22,7 @@ class Changeset:
     versions: dict[str, int] = field(default_factory=dict)
     workspace: str = ""
     seq: int = 0
+    warnings: tuple[dict[str, Any], ...] = ()  # what validation let through; never logged
 
     @property
     def size(self) -> int:

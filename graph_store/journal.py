@@ -11,13 +11,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
+from graph_store.errors import ValidationFailed
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import SEMCAT, XSD
@@ -40,11 +43,18 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+Results = list[dict[str, Any]]
+# Validates a change before it is logged: (violations, warnings) as JSON-ready results.
+Check = Callable[[set[Quad], set[Quad]], tuple[Results, Results]]
+
+
 class Journal:
     def __init__(self, store: GraphStore, changelog: ChangeLog, layout: GraphLayout) -> None:
         self.store = store
         self.changelog = changelog
         self.layout = layout
+        self.check: Check | None = None
+        self.on_applied: list[Callable[[Changeset], None]] = []
         self.lock = threading.RLock()
         self.applied_seq = self._checkpointed = changelog.applied_seq
         self._checkpointed_at = time.monotonic()
@@ -106,13 +116,22 @@ class Journal:
                 add = {q for q in add if not self._exists(q)}
             if not rem and not add:
                 return None
+            warnings: Results = []
+            if self.check is not None:
+                violations, warnings = self.check(rem, add)
+                if violations:
+                    raise ValidationFailed(
+                        f"{len(violations)} SHACL violation(s); nothing was written",
+                        report=violations + warnings)
             now = utc_now()
             versions = self._stamp(rem, add, actor, now, known or {})
             cs = Changeset(actor, message, now, tuple(rem - add), tuple(add - rem), versions,
                            workspace)
-            cs = self.changelog.append(cs)
+            cs = replace(self.changelog.append(cs), warnings=tuple(warnings))
             self.store.apply(cs)
             self.applied_seq = cs.seq
+            for callback in self.on_applied:
+                callback(cs)
             if time.monotonic() - self._checkpointed_at > CHECKPOINT_EVERY_S:
                 self.checkpoint()
             return cs

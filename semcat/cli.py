@@ -203,5 +203,45 @@ def history(
     out.print(table)
 
 
+REPORT_FORMATS = ("table", "json", "turtle")
+
+
+@app.command()
+def validate(
+    data: DataDir = DEFAULT_DATA,
+    workspace: Annotated[str | None, typer.Option(help="Only this workspace's assets.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or turtle "
+                                        "(an sh:ValidationReport)")] = "table",
+) -> None:
+    """SHACL-validate the whole catalog (or one workspace) against the core and custom shapes.
+
+    Exits 1 when there are violations, 0 when it conforms (warnings allowed)."""
+    if format not in REPORT_FORMATS:
+        raise _fail(InputError(f"unknown format {format!r}; use one of {', '.join(REPORT_FORMATS)}"))
+    with _catalog(data) as cat, Progress(
+        TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} nodes"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as progress:
+        task = progress.add_task("validate", total=None)
+        report = cat.validate(workspace=workspace,
+                              on_progress=lambda done, total: progress.update(
+                                  task, completed=done, total=total))
+        if format == "turtle":
+            sys.stdout.buffer.write(cat.serialize_report(report, "text/turtle"))
+    if format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+    elif format == "table":
+        table = Table("severity", "focus node", "path", "constraint", "message",
+                      title=f"{report.focus_nodes} nodes checked")
+        for r in report.results:
+            table.add_row(r.severity, r.focus, r.path, r.constraint.removesuffix(
+                "ConstraintComponent"), r.message)
+        out.print(table)
+    err.print(f"{'conforms' if report.conforms else 'does NOT conform'}: "
+              f"{len(report.violations)} violations, {len(report.warnings)} warnings")
+    if not report.conforms:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app(prog_name="semcat")

@@ -16,10 +16,26 @@ from tests.conftest import Server
 LD = "application/ld+json"
 
 
+SCHEMA = "acme/schema/snowflake/db.sales"
+SCAFFOLD = [
+    {"type": "Database", "workspace": "acme", "platform": "platform/snowflake",
+     "qualifiedName": "db", "name": "db", "description": "The warehouse"},
+    {"type": "Schema", "workspace": "acme", "platform": "platform/snowflake",
+     "qualifiedName": "db.sales", "name": "sales", "partOf": "acme/database/snowflake/db",
+     "description": "Sales data"},
+]
+
+
 def table(name: str, **extra: Any) -> dict[str, Any]:
     return {"type": "Table", "workspace": "acme", "platform": "platform/snowflake",
-            "qualifiedName": f"db.sales.{name}", "name": name,
+            "qualifiedName": f"db.sales.{name}", "name": name, "partOf": SCHEMA,
             "description": f"The {name} table", **extra}
+
+
+@pytest.fixture(autouse=True)
+def scaffold(http: httpx.Client) -> None:
+    """Tables belong to a schema (core shapes): make the database and schema they live in."""
+    assert http.post("/api/v1/assets:bulk", json=SCAFFOLD).status_code == 200
 
 
 def key(name: str) -> str:
@@ -49,7 +65,11 @@ def test_create_get_and_idempotent_upsert(http: httpx.Client) -> None:
     name = uniq()
     r = http.post("/api/v1/assets", json=table(name, tags=["tag/gold"]))
     assert r.status_code == 201, r.text
-    assert r.json() == {"id": key(name), "version": 1, "status": "created"}
+    body = r.json()
+    assert (body["id"], body["version"], body["status"]) == (key(name), 1, "created")
+    # the workspace, platform and tag are not assets yet: SHACL warnings, not refusals
+    warned = {(w["path"].rsplit("#", 1)[-1], w["severity"]) for w in body["warnings"]}
+    assert {("workspace", "Warning"), ("platform", "Warning"), ("tag", "Warning")} <= warned
     assert r.headers["etag"] == '"1"'
     assert r.headers["location"].endswith(f"/api/v1/assets/{key(name)}")
     doc = http.get(f"/api/v1/assets/{key(name)}").json()
@@ -57,6 +77,7 @@ def test_create_get_and_idempotent_upsert(http: httpx.Client) -> None:
     assert doc["version"] == 1 and doc["createdBy"] == "user/anonymous"
     again = http.post("/api/v1/assets", json=table(name, tags=["tag/gold"]))
     assert again.status_code == 200 and again.json()["status"] == "unchanged"
+    assert again.json()["warnings"] == []  # nothing written, nothing validated
     assert again.json()["version"] == 1
     assert len(http.get(f"/api/v1/assets/{key(name)}/versions").json()["versions"]) == 1
 

@@ -15,7 +15,21 @@ BASE = "http://127.0.0.1:8000"
 
 def column(name: str, **extra: Any) -> dict[str, Any]:
     return {"type": "Column", "workspace": "acme", "platform": "platform/pg",
-            "qualifiedName": f"db.s.t.{name}", "name": name, "dataType": "TEXT", **extra}
+            "qualifiedName": f"db.s.t.{name}", "name": name, "dataType": "TEXT",
+            "partOf": "acme/table/pg/db.s.t", **extra}
+
+
+@pytest.fixture
+def catalog(catalog: Catalog) -> Catalog:
+    """The in-memory catalog with the database, schema and table the columns belong to."""
+    ws = {"workspace": "acme", "platform": "platform/pg"}
+    catalog.assets.upsert_many([
+        {"type": "Database", "qualifiedName": "db", "name": "db", **ws},
+        {"type": "Schema", "qualifiedName": "db.s", "name": "s", "partOf": "acme/database/pg/db",
+         **ws},
+        {"type": "Table", "qualifiedName": "db.s.t", "name": "t", "partOf": "acme/schema/pg/db.s",
+         **ws}], actor="setup")
+    return catalog
 
 
 def graphs_of(cat: Catalog, key: str) -> set[str]:
@@ -76,7 +90,7 @@ def test_default_dataset_is_every_graph_and_bad_queries_fail(catalog: Catalog) -
     catalog.assets.upsert(column("x"), actor="t")
     names = {r["g"].value for r in catalog.sparql.query(
         "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }").rows()}
-    assert names == {f"{BASE}/graph/ontology", f"{BASE}/graph/acme/general"}
+    assert names == {f"{BASE}/graph/ontology", f"{BASE}/graph/shapes", f"{BASE}/graph/acme/general"}
     n = catalog.sparql.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows()[0]["n"]
     assert int(n.value) > 400  # the ontology's triples are in the default graph too
     with pytest.raises(QuerySyntaxError):

@@ -7,19 +7,29 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from pyoxigraph import Literal, NamedNode, Quad
 
 from catalog import Catalog, Settings
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
+from graph_store.errors import ValidationFailed
 from tests.conftest import Server
+
+SCAFFOLD = [
+    {"type": "Database", "workspace": "acme", "platform": "platform/pg", "qualifiedName": "db",
+     "name": "db"},
+    {"type": "Schema", "workspace": "acme", "platform": "platform/pg", "qualifiedName": "db.crash",
+     "name": "crash", "partOf": "acme/database/pg/db"},
+]
 
 
 def batch(n: int, size: int) -> list[dict[str, object]]:
     return [{"type": "Table", "workspace": "acme", "platform": "platform/pg",
              "qualifiedName": f"db.crash.b{n}_t{i}", "name": f"b{n}_t{i}",
-             "description": f"table {i} of batch {n}", "tags": [f"tag/batch-{n}"],
-             "owners": ["team/data"], "derivedFrom": [f"acme/table/pg/db.crash.b{n}_t{i - 1}"]}
+             "partOf": "acme/schema/pg/db.crash", "description": f"table {i} of batch {n}",
+             "tags": [f"tag/batch-{n}"], "owners": ["team/data"],
+             **({"derivedFrom": [f"acme/table/pg/db.crash.b{n}_t{i - 1}"]} if i else {})}
             for i in range(size)]
 
 
@@ -32,6 +42,7 @@ def count_tagged(url: str, n: int) -> int:
 
 def test_sigkill_mid_write_loses_nothing_acknowledged(tmp_path: Path) -> None:
     server = Server(tmp_path / "data").start()
+    assert httpx.post(server.url + "/api/v1/assets:bulk", json=SCAFFOLD).status_code == 200
     sizes = {n: (2500 if n % 3 == 2 else 150) for n in range(200)}  # some take the bulk path
     acked: list[int] = []
     sent: list[int] = []
@@ -99,10 +110,8 @@ def test_failed_write_leaves_log_and_store_untouched(catalog: Catalog) -> None:
     before = (catalog.changelog.last_seq, catalog.journal.applied_seq)
     bad = [{"type": "Table", "name": "ok", "workspace": "acme", "platform": "platform/pg",
             "qualifiedName": "a.b.c"}, {"type": "Nope", "name": "x"}]
-    try:
+    with pytest.raises(ValidationFailed):
         catalog.assets.upsert_many(bad, actor="t")
-    except Exception as e:
-        assert type(e).__name__ == "ValidationFailed"
     assert (catalog.changelog.last_seq, catalog.journal.applied_seq) == before
 
 
@@ -110,9 +119,10 @@ def test_replaying_already_applied_changesets_converges(tmp_path: Path) -> None:
     """The checkpoint is only a lower bound; replaying from before it must change nothing."""
     settings = Settings(data=tmp_path)
     with Catalog.open(settings) as cat:
-        key = "acme/table/pg/db.s.flip"
+        key = "acme/table/pg/db.crash.flip"
+        cat.assets.upsert_many(SCAFFOLD, actor="t")
         item = {"type": "Table", "workspace": "acme", "platform": "platform/pg",
-                "qualifiedName": "db.s.flip", "name": "flip"}
+                "qualifiedName": "db.crash.flip", "name": "flip", "partOf": "acme/schema/pg/db.crash"}
         for i in range(6):  # add, change, remove, re-add the same statements
             cat.assets.upsert({**item, "tags": ["tag/a"] if i % 2 else ["tag/b"]}, actor="t")
         cat.assets.delete(key, actor="t")

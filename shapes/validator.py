@@ -1,0 +1,222 @@
+"""Focus-node-scoped validation of a changeset's result, or of the whole store.
+
+Each write validates only the nodes it touches (DESIGN.md, principle 4), reading their
+statements as they will be after the change: the store's, minus what the changeset removes,
+plus what it adds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+from graph_store.protocol import GraphStore
+from ontology.namespaces import RDF, RDF_TYPE, XSD
+from shapes.model import PropertyShape, Shapes
+from shapes.report import ValidationReport, ValidationResult
+
+Term = Any
+_TYPE = NamedNode(RDF_TYPE)
+_LEXICAL = {
+    XSD + "integer": re.compile(r"^[+-]?\d+$"),
+    XSD + "decimal": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$"),
+    XSD + "boolean": re.compile(r"^(true|false|1|0)$"),
+    XSD + "date": re.compile(r"^-?\d{4,}-\d\d-\d\d(Z|[+-]\d\d:\d\d)?$"),
+    XSD + "dateTime": re.compile(r"^-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?$"),
+}
+_NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "long",
+                              "nonNegativeInteger", "positiveInteger")}
+
+
+class GraphView(Protocol):
+    def outgoing(self, node: Term) -> dict[str, list[Term]]: ...
+
+    def incoming(self, node: Term, predicate: str) -> list[Term]: ...
+
+
+class StoreView:
+    """The store as it is (``semcat validate``)."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def outgoing(self, node: Term) -> dict[str, list[Term]]:
+        out: dict[str, list[Term]] = {}
+        for q in self.store.quads(node, None, None, None):
+            values = out.setdefault(q.predicate.value, [])
+            if q.object not in values:
+                values.append(q.object)
+        return out
+
+    def incoming(self, node: Term, predicate: str) -> list[Term]:
+        return list(dict.fromkeys(q.subject for q in self.store.quads(
+            None, NamedNode(predicate), node, None)))
+
+
+class ChangeView(StoreView):
+    """The store as it will be once ``removed`` and ``added`` are applied."""
+
+    def __init__(self, store: GraphStore, removed: set[Quad], added: Iterable[Quad]) -> None:
+        super().__init__(store)
+        self.removed = removed
+        self.added: dict[Term, list[Quad]] = {}
+        self._added_all = list(added)
+        for q in self._added_all:
+            self.added.setdefault(q.subject, []).append(q)
+        self._cache: dict[Term, dict[str, list[Term]]] = {}
+
+    def outgoing(self, node: Term) -> dict[str, list[Term]]:
+        cached = self._cache.get(node)
+        if cached is not None:
+            return cached
+        out: dict[str, list[Term]] = {}
+        stored = self.store.quads(node, None, None, None) if isinstance(node, NamedNode | BlankNode) \
+            else ()
+        for q in [*stored, *self.added.get(node, ())]:
+            if q in self.removed:
+                continue
+            values = out.setdefault(q.predicate.value, [])
+            if q.object not in values:
+                values.append(q.object)
+        self._cache[node] = out
+        return out
+
+    def incoming(self, node: Term, predicate: str) -> list[Term]:
+        p = NamedNode(predicate)
+        found = [q.subject for q in self.store.quads(None, p, node, None) if q not in self.removed]
+        found += [q.subject for q in self._added_all if q.predicate == p and q.object == node]
+        return list(dict.fromkeys(found))
+
+
+class Validator:
+    def __init__(self, shapes: Shapes) -> None:
+        self.shapes = shapes
+
+    def validate(self, focus: Iterable[Term], view: GraphView) -> ValidationReport:
+        results: list[ValidationResult] = []
+        n = 0
+        for node in focus:
+            if isinstance(node, Literal):
+                continue
+            props = view.outgoing(node)
+            types = [t.value for t in props.get(RDF_TYPE, ()) if isinstance(t, NamedNode)]
+            shapes = self.shapes.applicable(types) if types else []
+            if not shapes:
+                continue
+            n += 1
+            for shape in shapes:
+                for ps in shape.properties:
+                    values = view.incoming(node, ps.path) if ps.inverse \
+                        else props.get(ps.path, [])
+                    results += self._check(node, ps, values, view)
+        return ValidationReport(tuple(results), n)
+
+    def _check(self, node: Term, ps: PropertyShape, values: list[Term],
+               view: GraphView) -> list[ValidationResult]:
+        focus = node.value if isinstance(node, NamedNode) else f"_:{node.value}"
+        out: list[ValidationResult] = []
+
+        def fail(component: str, default: str, value: Term | None = None) -> None:
+            message = ps.message or default
+            out.append(ValidationResult(focus, ps.path_label, component, ps.severity, message,
+                                        None if value is None else str(value.value), ps.shape))
+
+        if ps.min_count is not None and len(values) < ps.min_count:
+            fail("MinCountConstraintComponent",
+                 f"needs at least {ps.min_count} value(s) of {ps.path_label}, has {len(values)}")
+        if ps.max_count is not None and len(values) > ps.max_count:
+            fail("MaxCountConstraintComponent",
+                 f"takes at most {ps.max_count} value(s) of {ps.path_label}, has {len(values)}")
+        for v in values:
+            if ps.datatype is not None and not _has_datatype(v, ps.datatype):
+                fail("DatatypeConstraintComponent", f"{v} is not a valid {ps.datatype}", v)
+            if ps.class_ is not None and not self._instance_of(v, ps.class_, view):
+                fail("ClassConstraintComponent", f"{v} is not a {ps.class_}", v)
+            if ps.node_kind is not None and not _node_kind(v, ps.node_kind):
+                fail("NodeKindConstraintComponent", f"{v} is not a {ps.node_kind}", v)
+            if ps.allowed is not None and v not in ps.allowed:
+                fail("InConstraintComponent", f"{v} is not one of the allowed values", v)
+            if ps.pattern is not None and (isinstance(v, BlankNode) or
+                                           not ps.pattern.search(v.value)):
+                fail("PatternConstraintComponent",
+                     f"{v} does not match {ps.pattern.pattern}", v)
+            if ps.min_length is not None and (isinstance(v, BlankNode) or
+                                              len(v.value) < ps.min_length):
+                fail("MinLengthConstraintComponent", f"{v} is shorter than {ps.min_length}", v)
+            if ps.max_length is not None and (isinstance(v, BlankNode) or
+                                              len(v.value) > ps.max_length):
+                fail("MaxLengthConstraintComponent", f"{v} is longer than {ps.max_length}", v)
+            for component, limit in ps.bounds:
+                if not _within(v, component, limit):
+                    fail(component, f"{v} is out of bounds ({component[:12]} {limit.value})", v)
+        return out
+
+    def _instance_of(self, value: Term, cls: str, view: GraphView) -> bool:
+        if isinstance(value, Literal):
+            return False
+        types = [t.value for t in view.outgoing(value).get(RDF_TYPE, ())
+                 if isinstance(t, NamedNode)]
+        return cls in self.shapes.classes_of(types)
+
+
+def _has_datatype(value: Term, datatype: str) -> bool:
+    if not isinstance(value, Literal):
+        return False
+    actual = value.datatype.value if value.datatype is not None else XSD + "string"
+    if value.language:
+        actual = RDF + "langString"
+    if actual != datatype:
+        return False
+    lexical = _LEXICAL.get(datatype)
+    return lexical is None or bool(lexical.match(value.value))
+
+
+def _node_kind(value: Term, kind: str) -> bool:
+    if kind == "IRI":
+        return isinstance(value, NamedNode)
+    if kind == "Literal":
+        return isinstance(value, Literal)
+    if kind == "BlankNode":
+        return isinstance(value, BlankNode)
+    if kind == "BlankNodeOrIRI":
+        return not isinstance(value, Literal)
+    if kind == "IRIOrLiteral":
+        return not isinstance(value, BlankNode)
+    return not isinstance(value, NamedNode)  # BlankNodeOrLiteral
+
+
+def _comparable(term: Term) -> tuple[str, Any] | None:
+    if not isinstance(term, Literal):
+        return None
+    dt = term.datatype.value if term.datatype is not None else XSD + "string"
+    try:
+        if dt in _NUMERIC:
+            return "number", Decimal(term.value)
+        if dt == XSD + "dateTime":
+            parsed = datetime.fromisoformat(term.value.replace("Z", "+00:00"))
+            return ("datetime-tz" if parsed.tzinfo else "datetime"), parsed
+        if dt == XSD + "date":
+            return "date", date.fromisoformat(term.value[:10])
+        if dt == XSD + "string":
+            return "string", term.value
+    except (InvalidOperation, ValueError):
+        return None
+    return None
+
+
+def _within(value: Term, component: str, limit: Term) -> bool:
+    a, b = _comparable(value), _comparable(limit)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    if component.startswith("MinInclusive"):
+        return bool(a[1] >= b[1])
+    if component.startswith("MaxInclusive"):
+        return bool(a[1] <= b[1])
+    if component.startswith("MinExclusive"):
+        return bool(a[1] > b[1])
+    return bool(a[1] < b[1])
