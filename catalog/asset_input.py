@@ -10,12 +10,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pyoxigraph import NamedNode, Quad, RdfFormat, parse
 
-from catalog.jsonld import BY_KEY, DATETIME, ID, INTEGER, SYSTEM_KEYS, context, is_property_key
+from catalog.jsonld import (
+    BOOLEAN,
+    BUILT_IN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    ID,
+    INTEGER,
+    SYSTEM_KEYS,
+    Vocabulary,
+)
 from graph_store.errors import InputError, ValidationFailed
 from graph_store.layout import GraphLayout
 from ontology.namespaces import CLASSES
@@ -28,6 +38,7 @@ DATA_KINDS = {
 }
 KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$")
 IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 RESTRICTED_PREFIX = "classification/pii"
 
 
@@ -53,8 +64,8 @@ def natural_key(item: dict[str, Any]) -> str | None:
     return f"{ws}/{kind}/{platform.rsplit('/', 1)[-1]}/{qn}"
 
 
-def _check_value(key: str, value: Any) -> str | None:
-    term = BY_KEY.get(key)
+def _check_value(key: str, value: Any, vocabulary: Vocabulary) -> str | None:
+    term = vocabulary.by_key.get(key)
     if term is None:  # an IRI-named property: plain JSON-LD values, no nested nodes
         values = value if isinstance(value, list) else [value]
         for v in values:
@@ -72,17 +83,26 @@ def _check_value(key: str, value: Any) -> str | None:
         elif term.kind == INTEGER:
             if not isinstance(v, int) or isinstance(v, bool):
                 return f"'{key}' must be an integer; got {v!r}"
-        elif term.kind == DATETIME:
+        elif term.kind == DECIMAL:
+            if not isinstance(v, int | float | str) or isinstance(v, bool) or not _DECIMAL.match(str(v)):
+                return f"'{key}' must be a decimal number; got {v!r}"
+        elif term.kind == BOOLEAN:
+            if not isinstance(v, bool):
+                return f"'{key}' must be true or false; got {v!r}"
+        elif term.kind in (DATETIME, DATE):
             try:
-                datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+                (datetime.fromisoformat(str(v).replace("Z", "+00:00")) if term.kind == DATETIME
+                 else date.fromisoformat(str(v)))
             except ValueError:
-                return f"'{key}' must be an ISO 8601 date-time like 2026-01-31T12:00:00Z; got {v!r}"
+                example = "2026-01-31T12:00:00Z" if term.kind == DATETIME else "2026-01-31"
+                return f"'{key}' must be an ISO 8601 {term.kind} like {example}; got {v!r}"
         elif not isinstance(v, str):
             return f"'{key}' must be a string; got {v!r}"
     return None
 
 
-def _check_item(item: Any, context_url: str) -> tuple[dict[str, Any] | None, list[str]]:
+def _check_item(item: Any, context_url: str,
+                vocabulary: Vocabulary) -> tuple[dict[str, Any] | None, list[str]]:
     if not isinstance(item, dict):
         return None, [f"an asset must be a JSON object, got {type(item).__name__}"]
     problems: list[str] = []
@@ -94,9 +114,10 @@ def _check_item(item: Any, context_url: str) -> tuple[dict[str, Any] | None, lis
     for alias, keyword in (("@id", "id"), ("@type", "type")):
         if alias in clean:
             clean[keyword] = clean.pop(alias)
-    unknown = sorted(k for k in clean if not is_property_key(k))
+    unknown = sorted(k for k in clean if not vocabulary.is_property_key(k))
     if unknown:
-        problems.append(f"unknown properties {unknown}; known: {sorted(BY_KEY)} or full IRIs")
+        problems.append(f"unknown properties {unknown}; known: {sorted(vocabulary.by_key)} or "
+                        "full IRIs")
     kind = clean.get("type")
     if not isinstance(kind, str) or kind not in CLASSES:
         problems.append(f"'type' must be one of {list(CLASSES)}; got {kind!r}")
@@ -104,8 +125,8 @@ def _check_item(item: Any, context_url: str) -> tuple[dict[str, Any] | None, lis
     if not isinstance(name, str) or not name.strip():
         problems.append("'name' is required and must be a non-empty string")
     for k, v in clean.items():
-        if k not in ("id", "type") and is_property_key(k):
-            problem = _check_value(k, v)
+        if k not in ("id", "type") and vocabulary.is_property_key(k):
+            problem = _check_value(k, v, vocabulary)
             if problem:
                 problems.append(problem)
     derived = natural_key(clean)
@@ -126,13 +147,14 @@ def _check_item(item: Any, context_url: str) -> tuple[dict[str, Any] | None, lis
     return clean, problems
 
 
-def prepare(items: list[Any], layout: GraphLayout, context_url: str) -> list[AssetInput]:
+def prepare(items: list[Any], layout: GraphLayout, context_url: str,
+            vocabulary: Vocabulary = BUILT_IN) -> list[AssetInput]:
     """Validate and convert ``items``; all-or-nothing: any problem raises with every item's."""
     report: list[dict[str, Any]] = []
     cleaned: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
-        clean, problems = _check_item(item, context_url)
+        clean, problems = _check_item(item, context_url, vocabulary)
         if clean is not None and isinstance(clean.get("id"), str):
             if clean["id"] in seen:
                 problems.append(f"duplicate id {clean['id']!r} (also item {seen[clean['id']]})")
@@ -157,7 +179,7 @@ def prepare(items: list[Any], layout: GraphLayout, context_url: str) -> list[Ass
         where.append((graph, ws))
     # One JSON-LD document whose named graphs are the partitions: the parser emits every quad
     # in its final graph, so no quad is built twice.
-    doc = {"@context": [context(), {"@base": layout.id_base}],
+    doc = {"@context": [vocabulary.context(), {"@base": layout.id_base}],
            "@graph": [{"@id": g, "@graph": members} for g, members in placed.items()]}
     try:
         quads = parse(json.dumps(doc), format=RdfFormat.JSON_LD)

@@ -10,7 +10,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from catalog.asset_input import AssetInput, prepare, valid_key
-from catalog.jsonld import BY_KEY, compact
+from catalog.jsonld import BUILT_IN, Vocabulary, compact
 from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
@@ -60,6 +60,7 @@ class AssetService:
         self._layout = layout
         self.context_url = context_url
         self._max_page = max_page_size
+        self.vocabulary: Vocabulary = BUILT_IN  # the Catalog swaps it when attributes change
 
     # -- reads -------------------------------------------------------------------------------
     def _iri(self, key: str) -> str:
@@ -78,7 +79,8 @@ class AssetService:
         return [self.context_url, {"@base": self._layout.id_base, **extra}]
 
     def document(self, iri: str, quads: list[Quad]) -> dict[str, Any]:
-        return {"@context": self.context(), **compact(iri, quads, self._layout.id_base)}
+        return {"@context": self.context(),
+                **compact(iri, quads, self._layout.id_base, self.vocabulary)}
 
     def get(self, key: str, version: int | None = None) -> dict[str, Any]:
         iri = self._iri(key)
@@ -126,7 +128,7 @@ class AssetService:
                 return set()  # the deletion
         old, new = content(from_version), content(to_version)
         def part(quads: set[Quad]) -> dict[str, Any]:
-            node = compact(iri, sorted(quads, key=str), self._layout.id_base)
+            node = compact(iri, sorted(quads, key=str), self._layout.id_base, self.vocabulary)
             node.pop("id")
             return node
         return {"id": key, "from": from_version, "to": to_version,
@@ -165,7 +167,8 @@ class AssetService:
                   f" ORDER BY {order} LIMIT {limit + 1}")
         rows = [(r["s"].value, r["v"].value)
                 for r in self._store.query(sparql, dataset=Dataset())]  # type: ignore[attr-defined]
-        items = [compact(s, self._current(s), self._layout.id_base) for s, _ in rows[:limit]]
+        items = [compact(s, self._current(s), self._layout.id_base, self.vocabulary)
+                 for s, _ in rows[:limit]]
         nxt = None
         if len(rows) > limit:
             last_s, last_v = rows[limit - 1]
@@ -176,7 +179,7 @@ class AssetService:
     def upsert_many(self, items: list[Any], *, actor: str, message: str = "bulk upsert",
                     expected: dict[str, int] | None = None) -> list[WriteResult]:
         """All-or-nothing upsert; each item replaces its asset's statements."""
-        inputs = prepare(items, self._layout, self.context_url)
+        inputs = prepare(items, self._layout, self.context_url, self.vocabulary)
         with self._journal.lock:
             removed: list[Quad] = []
             added: list[Quad] = []
@@ -245,4 +248,4 @@ class AssetService:
         return WriteResult(key, cs.versions.get(iri, version + 1) if cs else version, "deleted")
 
 
-__all__ = ["BY_KEY", "AssetService", "Page", "WriteResult"]
+__all__ = ["AssetService", "Page", "WriteResult"]

@@ -13,7 +13,7 @@ from typing import IO, Any
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
 from catalog.assets import AssetService, WriteResult
-from catalog.jsonld import context
+from catalog.attributes import AttributeService
 from catalog.settings import Settings
 from catalog.sparql import SparqlService
 from graph_store.changelog import ChangeLog
@@ -57,7 +57,9 @@ class Catalog:
                                     settings.default_workspace)
         self._sync_graph(ontology_turtle(), self.layout.ontology, "ontology from semcat.ttl")
         self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
+        self.attributes = AttributeService(self.journal, self.store, self.layout)
         self.validator = self._compile_shapes()
+        self.assets.vocabulary = self.attributes.vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
         if settings.validate_writes:
             self.journal.check = self._check_change
@@ -78,9 +80,8 @@ class Catalog:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    @staticmethod
-    def jsonld_context() -> dict[str, Any]:
-        return {"@context": context()}
+    def jsonld_context(self) -> dict[str, Any]:
+        return {"@context": self.assets.vocabulary.context()}
 
     def _sync_graph(self, source: bytes, graph: NamedNode, message: str) -> None:
         """Keep a vocabulary graph equal to the shipped file (one changeset when it changed)."""
@@ -95,13 +96,16 @@ class Catalog:
 
     # -- validation ----------------------------------------------------------------------------
     def _compile_shapes(self) -> Validator:
+        ontology = [*self.store.quads(None, None, None, self.layout.ontology),
+                    *self.store.quads(None, None, None, self.attributes.graph)]
         return Validator(compile_shapes(self.store.quads(None, None, None, self.layout.shapes),
-                                        self.store.quads(None, None, None, self.layout.ontology)))
+                                        ontology))
 
     def _recompile_if_vocabulary_changed(self, cs: Changeset) -> None:
-        vocabulary = (self.layout.shapes, self.layout.ontology)
+        vocabulary = (self.layout.shapes, self.layout.ontology, self.attributes.graph)
         if any(q.graph_name in vocabulary for q in (*cs.removed, *cs.added)):
             self.validator = self._compile_shapes()
+            self.assets.vocabulary = self.attributes.vocabulary()
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:

@@ -15,6 +15,7 @@ from typing import Any
 from ontology.namespaces import CLASSES, PREFIXES, RDF_TYPE, SEMCAT, XSD
 
 ID, STRING, INTEGER, DATETIME = "id", "string", "integer", "dateTime"
+DECIMAL, BOOLEAN, DATE = "decimal", "boolean", "date"
 
 
 @dataclass(frozen=True)
@@ -58,36 +59,50 @@ TERMS: tuple[Term, ...] = tuple(
         ("updatedBy", "updatedBy", ID, False),
     )
 )
-BY_KEY = {t.key: t for t in TERMS}
-BY_IRI = {t.iri: t for t in TERMS}
 SYSTEM_KEYS = frozenset({"version", "createdAt", "createdBy", "updatedAt", "updatedBy"})
 KEYWORDS = frozenset({"@context", "id", "type", "@id", "@type"})
-_DATATYPES = {STRING: XSD + "string", INTEGER: XSD + "integer", DATETIME: XSD + "dateTime"}
+DATATYPES = {STRING: XSD + "string", INTEGER: XSD + "integer", DATETIME: XSD + "dateTime",
+             DECIMAL: XSD + "decimal", BOOLEAN: XSD + "boolean", DATE: XSD + "date"}
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def context() -> dict[str, Any]:
-    """The published context (served at /api/v1/context.jsonld)."""
-    ctx: dict[str, Any] = {"@version": 1.1, "id": "@id", "type": "@type", **PREFIXES}
-    ctx.update({c: f"semcat:{c}" for c in CLASSES})
-    for t in TERMS:
-        entry: dict[str, Any] = {"@id": "semcat:" + t.iri.removeprefix(SEMCAT)}
-        if t.kind == ID:
-            entry["@type"] = "@id"
-        elif t.kind != STRING:
-            entry["@type"] = "xsd:" + t.kind
-        if t.many:
-            entry["@container"] = "@set"
-        ctx[t.key] = entry
-    return ctx
+class Vocabulary:
+    """The JSON keys of REST bodies: the built-in terms plus the custom attributes governance
+    teams define, so attribute values read and write like any other property."""
+
+    def __init__(self, custom: tuple[Term, ...] = ()) -> None:
+        self.terms = (*TERMS, *custom)
+        self.custom = custom
+        self.by_key = {t.key: t for t in self.terms}
+        self.by_iri = {t.iri: t for t in self.terms}
+        self.order = {k: i for i, k in enumerate(("id", "type", *self.by_key))}
+
+    def context(self) -> dict[str, Any]:
+        """The published context (served at /api/v1/context.jsonld)."""
+        ctx: dict[str, Any] = {"@version": 1.1, "id": "@id", "type": "@type", **PREFIXES}
+        ctx.update({c: f"semcat:{c}" for c in CLASSES})
+        for t in self.terms:
+            iri = "semcat:" + t.iri.removeprefix(SEMCAT) if t.iri.startswith(SEMCAT) else t.iri
+            entry: dict[str, Any] = {"@id": iri}
+            if t.kind == ID:
+                entry["@type"] = "@id"
+            elif t.kind != STRING:
+                entry["@type"] = "xsd:" + t.kind
+            if t.many:
+                entry["@container"] = "@set"
+            ctx[t.key] = entry
+        return ctx
+
+    def is_property_key(self, key: str) -> bool:
+        """Keys the context maps: its terms, absolute IRIs and CURIEs of known prefixes."""
+        if key in self.by_key or key in KEYWORDS:
+            return True
+        prefix = key.split(":", 1)[0]
+        return ":" in key and (prefix in PREFIXES or bool(_ABSOLUTE.match(key) and "//" in key))
 
 
-def is_property_key(key: str) -> bool:
-    """Keys the context maps: its terms, absolute IRIs and CURIEs of known prefixes."""
-    if key in BY_KEY or key in KEYWORDS:
-        return True
-    prefix = key.split(":", 1)[0]
-    return ":" in key and (prefix in PREFIXES or bool(_ABSOLUTE.match(key) and "//" in key))
+BUILT_IN = Vocabulary()
+BY_KEY = BUILT_IN.by_key
 
 
 def compact_iri(iri: str, id_base: str) -> str:
@@ -108,17 +123,21 @@ def compact_value(term: Term | None, value: Any, id_base: str) -> Any:
         return {"@id": compact_iri(value.value, id_base)}
     if kind == "BlankNode":
         return {"@id": f"_:{value.value}"}
-    if term is not None and term.kind != ID and value.datatype.value == _DATATYPES[term.kind]:
-        return int(value.value) if term.kind == INTEGER and value.value.lstrip("-").isdigit() \
-            else value.value
+    if term is not None and term.kind != ID and value.datatype.value == DATATYPES[term.kind]:
+        if term.kind == INTEGER and value.value.lstrip("-").isdigit():
+            return int(value.value)
+        if term.kind == BOOLEAN and value.value in ("true", "false"):
+            return value.value == "true"
+        return value.value
     if value.language:
         return {"@value": value.value, "@language": value.language}
-    if value.datatype.value == _DATATYPES[STRING]:
+    if value.datatype.value == DATATYPES[STRING]:
         return {"@value": value.value}
     return {"@value": value.value, "@type": value.datatype.value}
 
 
-def compact(subject: str, quads: list[Any], id_base: str) -> dict[str, Any]:
+def compact(subject: str, quads: list[Any], id_base: str,
+            vocabulary: Vocabulary = BUILT_IN) -> dict[str, Any]:
     """One resource's quads as a compact JSON-LD node (without ``@context``)."""
     node: dict[str, Any] = {"id": compact_iri(subject, id_base)}
     types: list[str] = []
@@ -127,7 +146,7 @@ def compact(subject: str, quads: list[Any], id_base: str) -> dict[str, Any]:
         if p == RDF_TYPE and type(q.object).__name__ == "NamedNode":
             types.append(compact_type(q.object.value))
             continue
-        term = BY_IRI.get(p)
+        term = vocabulary.by_iri.get(p)
         key = term.key if term else p
         value = compact_value(term, q.object, id_base)
         if term is not None and not term.many and key not in node:
@@ -137,6 +156,6 @@ def compact(subject: str, quads: list[Any], id_base: str) -> dict[str, Any]:
             node[key] = [*(current if isinstance(current, list) else [current]), value]
     if types:
         node["type"] = types[0] if len(types) == 1 else sorted(types)
-    order = {k: i for i, k in enumerate(("id", "type", *BY_KEY))}
+    order = vocabulary.order
     return {k: (sorted(node[k], key=str) if isinstance(node[k], list) else node[k])
             for k in sorted(node, key=lambda k: (order.get(k, len(order)), k))}

@@ -46,18 +46,19 @@ CLASSES: Final[tuple[str, ...]] = (
     "Asset", "DataAsset", "Catalog", "Workspace", "DataPlatform", "Database", "Schema",
     "Table", "View", "Column", "Dashboard", "Chart", "Pipeline", "PipelineRun", "MLModel",
     "Feature", "Glossary", "GlossaryTerm", "ClassificationScheme", "Classification", "Tag",
-    "User", "Team", "Role", "Permission",
+    "User", "Team", "Role", "Permission", "CustomAttribute",
 )
 
 OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
     "workspace", "platform", "partOf", "hasPart", "hasColumn", "owner", "tag",
     "glossaryTerm", "classification", "derivedFrom", "derivesInto", "upstream", "downstream",
     "consumes", "produces", "runOf", "createdBy", "updatedBy", "memberOf", "hasRole", "grants",
+    "appliesTo",
 )
 
 DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
     "name", "description", "qualifiedName", "dataType", "position", "version", "createdAt",
-    "updatedAt", "status", "startedAt", "endedAt", "email",
+    "updatedAt", "status", "startedAt", "endedAt", "email", "attributeKey", "valueKind",
 )
 
 

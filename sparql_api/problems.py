@@ -21,7 +21,10 @@ SPARQL_PATHS = ("/sparql", "/query", "/update")
 def problem(request: Request, status: int, code: str, title: str, detail: str,
             **extra: Any) -> Response:
     if request.url.path in SPARQL_PATHS:
-        return PlainTextResponse(f"{title}: {detail}\n", status_code=status)
+        lines = [f"{title}: {detail}"] + [
+            " ".join(str(e.get(k, "")) for k in ("severity", "focusNode", "path", "constraint"))
+            + f": {e.get('message', '')}" for e in extra.get("errors", [])]
+        return PlainTextResponse("\n".join(lines) + "\n", status_code=status)
     body = {"type": PROBLEM_TYPE + code, "title": title, "status": status, "detail": detail,
             "instance": request.url.path, **extra}
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
