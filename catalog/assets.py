@@ -10,7 +10,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode, Quad
 
 from catalog.asset_input import AssetInput, prepare, valid_key
-from catalog.jsonld import BUILT_IN, Vocabulary, compact
+from catalog.jsonld import BUILT_IN, DATATYPES, ID, Vocabulary, compact
 from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
@@ -135,7 +135,9 @@ class AssetService:
                 "removed": part(old - new), "added": part(new - old)}
 
     def page(self, *, type: str | None = None, q: str | None = None, sort: str = "name",
-             limit: int = 50, cursor: str | None = None, **filters: str | None) -> Page:
+             limit: int = 50, cursor: str | None = None,
+             attributes: dict[str, str] | None = None, **filters: str | None) -> Page:
+        """A page of assets; ``attributes`` filters by custom attribute values (key → value)."""
         limit = max(1, min(limit, self._max_page))
         desc = sort.startswith("-")
         field = sort.lstrip("-")
@@ -151,6 +153,13 @@ class AssetService:
             if name not in FILTERS:
                 raise InputError(f"unknown filter {name!r}; use one of {sorted(FILTERS)}")
             where.append(f"?s <{SEMCAT}{FILTERS[name]}> {NamedNode(self._iri(value))} .")
+        for key, value in (attributes or {}).items():
+            term = self.vocabulary.by_key.get(key)
+            if term is None or term not in self.vocabulary.custom:
+                raise InputError(f"no custom attribute {key!r} to filter by")
+            obj = NamedNode(self._iri(value)) if term.kind == ID else \
+                Literal(value, datatype=NamedNode(DATATYPES[term.kind]))
+            where.append(f"?s <{term.iri}> {obj} .")
         conditions = [f"STRSTARTS(STR(?s), {Literal(self._layout.id_base)})"]
         if q:
             conditions.append(f"STRSTARTS(LCASE(STR(?name)), LCASE({Literal(q)}))")

@@ -175,3 +175,22 @@ class ChangeLog:
             ).fetchall()
         for version, r, a in rows:
             yield version, from_nquads(r), from_nquads(a)
+
+    def changesets(self, message_prefix: str, *, after: int = 0,
+                   upto: int | None = None) -> Iterator[Changeset]:
+        """Changesets whose message starts with ``message_prefix``, in order, with their quads:
+        a kind of change (e.g. ontology edits) listed without replaying the whole log."""
+        with self._lock:
+            heads = self._db.execute(
+                "SELECT seq, time, actor, workspace, message FROM changesets WHERE seq > ?"
+                " AND seq <= ? AND substr(message, 1, ?) = ? ORDER BY seq",
+                (after, upto if upto is not None else 2**63 - 1,
+                 len(message_prefix), message_prefix),
+            ).fetchall()
+        for s, time, actor, workspace, message in heads:
+            with self._lock:
+                deltas = self._db.execute(
+                    "SELECT removed, added FROM deltas WHERE seq = ?", (s,)).fetchall()
+            removed = [q for r, _ in deltas for q in from_nquads(r)]
+            added = [q for _, a in deltas for q in from_nquads(a)]
+            yield Changeset(actor, message, time, tuple(removed), tuple(added), {}, workspace, s)

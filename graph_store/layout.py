@@ -29,6 +29,12 @@ class GraphLayout:
         return self.graph("ontology")
 
     @property
+    def custom_ontology(self) -> NamedNode:
+        """The catalog's own terms (ontology edits, custom attributes): kept apart from the
+        shipped ontology graph, which is replaced whenever semcat.ttl changes."""
+        return self.graph("ontology", "custom")
+
+    @property
     def shapes(self) -> NamedNode:
         return self.graph("shapes")
 

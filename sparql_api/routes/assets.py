@@ -59,8 +59,12 @@ async def list_assets(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
 ) -> JSONResponse:
+    """Custom attributes filter as `attr.<name>=<value>`, e.g. `attr.costCenter=CC-12`."""
     cat = catalog_of(request)
+    custom = {k.removeprefix("attr."): v for k, v in request.query_params.items()
+              if k.startswith("attr.")}
     page = await call(cat.assets.page, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
+                      attributes=custom,
                       platform=platform, tag=tag, owner=owner, workspace=workspace, partOf=partOf,
                       classification=classification, term=term)
     # "items" is the page's @graph, so the whole body is one JSON-LD document.
