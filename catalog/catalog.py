@@ -14,6 +14,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
+from catalog.ontology_editor import OntologyEditor
 from catalog.settings import Settings
 from catalog.sparql import SparqlService
 from graph_store.changelog import ChangeLog
@@ -59,6 +60,10 @@ class Catalog:
         self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
         self.attributes = AttributeService(self.journal, self.store, self.layout)
         self.validator = self._compile_shapes()
+        self.ontology = OntologyEditor(self.journal, self.store, self.layout, self.assets,
+                                       data_graphs=self.sparql.data_graphs,
+                                       validator=lambda: self.validator)
+        self.sparql.ontology = self.ontology
         self.assets.vocabulary = self.attributes.vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
         if settings.validate_writes:
@@ -167,7 +172,8 @@ class Catalog:
     def export(self, output: IO[bytes], media_type: str = "application/n-quads") -> None:
         """Dump the catalog's data, ontology and shapes graphs; triple formats merge them."""
         fmt = rdf_format(media_type)
-        graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.shapes]
+        graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.custom_ontology,
+                  self.layout.shapes]
         quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]
         output.write(serialize_quads(quads, fmt))
 

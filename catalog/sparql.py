@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 
@@ -23,6 +24,9 @@ from graph_store.results import QueryResult
 from graph_store.sparql_guard import query_dataset, refuse_outbound
 from graph_store.update import evaluate_update
 from ontology.namespaces import PREFIXES, RDF_TYPE, SD
+
+if TYPE_CHECKING:
+    from catalog.ontology_editor import OntologyEditor
 
 _KINDS = set(DATA_KINDS.values())
 
@@ -43,11 +47,14 @@ class SparqlService:
         self._default_ws = default_workspace
         # The service-defined base IRI of relative IRIs in queries and updates: the endpoint.
         self.base_iri = f"{layout.base}/sparql"
+        self.ontology: OntologyEditor | None = None  # checks and versions ontology-graph writes
 
     # -- the dataset ---------------------------------------------------------------------------
     def data_graphs(self) -> list[NamedNode]:
-        """Graphs holding catalog data: everything but the ontology and the shapes."""
-        skip = {self._layout.ontology.value, self._layout.shapes.value}
+        """Graphs holding catalog data: everything but the ontology (shipped and custom) and
+        the shapes."""
+        skip = {self._layout.ontology.value, self._layout.custom_ontology.value,
+                self._layout.shapes.value}
         return [g for g in self._store.named_graphs()
                 if isinstance(g, NamedNode) and g.value not in skip]
 
@@ -147,8 +154,8 @@ class SparqlService:
         new = self._parse(data, media_type, node, base_iri)
         existed = self.graph_exists(graph)
         old = self.graph_quads(graph) if existed else []
-        cs = self._journal.commit(old, new, actor=actor, message=f"PUT graph {graph or 'default'}",
-                                  exact=True)
+        cs = self._write(node, old, new, actor=actor, message=f"PUT graph {graph or 'default'}",
+                         exact=True)
         return GraphWrite(graph, not existed, cs)
 
     def post_graph(self, graph: str | None, data: bytes, media_type: str, *, actor: str,
@@ -156,8 +163,8 @@ class SparqlService:
         """Merge into ``graph``; with ``graph=None`` and ``new=True`` the caller creates one."""
         node = self._target(graph)
         existed = self.graph_exists(graph)
-        cs = self._journal.commit([], self._parse(data, media_type, node, base_iri), actor=actor,
-                                  message=f"POST graph {graph or 'default'}")
+        cs = self._write(node, [], self._parse(data, media_type, node, base_iri), actor=actor,
+                         message=f"POST graph {graph or 'default'}", exact=False)
         return GraphWrite(graph, not existed, cs)
 
     def new_graph_iri(self) -> str:
@@ -165,9 +172,16 @@ class SparqlService:
 
     def delete_graph(self, graph: str | None, *, actor: str) -> GraphWrite:
         old = self.graph_quads(graph)
-        cs = self._journal.commit(old, [], actor=actor,
-                                  message=f"DELETE graph {graph or 'default'}", exact=True)
+        cs = self._write(self._target(graph), old, [], actor=actor,
+                         message=f"DELETE graph {graph or 'default'}", exact=True)
         return GraphWrite(graph, False, cs)
+
+    def _write(self, node: NamedNode | None, removed: list[Quad], added: list[Quad], *,
+               actor: str, message: str, exact: bool) -> Changeset | None:
+        """Writes to an ontology graph are ontology edits: DL- and SHACL-checked, versioned."""
+        if node is not None and self.ontology is not None and self.ontology.governs(node):
+            return self.ontology.write_graph(node, removed, added, actor=actor, message=message)
+        return self._journal.commit(removed, added, actor=actor, message=message, exact=exact)
 
     def service_description(self, endpoint: str, media_type: str) -> bytes:
         """SPARQL 1.1 Service Description of this endpoint, in ``media_type``."""

@@ -69,6 +69,7 @@ class ChangeView(StoreView):
         for q in self._added_all:
             self.added.setdefault(q.subject, []).append(q)
         self._cache: dict[Term, dict[str, list[Term]]] = {}
+        self._by_object: dict[tuple[str, Term], list[Term]] | None = None  # built on first use
 
     def outgoing(self, node: Term) -> dict[str, list[Term]]:
         cached = self._cache.get(node)
@@ -87,17 +88,23 @@ class ChangeView(StoreView):
         return out
 
     def incoming(self, node: Term, predicate: str) -> list[Term]:
+        if self._by_object is None:
+            self._by_object = {}
+            for q in self._added_all:
+                self._by_object.setdefault((q.predicate.value, q.object), []).append(q.subject)
         p = NamedNode(predicate)
         found = [q.subject for q in self.store.quads(None, p, node, None) if q not in self.removed]
-        found += [q.subject for q in self._added_all if q.predicate == p and q.object == node]
+        found += self._by_object.get((predicate, node), [])
         return list(dict.fromkeys(found))
 
 
 class Validator:
     def __init__(self, shapes: Shapes) -> None:
         self.shapes = shapes
+        self._classes: dict[Term, set[str]] = {}  # per validate() call: a value's classes
 
     def validate(self, focus: Iterable[Term], view: GraphView) -> ValidationReport:
+        self._classes = {}
         results: list[ValidationResult] = []
         n = 0
         for node in focus:
@@ -159,9 +166,12 @@ class Validator:
     def _instance_of(self, value: Term, cls: str, view: GraphView) -> bool:
         if isinstance(value, Literal):
             return False
-        types = [t.value for t in view.outgoing(value).get(RDF_TYPE, ())
-                 if isinstance(t, NamedNode)]
-        return cls in self.shapes.classes_of(types)
+        classes = self._classes.get(value)
+        if classes is None:
+            types = [t.value for t in view.outgoing(value).get(RDF_TYPE, ())
+                     if isinstance(t, NamedNode)]
+            classes = self._classes[value] = self.shapes.classes_of(types)
+        return cls in classes
 
 
 def _has_datatype(value: Term, datatype: str) -> bool:

@@ -1,0 +1,660 @@
+"""Ontology editing: the catalog's own classes and properties, deprecations, glossary terms and
+classification schemes.
+
+Custom terms are ``{base}/ontology#Name`` and live in their own graph
+(``layout.custom_ontology``), because re-syncing the shipped semcat.ttl replaces the shipped
+ontology graph wholesale. Every logical change to the ontology graphs is checked before it is
+committed, under the journal's lock: a DL reasoner (HermiT) must find the proposed ontology,
+together with a sample of the catalog's own facts that covers every distinct combination of
+types, consistent and without unsatisfiable classes; and no asset may newly violate the SHACL
+shapes compiled against it. A refusal carries the reasoner's explanation and writes nothing.
+
+Versioning: the custom graph's header ``{base}/ontology`` (which imports the shipped ontology)
+holds ``owl:versionInfo "<shipped version>+<revision>"``. The revision counts this catalog's
+ontology edits and is bumped in the same changeset as each edit; SemVer build metadata ("+N")
+says "the shipped release, locally extended N times" without pretending to be a release.
+History and diffs come from the change log: ontology changesets' messages start "ontology".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+from typing import Literal as Lit
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat
+
+from catalog.assets import AssetService, WriteResult
+from graph_store.changeset import Changeset
+from graph_store.errors import (
+    BackendError,
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    ValidationFailed,
+)
+from graph_store.formats import rdf_format, serialize_quads
+from graph_store.journal import SYSTEM_PREDICATES, Journal
+from graph_store.layout import GraphLayout
+from graph_store.protocol import GraphStore
+from ontology.namespaces import DCTERMS, OWL, PREFIXES, RDF, RDF_TYPE, RDFS, SEMCAT, XSD
+from reasoning import ConsistencyResult, check_consistency
+from shapes import StoreView, ValidationResult, Validator, compile_shapes
+
+log = logging.getLogger(__name__)
+
+MESSAGE_PREFIX = "ontology"
+SHIPPED_IRI = "https://w3id.org/semcat"
+PropertyKind = Lit["object", "datatype"]
+
+_TYPE = NamedNode(RDF_TYPE)
+_CLASS = NamedNode(OWL + "Class")
+_OBJECT_PROPERTY = NamedNode(OWL + "ObjectProperty")
+_DATATYPE_PROPERTY = NamedNode(OWL + "DatatypeProperty")
+_ANNOTATION_PROPERTY = NamedNode(OWL + "AnnotationProperty")
+_ONTOLOGY = NamedNode(OWL + "Ontology")
+_SUBCLASS = NamedNode(RDFS + "subClassOf")
+_SUBPROPERTY = NamedNode(RDFS + "subPropertyOf")
+_DOMAIN = NamedNode(RDFS + "domain")
+_RANGE = NamedNode(RDFS + "range")
+_LABEL = NamedNode(RDFS + "label")
+_COMMENT = NamedNode(RDFS + "comment")
+_DEFINED_BY = NamedNode(RDFS + "isDefinedBy")
+_DISJOINT = NamedNode(OWL + "disjointWith")
+_DEPRECATED = NamedNode(OWL + "deprecated")
+_VERSION_INFO = NamedNode(OWL + "versionInfo")
+_IMPORTS = NamedNode(OWL + "imports")
+_REPLACED_BY = NamedNode(DCTERMS + "isReplacedBy")
+_DIGEST = NamedNode(SEMCAT + "sourceDigest")
+_TRUE = Literal("true", datatype=NamedNode(XSD + "boolean"))
+_DATETIMES = (NamedNode(XSD + "dateTime"), NamedNode(XSD + "dateTimeStamp"))
+_KINDS = {_CLASS: "class", _OBJECT_PROPERTY: "object", _DATATYPE_PROPERTY: "datatype",
+          _ANNOTATION_PROPERTY: "annotation"}
+# Statements no DL reasoner draws conclusions from: an edit made only of these needs no check.
+_NON_LOGICAL = frozenset(NamedNode(i) for i in (
+    RDFS + "label", RDFS + "comment", RDFS + "seeAlso", RDFS + "isDefinedBy", OWL + "deprecated",
+    OWL + "versionInfo", OWL + "versionIRI", OWL + "priorVersion", OWL + "imports",
+    DCTERMS + "isReplacedBy", SEMCAT + "sourceDigest"))
+_DECLARATIONS = frozenset((*_KINDS, _ONTOLOGY, NamedNode(OWL + "NamedIndividual")))
+# The OWL 2 datatype map: what HermiT accepts as a property range or a literal's datatype.
+_OWL2_DATATYPES = frozenset((
+    *(XSD + t for t in ("string", "boolean", "decimal", "integer", "nonNegativeInteger",
+                        "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int",
+                        "short", "byte", "double", "float", "dateTime", "dateTimeStamp", "anyURI",
+                        "normalizedString", "token", "language", "hexBinary", "base64Binary")),
+    RDF + "langString", RDF + "PlainLiteral", RDFS + "Literal"))
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_REVISION = re.compile(r"\+(\d+)$")
+
+
+@dataclass(frozen=True)
+class OntologyTerm:
+    """One class or property as documentation shows it."""
+
+    iri: str
+    kind: str  # class | object | datatype | annotation
+    label: str
+    comment: str
+    custom: bool  # defined by this catalog, not shipped
+    deprecated: bool
+    parents: tuple[str, ...] = ()  # superclasses or superproperties
+    children: tuple[str, ...] = ()
+    domain: tuple[str, ...] = ()
+    range: tuple[str, ...] = ()
+    disjoint_with: tuple[str, ...] = ()
+    replaced_by: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["disjointWith"] = out.pop("disjoint_with")
+        out["replacedBy"] = out.pop("replaced_by")
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class OntologySummary:
+    iri: str
+    version: str
+    revision: int
+    namespace: str
+    terms: tuple[OntologyTerm, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"iri": self.iri, "version": self.version, "revision": self.revision,
+                "namespace": self.namespace, "imports": SHIPPED_IRI,
+                "classes": [t.to_json() for t in self.terms if t.kind == "class"],
+                "properties": [t.to_json() for t in self.terms if t.kind != "class"]}
+
+
+@dataclass(frozen=True)
+class OntologyEdit:
+    """The outcome of a committed ontology edit."""
+
+    term: str
+    status: str  # created | deprecated
+    version: str
+    revision: int
+    seq: int
+
+
+def _value(term: object) -> str:
+    """A term's lexical value (IRI, blank node id or literal text)."""
+    return str(getattr(term, "value", term))
+
+
+def _ntriple(q: Quad) -> str:
+    return f"{q.subject} {q.predicate} {q.object} ."
+
+
+def _named_in(explanation: str, quads: list[Quad]) -> list[str]:
+    """The IRIs behind the short names a reasoner's explanation uses (db.sales.t1, Table)."""
+    words = set(re.findall(r"[\w.~%-]+", explanation))
+    iris = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, NamedNode)}
+    return sorted(i for i in iris if re.split(r"[#/]", i)[-1] in words)
+
+
+def _for_reasoner(q: Quad) -> Quad | None:
+    """What the reasoner sees of a statement: no imports (never fetched), no bookkeeping, and
+    date-times without fractional seconds (owlready2 re-writes ".335Z" as ".335000+00:00",
+    which HermiT rejects as malformed)."""
+    if q.predicate in (_DIGEST, _IMPORTS) or q.predicate.value in SYSTEM_PREDICATES:
+        return None
+    o = q.object
+    if isinstance(o, Literal) and o.datatype in _DATETIMES and "." in o.value:
+        return Quad(q.subject, q.predicate, Literal(re.sub(r"\.\d+", "", o.value, count=1),
+                                                    datatype=o.datatype), q.graph_name)
+    return q
+
+
+def _violation_key(r: ValidationResult) -> tuple[str, str, str, str | None]:
+    return r.focus, r.path, r.constraint, r.value
+
+
+class OntologyEditor:
+    def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
+                 assets: AssetService, *, data_graphs: Callable[[], list[NamedNode]],
+                 validator: Callable[[], Validator], reasoner: str = "hermit") -> None:
+        self._journal = journal
+        self._store = store
+        self._layout = layout
+        self._assets = assets
+        self._data_graphs = data_graphs
+        self._validator = validator
+        self.reasoner = reasoner
+        self.iri = f"{layout.base}/ontology"
+        self.namespace = self.iri + "#"
+        self.graph = layout.custom_ontology
+        self.graphs = (layout.ontology, layout.custom_ontology)
+        self._header = NamedNode(self.iri)
+
+    def governs(self, graph: object) -> bool:
+        """Whether writes to ``graph`` are ontology edits (and must go through ``write_graph``)."""
+        return graph in self.graphs
+
+    # -- reads ---------------------------------------------------------------------------------
+    def quads(self) -> list[Quad]:
+        """Both ontology graphs: shipped and custom."""
+        return [q for g in self.graphs for q in self._store.quads(None, None, None, g)]
+
+    def _shipped_version(self) -> str:
+        found = next(iter(self._store.quads(NamedNode(SHIPPED_IRI), _VERSION_INFO, None,
+                                            self._layout.ontology)), None)
+        return _value(found.object) if found is not None else "0"
+
+    def version(self) -> tuple[str, int]:
+        """(version string, revision): "1.0.0+3" is the shipped 1.0.0 edited three times."""
+        found = next(iter(self._store.quads(self._header, _VERSION_INFO, None, self.graph)), None)
+        m = _REVISION.search(_value(found.object)) if found is not None else None
+        revision = int(m.group(1)) if m else 0
+        return f"{self._shipped_version()}+{revision}", revision
+
+    def _declared(self, iri: NamedNode) -> set[NamedNode]:
+        """What ``iri`` is declared as (owl:Class, owl:ObjectProperty, ...) in either graph."""
+        return {q.object for g in self.graphs  # type: ignore[misc]
+                for q in self._store.quads(iri, _TYPE, None, g) if q.object in _DECLARATIONS}
+
+    def _deprecated(self, iri: NamedNode) -> bool:
+        return any(_value(q.object) == "true" for g in self.graphs
+                   for q in self._store.quads(iri, _DEPRECATED, None, g))
+
+    def summary(self) -> OntologySummary:
+        """Every named class and property with what documentation needs to show about it."""
+        index: dict[str, dict[str, list[Any]]] = {}
+        custom: set[str] = set()
+        for q in self.quads():
+            if not isinstance(q.subject, NamedNode) or q.predicate == _DIGEST:
+                continue
+            index.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
+            if q.graph_name == self.graph and q.predicate == _TYPE and q.object in _KINDS:
+                custom.add(q.subject.value)
+
+        def iris(node: dict[str, list[Any]], p: NamedNode) -> tuple[str, ...]:
+            return tuple(sorted({o.value for o in node.get(p.value, ()) if isinstance(o, NamedNode)}))
+
+        def text(node: dict[str, list[Any]], p: NamedNode) -> str:
+            values = [o for o in node.get(p.value, ()) if isinstance(o, Literal)]
+            best = next((o for o in values if o.language == "en"), values[0] if values else None)
+            return best.value if best is not None else ""
+
+        kinds = {s: next((_KINDS[o] for o in node.get(RDF_TYPE, ()) if o in _KINDS), None)
+                 for s, node in index.items()}
+        children: dict[str, set[str]] = {}
+        for s, node in index.items():
+            for p in (_SUBCLASS, _SUBPROPERTY):
+                for parent in iris(node, p):
+                    children.setdefault(parent, set()).add(s)
+        terms = []
+        for s, node in index.items():
+            kind = kinds.get(s)
+            if kind is None:
+                continue
+            replaced = iris(node, _REPLACED_BY)
+            terms.append(OntologyTerm(
+                iri=s, kind=kind, label=text(node, _LABEL), comment=text(node, _COMMENT),
+                custom=s in custom, deprecated=any(o.value == "true" for o in
+                                                   node.get(_DEPRECATED.value, ())),
+                parents=iris(node, _SUBCLASS if kind == "class" else _SUBPROPERTY),
+                children=tuple(sorted(children.get(s, ()))), domain=iris(node, _DOMAIN),
+                range=iris(node, _RANGE), disjoint_with=iris(node, _DISJOINT),
+                replaced_by=replaced[0] if replaced else None))
+        terms.sort(key=lambda t: (t.kind != "class", (t.label or t.iri).lower(), t.iri))
+        version, revision = self.version()
+        return OntologySummary(self.iri, version, revision, self.namespace, tuple(terms))
+
+    def serialize(self, media_type: str) -> bytes:
+        """Both ontology graphs in ``media_type`` (triple formats merge them)."""
+        quads = [q for q in self.quads() if q.predicate != _DIGEST]
+        return serialize_quads(quads, rdf_format(media_type), {**PREFIXES, "local": self.namespace})
+
+    def history(self) -> list[dict[str, Any]]:
+        """The ontology's changesets, oldest first (the shipped file's syncs included)."""
+        out = []
+        for cs in self._journal.changelog.changesets(MESSAGE_PREFIX):
+            mine = [q for q in (*cs.removed, *cs.added) if q.graph_name in self.graphs]
+            if not mine:
+                continue
+            version = next((_value(q.object) for q in cs.added if q.predicate == _VERSION_INFO
+                            and q.subject in (self._header, NamedNode(SHIPPED_IRI))), None)
+            out.append({"seq": cs.seq, "time": cs.time, "actor": cs.actor, "message": cs.message,
+                        "version": version, "added": sum(q in cs.added for q in mine),
+                        "removed": sum(q in cs.removed for q in mine)})
+        return out
+
+    def diff(self, from_seq: int | None = None, to_seq: int | None = None) -> dict[str, Any]:
+        """The ontology's net change after changeset ``from_seq`` up to ``to_seq`` (defaults:
+        the last edit alone)."""
+        seqs = [h["seq"] for h in self.history()]
+        if not seqs:
+            raise NotFound("the ontology has no history yet")
+        to = to_seq if to_seq is not None else seqs[-1]
+        start = from_seq if from_seq is not None else max([s for s in seqs if s < to], default=0)
+        if start > to:
+            raise InputError(f"'from' ({start}) must not be after 'to' ({to})")
+        first: dict[Quad, bool] = {}  # was the quad there before?
+        last: dict[Quad, bool] = {}  # is it there after?
+        for cs in self._journal.changelog.changesets(MESSAGE_PREFIX, after=start, upto=to):
+            for present, quads in ((True, cs.removed), (False, cs.added)):
+                for q in quads:
+                    if q.graph_name in self.graphs and q.predicate != _DIGEST:
+                        first.setdefault(q, present)
+                        last[q] = not present
+        return {"from": start, "to": to,
+                "added": sorted(_ntriple(q) for q, now in last.items() if now and not first[q]),
+                "removed": sorted(_ntriple(q) for q, now in last.items() if not now and first[q])}
+
+    # -- naming --------------------------------------------------------------------------------
+    def _resolve(self, ref: str) -> NamedNode:
+        """A term reference: full IRI, CURIE (semcat:Table) or bare name (shipped, then custom)."""
+        ref = ref.strip().removeprefix("<").removesuffix(">")
+        try:
+            if "://" in ref or ref.startswith("urn:"):
+                return NamedNode(ref)
+            if ":" in ref:
+                prefix, local = ref.split(":", 1)
+                if prefix == "local":
+                    return NamedNode(self.namespace + local)
+                if prefix not in PREFIXES:
+                    raise InputError(f"unknown prefix in {ref!r}; use a full IRI or one of "
+                                     f"{sorted(PREFIXES)}")
+                return NamedNode(PREFIXES[prefix] + local)
+            for candidate in (NamedNode(SEMCAT + ref), NamedNode(self.namespace + ref)):
+                if self._declared(candidate):
+                    return candidate
+            return NamedNode(self.namespace + ref)
+        except ValueError as e:
+            raise InputError(f"{ref!r} is not a valid IRI: {e}") from e
+
+    def _existing(self, ref: str, kinds: set[NamedNode], what: str) -> NamedNode:
+        iri = self._resolve(ref)
+        if not self._declared(iri) & kinds:
+            raise NotFound(f"{what} {ref!r} is not a {' or '.join(_KINDS[k] for k in kinds)} "
+                           f"of the ontology ({iri.value}); see GET /api/v1/ontology")
+        return iri
+
+    def _new_term(self, name: str) -> NamedNode:
+        if not _NAME.match(name):
+            raise InputError(f"{name!r} is not a usable term name: a letter, then up to 63 "
+                             "letters, digits or underscores")
+        iri = NamedNode(self.namespace + name)
+        if any(next(iter(self._store.quads(iri, None, None, g)), None) for g in self.graphs):
+            raise Conflict(f"the ontology already has a term {iri.value}; deprecate it or "
+                           "choose another name")
+        if self._declared(NamedNode(SEMCAT + name)):
+            raise Conflict(f"semcat:{name} exists; a custom term of the same name would make "
+                           "bare references ambiguous; choose another name")
+        return iri
+
+    # -- class and property edits --------------------------------------------------------------
+    def add_class(self, name: str, *, label: str, parent: str, actor: str, comment: str = "",
+                  disjoint_with: Iterable[str] = ()) -> OntologyEdit:
+        """A subclass of an existing class, optionally disjoint with other existing classes."""
+        g = self.graph
+        with self._journal.lock:
+            iri = self._new_term(name)
+            sup = self._existing(parent, {_CLASS}, "parent")
+            if self._deprecated(sup):
+                raise InputError(f"{sup.value} is deprecated; subclass its replacement instead")
+            disjoint = [self._existing(d, {_CLASS}, "disjoint class") for d in disjoint_with]
+            quads = [Quad(iri, _TYPE, _CLASS, g), Quad(iri, _SUBCLASS, sup, g),
+                     *self._annotations(iri, label, comment),
+                     *(Quad(iri, _DISJOINT, d, g) for d in disjoint)]
+            cs = self._commit([], quads, actor=actor, message=f"add class {name}")
+        return self._edit(iri, "created", cs)
+
+    def add_property(self, name: str, *, label: str, kind: PropertyKind, actor: str,
+                     comment: str = "", domain: str | None = None, range: str | None = None,
+                     parent: str | None = None) -> OntologyEdit:
+        """An object or datatype property with an optional domain, range and super-property."""
+        g = self.graph
+        owl_kind = _OBJECT_PROPERTY if kind == "object" else _DATATYPE_PROPERTY
+        with self._journal.lock:
+            iri = self._new_term(name)
+            quads = [Quad(iri, _TYPE, owl_kind, g), *self._annotations(iri, label, comment)]
+            if domain is not None:
+                quads.append(Quad(iri, _DOMAIN, self._existing(domain, {_CLASS}, "domain"), g))
+            if range is not None:
+                quads.append(Quad(iri, _RANGE, self._existing(range, {_CLASS}, "range")
+                                  if kind == "object" else self._datatype(range), g))
+            if parent is not None:
+                quads.append(Quad(iri, _SUBPROPERTY,
+                                  self._existing(parent, {owl_kind}, "parent property"), g))
+            cs = self._commit([], quads, actor=actor, message=f"add {kind} property {name}")
+        return self._edit(iri, "created", cs)
+
+    def _datatype(self, ref: str) -> NamedNode:
+        iri = self._resolve(ref if ":" in ref else "xsd:" + ref)
+        if iri.value not in _OWL2_DATATYPES:
+            raise InputError(f"{ref!r} is not an OWL 2 datatype; use e.g. xsd:string, "
+                             "xsd:integer, xsd:decimal, xsd:boolean or xsd:dateTime")
+        return iri
+
+    def _annotations(self, iri: NamedNode, label: str, comment: str) -> list[Quad]:
+        if not label.strip():
+            raise InputError("a term needs a non-empty label")
+        g = self.graph
+        quads = [Quad(iri, _LABEL, Literal(label.strip(), language="en"), g),
+                 Quad(iri, _DEFINED_BY, self._header, g)]
+        if comment.strip():
+            quads.append(Quad(iri, _COMMENT, Literal(comment.strip(), language="en"), g))
+        return quads
+
+    def deprecate(self, term: str, *, actor: str, replaced_by: str | None = None) -> OntologyEdit:
+        """Mark a class or property (shipped or custom) owl:deprecated; terms are never deleted,
+        since data and queries may still use them."""
+        kinds = set(_KINDS)
+        with self._journal.lock:
+            iri = self._existing(term, kinds, "term")
+            if self._deprecated(iri):
+                raise Conflict(f"{iri.value} is deprecated already")
+            quads = [Quad(iri, _DEPRECATED, _TRUE, self.graph)]
+            if replaced_by is not None:
+                quads.append(Quad(iri, _REPLACED_BY,
+                                  self._existing(replaced_by, kinds, "replacement"), self.graph))
+            cs = self._commit([], quads, actor=actor, message=f"deprecate {iri.value}")
+        return self._edit(iri, "deprecated", cs)
+
+    def _edit(self, iri: NamedNode, status: str, cs: Changeset | None) -> OntologyEdit:
+        version, revision = self.version()
+        return OntologyEdit(iri.value, status, version, revision, cs.seq if cs else 0)
+
+    # -- glossary terms and classification schemes (catalog assets) ----------------------------
+    def _asset_exists(self, key: str) -> bool:
+        return next(iter(self._store.quads(NamedNode(self._layout.iri(key)), None, None, None)),
+                    None) is not None
+
+    def add_glossary_term(self, name: str, *, definition: str, actor: str,
+                          glossary: str = "glossary/business",
+                          slug: str | None = None) -> WriteResult:
+        """A glossary term (a SKOS concept, stored as an asset); the glossary is created if new."""
+        slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        if not _SLUG.match(slug) or not glossary.startswith("glossary/"):
+            raise InputError(f"glossary term ids are glossary/<glossary>/<slug>; got "
+                             f"{glossary}/{slug}")
+        key = f"{glossary}/{slug}"
+        items: list[dict[str, Any]] = []
+        with self._journal.lock:
+            if self._asset_exists(key):
+                raise Conflict(f"glossary term {key!r} exists; edit it with PATCH "
+                               f"/api/v1/assets/{key}")
+            if not self._asset_exists(glossary):
+                title = glossary.rsplit("/", 1)[-1].replace("-", " ").title()
+                items.append({"id": glossary, "type": "Glossary", "name": f"{title} Glossary"})
+            items.append({"id": key, "type": "GlossaryTerm", "name": name,
+                          "description": definition, "partOf": glossary})
+            results = self._assets.upsert_many(items, actor=actor,
+                                               message=f"glossary: add term {key}")
+        return results[-1]
+
+    def add_classification_scheme(self, slug: str, *, name: str, description: str, actor: str,
+                                  values: Iterable[tuple[str, str, str]] = ()) -> list[WriteResult]:
+        """A classification scheme and its values, (slug, name, description) each."""
+        scheme = f"classification/{slug}"
+        values = list(values)
+        if not _SLUG.match(slug) or any(not _SLUG.match(v[0]) for v in values):
+            raise InputError("scheme and value slugs are lower-case letters, digits and '-'")
+        with self._journal.lock:
+            if self._asset_exists(scheme):
+                raise Conflict(f"classification scheme {scheme!r} exists")
+            items = [{"id": scheme, "type": "ClassificationScheme", "name": name,
+                      "description": description},
+                     *({"id": f"{scheme}/{v}", "type": "Classification", "name": n,
+                        "description": d, "partOf": scheme} for v, n, d in values)]
+            return self._assets.upsert_many(items, actor=actor,
+                                            message=f"classification: add scheme {scheme}")
+
+    def is_asset_reference(self, term: str) -> bool:
+        """Glossary terms, classifications and schemes are assets: ids like glossary/x/y."""
+        term = term.strip()
+        if "://" in term:
+            return self._layout.is_versioned(term)
+        return "/" in term and ":" not in term
+
+    def deprecate_asset(self, key: str, *, actor: str, replaced_by: str | None = None) -> WriteResult:
+        """Deprecate a glossary term, classification or scheme: kept, marked owl:deprecated."""
+        key = self._layout.key(key.strip())
+        with self._journal.lock:
+            iri = NamedNode(self._layout.iri(key))
+            if not self._asset_exists(key):
+                raise NotFound(f"no asset with id {key!r}")
+            if any(_value(q.object) == "true" for q in self._store.quads(iri, _DEPRECATED, None, None)):
+                raise Conflict(f"{key!r} is deprecated already")
+            patch: dict[str, Any] = {_DEPRECATED.value: True}
+            if replaced_by is not None:
+                replacement = self._layout.key(replaced_by.strip())
+                if not self._asset_exists(replacement):
+                    raise NotFound(f"no asset with id {replacement!r} to replace {key!r}")
+                patch[_REPLACED_BY.value] = {"@id": self._layout.iri(replacement)}
+            return self._assets.patch(key, patch, actor=actor)
+
+    # -- the write path ------------------------------------------------------------------------
+    def write_graph(self, graph: NamedNode, removed: Iterable[Quad], added: Iterable[Quad], *,
+                    actor: str, message: str) -> Changeset | None:
+        """A Graph Store protocol write to an ontology graph: checked and versioned like every
+        edit. The header and custom attributes' definitions (managed by their own API) stay."""
+        if graph == self._layout.ontology:
+            raise Forbidden(f"{graph.value} mirrors the shipped semcat.ttl and is replaced when "
+                            f"it changes; write custom terms to {self.graph.value}",
+                            reason="read-only graph")
+        kept = [q for q in removed if q.subject != self._header and not (
+            isinstance(q.subject, NamedNode) and self._layout.is_versioned(q.subject.value))]
+        return self._commit(kept, added, actor=actor, message=message)
+
+    def _exists(self, q: Quad) -> bool:
+        return next(iter(self._store.quads(q.subject, q.predicate, q.object,  # type: ignore[arg-type]
+                                           q.graph_name)), None) is not None
+
+    def _commit(self, removed: Iterable[Quad], added: Iterable[Quad], *, actor: str,
+                message: str) -> Changeset | None:
+        """Check, bump the revision and commit, all under the journal's lock."""
+        with self._journal.lock:
+            rem = {q for q in removed if q.subject != self._header and self._exists(q)}
+            add = {q for q in added if q.subject != self._header and not self._exists(q)}
+            rem, add = rem - add, add - rem
+            if not rem and not add:
+                return None
+            self.check(rem, add)
+            _, revision = self.version()
+            old_header = set(self._store.quads(self._header, None, None, self.graph))
+            new_header = self._header_quads(revision + 1)
+            return self._journal.commit(rem | (old_header - new_header), add | (new_header - old_header),
+                                        actor=actor, message=f"{MESSAGE_PREFIX}: {message}",
+                                        exact=True)
+
+    def _header_quads(self, revision: int) -> set[Quad]:
+        h, g = self._header, self.graph
+        return {Quad(h, _TYPE, _ONTOLOGY, g), Quad(h, _IMPORTS, NamedNode(SHIPPED_IRI), g),
+                Quad(h, _LABEL, Literal("Custom terms of this catalog", language="en"), g),
+                Quad(h, _COMMENT, Literal("Classes and properties this catalog added to the "
+                                          "semcat ontology, edited through /api/v1/ontology.",
+                                          language="en"), g),
+                Quad(h, _VERSION_INFO, Literal(f"{self._shipped_version()}+{revision}"), g)}
+
+    # -- checks --------------------------------------------------------------------------------
+    def check(self, removed: set[Quad], added: set[Quad]) -> None:
+        """Refuse (422) a change to the ontology graphs that the DL reasoner finds inconsistent
+        or that makes existing assets violate the shapes; quads in other graphs are ignored."""
+        rem = {q for q in removed if q.graph_name in self.graphs}
+        add = {q for q in added if q.graph_name in self.graphs}
+        if not rem and not add:
+            return
+        current = set(self.quads())
+        proposed = (current - rem) | add
+        logical = [q for q in add if q.predicate not in _NON_LOGICAL and not (
+            q.predicate == _TYPE and q.object in _DECLARATIONS)]
+        if logical:  # removing axioms cannot make an ontology inconsistent (monotonicity)
+            self._check_reasoner(current, proposed, logical)
+        self._check_shapes(proposed)
+
+    def _check_reasoner(self, current: set[Quad], proposed: set[Quad], logical: list[Quad]) -> None:
+        facts = self._facts(proposed, logical)
+        result = self._reason(proposed, facts)
+        if result.consistent and not result.unsatisfiable:
+            return
+        # Refuse only what this edit breaks: data written earlier may be inconsistent already.
+        before = self._reason(current, facts)
+        source = f"{result.reasoner} (OWL 2 DL reasoner)"
+        named = _named_in(result.explanation, [*logical, *facts])
+        if not result.consistent:
+            if not before.consistent:
+                log.warning("ontology edit allowed: the catalog was inconsistent before it too")
+                return
+            raise ValidationFailed(
+                "the edit would make the ontology inconsistent with the catalog's data; nothing "
+                f"was written. {result.explanation}",
+                report=[{"source": source, "consistent": False, "message": result.explanation,
+                         "terms": named}])
+        new = sorted(set(result.unsatisfiable) - set(before.unsatisfiable))
+        if new:
+            raise ValidationFailed(
+                f"the edit would make {', '.join(new)} unsatisfiable (no instance could exist); "
+                "nothing was written",
+                report=[{"source": source, "consistent": True, "unsatisfiable": new,
+                         "message": result.explanation}])
+
+    def _reason(self, ontology: Iterable[Quad], facts: list[Quad]) -> ConsistencyResult:
+        doc = [r for r in map(_for_reasoner, [*ontology, *facts]) if r is not None]
+        turtle = serialize_quads(doc, RdfFormat.TURTLE, PREFIXES)
+        try:
+            return check_consistency(turtle, reasoner=self.reasoner)
+        except Exception as e:  # a reasoner crash: say so rather than accept the edit unchecked
+            raise BackendError(f"the {self.reasoner} reasoner could not check the edit: {e}") from e
+
+    def _facts(self, proposed: set[Quad], logical: list[Quad]) -> list[Quad]:
+        """A subset of the catalog's own statements that a DL check of the edit must include.
+
+        One real individual per distinct set of asserted types (individuals with equal type
+        sets are interchangeable for class axioms, so this is exact for them); and, for the
+        properties the edit's axioms mention, one real assertion per (property, subject types,
+        object types or datatype). Every statement is real, so a refusal is never spurious.
+        """
+        graphs = self._data_graphs()
+        types: dict[Any, set[NamedNode]] = {}
+        for g in graphs:
+            for q in self._store.quads(None, _TYPE, None, g):
+                if isinstance(q.object, NamedNode):
+                    types.setdefault(q.subject, set()).add(q.object)
+        frozen = {s: frozenset(ts) for s, ts in types.items()}
+        chosen: dict[frozenset[NamedNode], Any] = {}
+        for s, ts in frozen.items():
+            chosen.setdefault(ts, s)
+        facts = {Quad(s, _TYPE, t) for ts, s in chosen.items() for t in ts}
+        declared = {q.subject for q in proposed if q.predicate == _TYPE
+                    and q.object in (_OBJECT_PROPERTY, _DATATYPE_PROPERTY)}
+        mentioned = {t for q in logical for t in (q.subject, q.object)
+                     if isinstance(t, NamedNode) and t in declared}
+        seen: set[tuple[Any, ...]] = set()
+        for p in mentioned:
+            for g in graphs:
+                for q in self._store.quads(None, p, None, g):
+                    o = q.object
+                    if isinstance(o, Literal):
+                        if o.datatype.value not in _OWL2_DATATYPES:
+                            continue
+                        signature: tuple[Any, ...] = (p, frozen.get(q.subject), o.datatype.value)
+                    else:
+                        signature = (p, frozen.get(q.subject), frozen.get(o))
+                    if signature in seen:
+                        continue
+                    seen.add(signature)
+                    facts.add(Quad(q.subject, p, o))
+                    node: Any
+                    for node in (q.subject, o):
+                        facts.update(Quad(node, _TYPE, t) for t in frozen.get(node, ()))
+        log.debug("DL check with %d facts (%d type sets)", len(facts), len(chosen))
+        return list(facts)
+
+    def _check_shapes(self, proposed: set[Quad]) -> None:
+        """Assets whose classes' superclasses change are validated again, with the nodes that
+        refer to them (sh:class follows the hierarchy); only new violations refuse."""
+        old = self._validator()
+        new = Validator(compile_shapes(self._store.quads(None, None, None, self._layout.shapes),
+                                       proposed))
+        before, after = old.shapes.superclasses, new.shapes.superclasses
+        changed = [c for c in before.keys() | after.keys()
+                   if before.get(c, frozenset({c})) != after.get(c, frozenset({c}))]
+        if not changed:
+            return
+        graphs = set(self._data_graphs())
+        nodes: dict[Any, None] = {}
+        for c in changed:
+            for q in self._store.quads(None, _TYPE, NamedNode(c), None):
+                if q.graph_name in graphs:
+                    nodes[q.subject] = None
+        for n in list(nodes):
+            if isinstance(n, NamedNode | BlankNode):
+                for q in self._store.quads(None, None, n, None):
+                    if q.graph_name in graphs:
+                        nodes[q.subject] = None
+        view = StoreView(self._store)
+        known = {_violation_key(r) for r in old.validate(nodes, view).violations}
+        broken = [r for r in new.validate(nodes, view).violations if _violation_key(r) not in known]
+        if broken:
+            raise ValidationFailed(
+                f"{len({r.focus for r in broken})} existing asset(s) would violate the shapes "
+                "under the edited ontology; nothing was written",
+                report=[{"source": "SHACL", **r.to_json()} for r in broken[:100]])
