@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from catalog import Catalog, Settings
-from graph_store.errors import InputError, NotFound, SemcatError
+from graph_store.errors import InputError, NotFound, SemcatError, ValidationFailed
 
 app = typer.Typer(
     help="semcat — a graph-native knowledge catalog.\n\n"
@@ -35,7 +35,7 @@ out = Console()
 DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
                                        help="Data directory (store + change log).")]
 DEFAULT_DATA = Path(".semcat")
-EXIT_CODES = {InputError: 2, NotFound: 3}
+EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3}
 
 
 @contextmanager
@@ -46,6 +46,9 @@ def _catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
 
 def _fail(e: SemcatError) -> typer.Exit:
     err.print(f"[red]error:[/red] {e.detail}")
+    for r in e.extra.get("errors", [])[:50]:
+        where = " ".join(str(r.get(k, "")) for k in ("severity", "focusNode", "path", "item"))
+        err.print(f"  {where.strip()}: {r.get('message', '')}", markup=False)
     code = next((c for cls, c in EXIT_CODES.items() if isinstance(e, cls)), 1)
     return typer.Exit(code)
 

@@ -101,10 +101,9 @@ class ChangeView(StoreView):
 class Validator:
     def __init__(self, shapes: Shapes) -> None:
         self.shapes = shapes
-        self._classes: dict[Term, set[str]] = {}  # per validate() call: a value's classes
 
     def validate(self, focus: Iterable[Term], view: GraphView) -> ValidationReport:
-        self._classes = {}
+        classes: dict[Term, set[str]] = {}  # a value's classes, looked up once per call
         results: list[ValidationResult] = []
         n = 0
         for node in focus:
@@ -120,11 +119,11 @@ class Validator:
                 for ps in shape.properties:
                     values = view.incoming(node, ps.path) if ps.inverse \
                         else props.get(ps.path, [])
-                    results += self._check(node, ps, values, view)
+                    results += self._check(node, ps, values, view, classes)
         return ValidationReport(tuple(results), n)
 
-    def _check(self, node: Term, ps: PropertyShape, values: list[Term],
-               view: GraphView) -> list[ValidationResult]:
+    def _check(self, node: Term, ps: PropertyShape, values: list[Term], view: GraphView,
+               classes: dict[Term, set[str]]) -> list[ValidationResult]:
         focus = node.value if isinstance(node, NamedNode) else f"_:{node.value}"
         out: list[ValidationResult] = []
 
@@ -142,7 +141,7 @@ class Validator:
         for v in values:
             if ps.datatype is not None and not _has_datatype(v, ps.datatype):
                 fail("DatatypeConstraintComponent", f"{v} is not a valid {ps.datatype}", v)
-            if ps.class_ is not None and not self._instance_of(v, ps.class_, view):
+            if ps.class_ is not None and not self._instance_of(v, ps.class_, view, classes):
                 fail("ClassConstraintComponent", f"{v} is not a {ps.class_}", v)
             if ps.node_kind is not None and not _node_kind(v, ps.node_kind):
                 fail("NodeKindConstraintComponent", f"{v} is not a {ps.node_kind}", v)
@@ -163,14 +162,15 @@ class Validator:
                     fail(component, f"{v} is out of bounds ({component[:12]} {limit.value})", v)
         return out
 
-    def _instance_of(self, value: Term, cls: str, view: GraphView) -> bool:
+    def _instance_of(self, value: Term, cls: str, view: GraphView,
+                     cache: dict[Term, set[str]]) -> bool:
         if isinstance(value, Literal):
             return False
-        classes = self._classes.get(value)
+        classes = cache.get(value)
         if classes is None:
             types = [t.value for t in view.outgoing(value).get(RDF_TYPE, ())
                      if isinstance(t, NamedNode)]
-            classes = self._classes[value] = self.shapes.classes_of(types)
+            classes = cache[value] = self.shapes.classes_of(types)
         return cls in classes
 
 

@@ -132,3 +132,31 @@ def test_demo_refuses_to_wipe_a_foreign_directory(tmp_path: Path) -> None:
     (tmp_path / "precious.txt").write_text("keep me")
     r = semcat("demo", data=tmp_path)
     assert r.returncode == 2 and (tmp_path / "precious.txt").exists()
+
+
+def test_validate_conforms_then_reports_planted_violations(tmp_path: Path) -> None:
+    data = tmp_path / "cat"
+    semcat("demo", data=data)
+    ok = semcat("validate", data=data)
+    assert ok.returncode == 0 and "conforms" in ok.stderr
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix semcat: <https://w3id.org/semcat#> .\n"
+                   "<http://127.0.0.1:8000/id/acme/column/pg/x.y.z> a semcat:Column ; "
+                   'semcat:name "z" .\n')
+    refused = semcat("load", str(bad), data=data)
+    assert refused.returncode == 2 and "partOf" in refused.stderr + refused.stdout
+    planted = subprocess.run(  # a migration that validates afterwards may turn validation off
+        [sys.executable, "-m", "semcat", "load", str(bad), "--data", str(data)], cwd=ROOT,
+        capture_output=True, text=True, env={"SEMCAT_VALIDATE_WRITES": "false",
+                                            "PATH": "/usr/bin:/bin", "HOME": str(ROOT)})
+    assert planted.returncode == 0, planted.stderr
+    report = semcat("validate", "--format", "json", data=data)
+    assert report.returncode == 1
+    results = json.loads(report.stdout)["results"]
+    assert {r["path"].rsplit("#")[-1] for r in results if r["severity"] == "Violation"} >= {
+        "partOf", "dataType", "qualifiedName", "workspace"}
+    turtle = semcat("validate", "--format", "turtle", "--workspace", "acme", data=data)
+    g = Graph().parse(data=turtle.stdout, format="turtle")
+    assert len(g) > 0  # the planted column is in no workspace graph but the default one
+    table = semcat("validate", data=data)
+    assert table.returncode == 1 and "does NOT conform" in table.stderr
