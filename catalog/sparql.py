@@ -106,6 +106,16 @@ class SparqlService:
         removed, added = evaluate_update(
             text, self._store, graphs=self.data_graphs(), route=self.route,
             base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris)
+        touched = {q.graph_name for q in (*removed, *added)}
+        vocabulary = {g for g in touched if isinstance(g, NamedNode) and self.ontology is not None
+                      and self.ontology.governs(g)}
+        if vocabulary:  # an ontology edit: checked and versioned like one
+            if len(touched) > 1:
+                raise InputError("an update may change one ontology graph or catalog data, not "
+                                 "both at once; split it in two")
+            return self._write(vocabulary.pop(), removed, added, actor=actor,
+                               message=f"ontology: {message}",
+                               exact=True)
         return self._journal.commit(removed, added, actor=actor, message=message, exact=True)
 
     # -- Graph Store protocol ------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import Any, Protocol
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
@@ -78,12 +79,14 @@ class ChangeView(StoreView):
         out: dict[str, list[Term]] = {}
         stored = self.store.quads(node, None, None, None) if isinstance(node, NamedNode | BlankNode) \
             else ()
-        for q in [*stored, *self.added.get(node, ())]:
-            if q in self.removed:
+        removed = self.removed
+        for q in chain(stored, self.added.get(node, ())):
+            if removed and q in removed:
                 continue
-            values = out.setdefault(q.predicate.value, [])
-            if q.object not in values:
-                values.append(q.object)
+            out.setdefault(q.predicate.value, []).append(q.object)
+        for p, values in out.items():
+            if len(values) > 1:  # the same statement may sit in two graphs
+                out[p] = list(dict.fromkeys(values))
         self._cache[node] = out
         return out
 
@@ -119,7 +122,8 @@ class Validator:
                 for ps in shape.properties:
                     values = view.incoming(node, ps.path) if ps.inverse \
                         else props.get(ps.path, [])
-                    results += self._check(node, ps, values, view, classes)
+                    if values or ps.min_count:
+                        results += self._check(node, ps, values, view, classes)
         return ValidationReport(tuple(results), n)
 
     def _check(self, node: Term, ps: PropertyShape, values: list[Term], view: GraphView,
