@@ -37,6 +37,7 @@ test: lint
 bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.lubm_sparql
+	$(BIN)/python -m bench.validation
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache
