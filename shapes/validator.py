@@ -23,6 +23,7 @@ from shapes.report import ValidationReport, ValidationResult
 
 Term = Any
 _TYPE = NamedNode(RDF_TYPE)
+_NODES = (NamedNode, BlankNode)
 _LEXICAL = {
     XSD + "integer": re.compile(r"^[+-]?\d+$"),
     XSD + "decimal": re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$"),
@@ -77,7 +78,7 @@ class ChangeView(StoreView):
         if cached is not None:
             return cached
         out: dict[str, list[Term]] = {}
-        stored = self.store.quads(node, None, None, None) if isinstance(node, NamedNode | BlankNode) \
+        stored = self.store.quads(node, None, None, None) if isinstance(node, _NODES) \
             else ()
         removed = self.removed
         for q in chain(stored, self.added.get(node, ())):
