@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.lubm_sparql
 	$(BIN)/python -m bench.validation
+	$(BIN)/python -m bench.reasoning
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

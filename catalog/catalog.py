@@ -15,6 +15,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.ontology_editor import OntologyEditor
+from catalog.search import SearchService
 from catalog.settings import Settings
 from catalog.sparql import SparqlService
 from graph_store.changelog import ChangeLog
@@ -26,6 +27,7 @@ from graph_store.layout import GraphLayout
 from graph_store.oxigraph_store import OxigraphStore
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
+from reasoning import Materialiser, ReasoningReport
 from shapes import (
     ChangeView,
     StoreView,
@@ -47,7 +49,8 @@ class Catalog:
         data = settings.data
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
-        self.store = OxigraphStore(data / "store" if data else None)
+        self.store = OxigraphStore(data / "store" if data else None,
+                                   derived=self.layout.inferred_root.value)
         self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
         self.journal = Journal(self.store, self.changelog, self.layout)
         self.replayed = self.journal.recover()
@@ -66,14 +69,19 @@ class Catalog:
         self.sparql.ontology = self.ontology
         self.assets.vocabulary = self.attributes.vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
+        self.reasoner = Materialiser(self.store, self.layout, self.journal)
         if settings.validate_writes:
             self.journal.check = self._check_change
+        self.search = SearchService(self.journal, self.store, self.layout, data,
+                                    lambda: self.assets.vocabulary)
+        self.journal.on_applied.append(self.search.on_applied)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
         return cls(settings or Settings())
 
     def close(self) -> None:
+        self.search.close()
         self.journal.checkpoint()
         self.changelog.close()
         self.store.close()
@@ -145,6 +153,9 @@ class Catalog:
              on_file: Callable[[Path, int], None] | None = None) -> list[Changeset | None]:
         """Load RDF files, one changeset per file (all of a file or none of it)."""
         target = NamedNode(graph) if graph else None
+        if target is not None and self.layout.is_inferred(target):
+            raise InputError(f"{graph} is an inferred graph, maintained by the reasoner; load "
+                             "into an asserted graph")
         results = []
         for path in paths:
             if not path.is_file():
@@ -169,13 +180,21 @@ class Catalog:
                 on_file(path, len(placed))
         return results
 
-    def export(self, output: IO[bytes], media_type: str = "application/n-quads") -> None:
-        """Dump the catalog's data, ontology and shapes graphs; triple formats merge them."""
+    def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
+               inferred: bool = False) -> None:
+        """Dump the catalog's data, ontology and shapes graphs; triple formats merge them.
+        Asserted data only unless ``inferred``: the closure is rebuilt by ``reason()``, and an
+        export loaded elsewhere should not turn inferences into assertions."""
         fmt = rdf_format(media_type)
         graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.custom_ontology,
-                  self.layout.shapes]
+                  self.layout.shapes, *(self.reasoner.graphs() if inferred else ())]
         quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]
         output.write(serialize_quads(quads, fmt))
+
+    # -- reasoning -----------------------------------------------------------------------------
+    def reason(self, *, on_phase: Callable[[str], None] | None = None) -> ReasoningReport:
+        """Rematerialise every OWL 2 RL inference (data + ontology) into the inferred graphs."""
+        return self.reasoner.materialise(on_phase=on_phase)
 
     # -- demo ----------------------------------------------------------------------------------
     def load_demo(self, actor: str = "demo") -> list[WriteResult]:

@@ -1,8 +1,10 @@
 """SPARQL 1.1 Query and Update, and the Graph Store protocol, over the catalog's dataset.
 
-The default graph a query sees is the union of all graphs (data, ontology, shapes). Writes go
+The default graph a query sees is the union of all graphs (data, ontology, shapes, and the
+inferred graphs unless the caller asks for asserted triples only with ``infer=False``). Writes go
 through the journal like every other write; triples written to the default graph land in their
 subject's partition graph, and an update's default graph is the union of the data graphs.
+Inferred graphs are the reasoner's: queries read them, writes to them are refused.
 """
 
 from __future__ import annotations
@@ -51,12 +53,12 @@ class SparqlService:
 
     # -- the dataset ---------------------------------------------------------------------------
     def data_graphs(self) -> list[NamedNode]:
-        """Graphs holding catalog data: everything but the ontology (shipped and custom) and
-        the shapes."""
+        """Graphs holding asserted catalog data: everything but the ontology (shipped and
+        custom), the shapes and the inferred graphs."""
         skip = {self._layout.ontology.value, self._layout.custom_ontology.value,
                 self._layout.shapes.value}
-        return [g for g in self._store.named_graphs()
-                if isinstance(g, NamedNode) and g.value not in skip]
+        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)
+                and g.value not in skip and not self._layout.is_inferred(g)]
 
     def default_dataset(self) -> Dataset:
         """What a caller who may read everything queries: the union of all graphs. The store
@@ -64,14 +66,25 @@ class SparqlService:
         evaluates it faster than any explicit list of graphs (bench/lubm_sparql.py)."""
         return Dataset()
 
-    def _requested_dataset(self, default_uris: list[str], named_uris: list[str]) -> Dataset:
+    def asserted_dataset(self) -> Dataset:
+        """Everything but the inferred graphs (``infer=False``), as an explicit list of graphs:
+        pyoxigraph has no "all graphs but these", and the list costs a little per query
+        (bench/reasoning.py measures it)."""
+        graphs = tuple(g for g in self._store.named_graphs() if not self._layout.is_inferred(g))
+        return Dataset(default=(*graphs, DefaultGraph()), named=graphs)
+
+    def _requested_dataset(self, default_uris: list[str], named_uris: list[str],
+                           infer: bool = True) -> Dataset:
         if not default_uris and not named_uris:
-            return self.default_dataset()
+            return self.default_dataset() if infer else self.asserted_dataset()
         try:
             default = tuple(NamedNode(u) for u in default_uris)
             named = tuple(NamedNode(u) for u in named_uris)
         except ValueError as e:
             raise InputError(f"invalid graph IRI: {e}") from e
+        if not infer:  # asserted only, even where the query names an inferred graph
+            default = tuple(g for g in default if not self._layout.is_inferred(g))
+            named = tuple(g for g in named if not self._layout.is_inferred(g))
         return Dataset(default=default, named=named)
 
     def route(self, subject: object) -> NamedNode:
@@ -90,12 +103,13 @@ class SparqlService:
 
     # -- SPARQL --------------------------------------------------------------------------------
     def query(self, text: str, *, default_graph_uris: list[str] | None = None,
-              named_graph_uris: list[str] | None = None) -> QueryResult:
+              named_graph_uris: list[str] | None = None, infer: bool = True) -> QueryResult:
+        """``infer=False`` answers from asserted triples only (GraphDB's ``infer`` parameter)."""
         refuse_outbound(text)
         default, named = default_graph_uris or [], named_graph_uris or []
         if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
             default, named = query_dataset(text, self.base_iri)
-        dataset = self._requested_dataset(default, named)
+        dataset = self._requested_dataset(default, named, infer)
         return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
 
     def update(self, text: str, *, actor: str, message: str = "SPARQL update",
@@ -107,6 +121,8 @@ class SparqlService:
             text, self._store, graphs=self.data_graphs(), route=self.route,
             base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris)
         touched = {q.graph_name for q in (*removed, *added)}
+        for graph in touched:
+            self._refuse_inferred(graph)
         vocabulary = {g for g in touched if isinstance(g, NamedNode) and self.ontology is not None
                       and self.ontology.governs(g)}
         if vocabulary:  # an ontology edit: checked and versioned like one
@@ -189,9 +205,15 @@ class SparqlService:
     def _write(self, node: NamedNode | None, removed: list[Quad], added: list[Quad], *,
                actor: str, message: str, exact: bool) -> Changeset | None:
         """Writes to an ontology graph are ontology edits: DL- and SHACL-checked, versioned."""
+        self._refuse_inferred(node)
         if node is not None and self.ontology is not None and self.ontology.governs(node):
             return self.ontology.write_graph(node, removed, added, actor=actor, message=message)
         return self._journal.commit(removed, added, actor=actor, message=message, exact=exact)
+
+    def _refuse_inferred(self, graph: object) -> None:
+        if self._layout.is_inferred(graph):
+            raise InputError(f"{graph} is an inferred graph: the reasoner maintains it from the "
+                             "asserted data; change that instead (semcat reason rebuilds it)")
 
     def service_description(self, endpoint: str, media_type: str) -> bytes:
         """SPARQL 1.1 Service Description of this endpoint, in ``media_type``."""

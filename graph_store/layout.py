@@ -46,6 +46,26 @@ class GraphLayout:
     def partition(self, workspace: str, partition: str) -> NamedNode:
         return self.graph(workspace, partition)
 
+    @property
+    def inferred_root(self) -> NamedNode:
+        """Inferred graphs sit under this IRI (itself a graph: the reasoner's status)."""
+        return self.graph("inferred")
+
+    def inferred(self, source: NamedNode | None = None) -> NamedNode:
+        """The graph holding what is inferred about the subjects of asserted graph ``source``:
+        its path under ``graph/inferred/``, so inferences share their subject's access
+        partition; ``graph/inferred/default`` for subjects with no graph in this layout."""
+        prefix = f"{self.base}/graph/"
+        if source is not None and source.value.startswith(prefix):
+            return NamedNode(f"{prefix}inferred/{source.value[len(prefix):]}")
+        return self.graph("inferred", "default")
+
+    def is_inferred(self, graph: object) -> bool:
+        """True for the reasoner's graphs: projections, never written through the change log."""
+        root = self.inferred_root.value
+        value = graph.value if isinstance(graph, NamedNode) else ""
+        return value == root or value.startswith(root + "/")
+
     def is_versioned(self, iri: str) -> bool:
         """Resources under the id base are assets: each change bumps their version."""
         return iri.startswith(self.id_base)

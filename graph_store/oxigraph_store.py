@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -46,11 +46,25 @@ class OxigraphStore:
     """A pyoxigraph ``Store``. It keeps no bookkeeping of its own: every quad in it is catalog
     data, so the union of its graphs is a caller's whole dataset (see ``Journal`` for replay)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, derived: str | None = None) -> None:
+        """``derived`` is the IRI under which projection graphs live (inferred triples):
+        ``quads`` with no graph skips them, so every read of the current asserted state (asset
+        documents, version stamps, routing, SHACL) is blind to what a reasoner added."""
         try:
             self._store = Store(str(path)) if path else Store()
         except OSError as e:
             raise BackendError(f"cannot open the store at {path}: {e}") from e
+        self._derived_root = derived
+        self._derived: set[NamedNode | BlankNode] = set()
+        self._find_derived()
+
+    def _is_derived(self, graph: NamedNode | BlankNode) -> bool:
+        root = self._derived_root
+        return root is not None and isinstance(graph, NamedNode) and (
+            graph.value == root or graph.value.startswith(root + "/"))
+
+    def _find_derived(self) -> None:
+        self._derived = {g for g in self._store.named_graphs() if self._is_derived(g)}
 
     def apply(self, changeset: Changeset, /) -> None:
         """Idempotent: replaying a suffix of the log in order converges to the same state."""
@@ -89,7 +103,45 @@ class OxigraphStore:
         object: Object | None = None,
         graph: GraphName | None = None,
     ) -> Iterator[Quad]:
-        return self._store.quads_for_pattern(subject, predicate, object, graph)
+        found = self._store.quads_for_pattern(subject, predicate, object, graph)
+        if graph is not None or not self._derived:
+            return found
+        derived = self._derived
+        return (q for q in found if q.graph_name not in derived)
+
+    def replace_graphs(self, graphs: Iterable[NamedNode], quads: Sequence[Quad], /) -> None:
+        """Make ``graphs`` hold exactly ``quads`` (which must lie in them), outside the change
+        log: projections are rebuilt from asserted data, never logged. Only the difference is
+        written, so a rerun that changes little is cheap and readers never see unchanged quads
+        vanish; when most quads change, the graphs are cleared and bulk-loaded instead. Not
+        atomic for concurrent readers; flushed before returning."""
+        targets = set(graphs)
+        new = set(quads)
+        stray = next((q for q in new if q.graph_name not in targets), None)
+        if stray is not None:
+            raise ValueError(f"{stray} lies outside the graphs being replaced")
+        try:
+            old = {q for g in targets for q in self._store.quads_for_pattern(None, None, None, g)}
+            stale = old - new
+            if len(stale) > BULK_LIMIT and len(stale) > len(old) // 2:
+                for g in targets:
+                    self._store.remove_graph(g)
+                fresh = new
+            else:
+                for q in stale:
+                    self._store.remove(q)
+                for g in targets - {q.graph_name for q in new}:
+                    self._store.remove_graph(g)  # emptied: no longer listed
+                fresh = new - old
+            if len(fresh) > ATOMIC_LIMIT:
+                self._store.bulk_extend(fresh)
+            else:
+                self._store.extend(fresh)
+            self._store.flush()
+        except OSError as e:
+            raise BackendError(f"could not replace graphs: {e}") from e
+        finally:
+            self._find_derived()
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
         return list(self._store.named_graphs())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
@@ -35,7 +35,15 @@ class GraphStore(Protocol):
         predicate: NamedNode | None = None,
         object: Object | None = None,
         graph: GraphName | None = None,
-    ) -> Iterator[Quad]: ...
+    ) -> Iterator[Quad]:
+        """Matching quads; with no ``graph``, those of asserted graphs only (projection graphs,
+        such as inferred triples, are read by naming them)."""
+        ...
+
+    def replace_graphs(self, graphs: Iterable[NamedNode], quads: Sequence[Quad], /) -> None:
+        """Make ``graphs`` hold exactly ``quads``, bypassing the change log: only for
+        projections that can be rebuilt from it (inferred triples)."""
+        ...
 
     def named_graphs(self) -> list[NamedNode | BlankNode]: ...
 

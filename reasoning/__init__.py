@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from reasoning.dl_consistency import ConsistencyResult, check_consistency
+from reasoning.materialise import Materialiser, ReasoningReport
 
-__all__ = ["ConsistencyResult", "check_consistency"]
+__all__ = ["ConsistencyResult", "Materialiser", "ReasoningReport", "check_consistency"]

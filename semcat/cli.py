@@ -128,6 +128,8 @@ def query(
     data: DataDir = DEFAULT_DATA,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or xml "
                                         "(SELECT/ASK); turtle, ntriples or jsonld (CONSTRUCT)")] = "table",
+    infer: Annotated[bool, typer.Option("--infer/--no-infer", help="Include inferred triples "
+                                        "(run `semcat reason` first), or asserted ones only.")] = True,
 ) -> None:
     """Run a SPARQL query against the catalog.
 
@@ -137,7 +139,7 @@ def query(
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
     try:
         with _catalog(data) as cat:
-            result = cat.sparql.query(text)
+            result = cat.sparql.query(text, infer=infer)
             if format == "table" and result.kind == "solutions":
                 _print_table(result.variables, result.serialize(
                     "text/csv", timeout_s=cat.settings.query_timeout_s,
@@ -159,6 +161,23 @@ def _print_table(variables: list[str], csv_bytes: bytes) -> None:
         table.add_row(*row)
     out.print(table)
     err.print(f"{len(rows) - 1} rows")
+
+
+@app.command()
+def reason(data: DataDir = DEFAULT_DATA) -> None:
+    """Rematerialise the OWL 2 RL inferences of the whole catalog (data + ontology) into its
+    inferred graphs; queries see them unless they ask for infer=false."""
+    try:
+        with _catalog(data) as cat, err.status("reasoning...") as status:
+            report = cat.reason(on_phase=lambda phase: status.update(f"{phase}..."))
+    except SemcatError as e:
+        raise _fail(e) from e
+    dropped = ", ".join(f"{n:,} {rule}" for rule, n in sorted(report.dropped_by_rule.items()))
+    err.print(f"{report.inferred:,} inferred triples in {report.graphs} graphs from "
+              f"{report.asserted:,} asserted, in {report.seconds:.1f} s (reasoner "
+              f"{report.reasoner_seconds:.1f} s); up to changeset {report.seq}")
+    if dropped:
+        err.print(f"dropped {report.dropped:,}: {dropped}")
 
 
 EXPORTS = {"nq": "application/n-quads", "trig": "application/trig", "ttl": "text/turtle",
@@ -244,6 +263,72 @@ def validate(
               f"{len(report.violations)} violations, {len(report.warnings)} warnings")
     if not report.conforms:
         raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    q: Annotated[str, typer.Argument(help="Words, names, identifiers or a question.")],
+    data: DataDir = DEFAULT_DATA,
+    mode: Annotated[str, typer.Option(help="keyword, semantic or hybrid.")] = "hybrid",
+    type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this class "
+                                                   "(repeatable), e.g. Table.")] = None,
+    where: Annotated[list[str] | None, typer.Option("--filter", help="facet=value (repeatable), "
+                                                    "e.g. tag=tag/tier-1.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole result as JSON.")] = False,
+) -> None:
+    """Search the catalog. The first semantic search of a data directory embeds every asset."""
+    from search import SearchRequest
+
+    filters: dict[str, tuple[str, ...]] = {"type": tuple(type)} if type else {}
+    for f in where or []:
+        facet, _, value = f.partition("=")
+        filters[facet] = (*filters.get(facet, ()), value)
+    try:
+        with _catalog(data) as cat, err.status("searching (semantic search may first embed the "
+                                               "catalog)..."):
+            result = cat.search.run(SearchRequest(q=q, mode=mode, limit=limit, filters=filters,
+                                                  wait=True))
+    except SemcatError as e:
+        raise _fail(e) from e
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2))
+        return
+    table = Table("score", "type", "id", "matched", title=f"{result.mode} search: {q}")
+    for h in result.hits:
+        table.add_row(f"{h.score:.3f}", ",".join(h.types), h.id,
+                      ", ".join(h.why.get("matched", [])) or "semantic")
+    out.print(table)
+    err.print(f"{result.total} matches in {result.took_ms:.0f} ms")
+
+
+@app.command()
+def reindex(
+    data: DataDir = DEFAULT_DATA,
+    vectors: Annotated[bool, typer.Option("--vectors/--no-vectors", help="Also re-embed every "
+                                          "asset (the slow part).")] = True,
+    threads: Annotated[int, typer.Option(help="Torch threads for embedding; more than 1 only "
+                                         "helps on an otherwise idle machine.")] = 1,
+) -> None:
+    """Rebuild the full-text and vector search indexes from the store."""
+    from rich.progress import TaskID
+
+    with _catalog(data) as cat, Progress(
+        TextColumn("{task.description:>8}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def show(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        report = cat.search.reindex(vectors=vectors, threads=threads, on_progress=show)
+    rate = f" ({report.vectors / report.vector_seconds:.0f}/s)" if report.vector_seconds else ""
+    err.print(f"reindexed {report.documents} assets up to changeset {report.seq}: text in "
+              f"{report.text_seconds:.1f} s, {report.vectors} vectors in "
+              f"{report.vector_seconds:.1f} s{rate}")
 
 
 def main() -> None:

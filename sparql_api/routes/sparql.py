@@ -46,6 +46,19 @@ async def _params(request: Request) -> tuple[list[tuple[str, str]], str | None, 
         f"application/sparql-update, not {kind or 'missing'!r}")
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _infer(params: list[tuple[str, str]]) -> bool:
+    """GraphDB's ``infer``: entailed answers (asserted + inferred graphs) unless ``false``."""
+    value = _one(params, "infer", None)
+    if value is None:
+        return True
+    if value.strip().lower() not in _BOOLEANS:
+        raise InputError(f"infer must be true or false, not {value!r}")
+    return _BOOLEANS[value.strip().lower()]
+
+
 def _one(params: list[tuple[str, str]], name: str, direct: str | None) -> str | None:
     values = [v for k, v in params if k == name] + ([direct] if direct is not None else [])
     if len(values) > 1:
@@ -78,11 +91,13 @@ async def _serve(request: Request, *, queries: bool, updates: bool) -> Response:
         raise InputError("this endpoint takes updates; send queries to /query or /sparql")
     default = [v for k, v in params if k == "default-graph-uri"]
     named = [v for k, v in params if k == "named-graph-uri"]
+    infer = _infer(params)
     accept = request.headers.get("accept")
     timeout = cat.settings.query_timeout_s
 
     def run() -> tuple[str, bytes]:
-        result = cat.sparql.query(query, default_graph_uris=default, named_graph_uris=named)
+        result = cat.sparql.query(query, default_graph_uris=default, named_graph_uris=named,
+                                  infer=infer)
         chosen = choose(accept, result.media_types)
         return chosen, result.serialize(chosen, timeout_s=timeout,
                                         max_bytes=cat.settings.max_result_bytes)

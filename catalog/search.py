@@ -1,0 +1,304 @@
+"""Search over the catalog: the two index projections, kept fresh from the change log.
+
+The text index (tantivy) is updated synchronously in ``on_applied``, so a write is
+keyword-searchable when it is acknowledged. Vectors are computed by one background worker;
+they switch on with the first semantic or hybrid search (or a reindex), so catalogs that
+never search semantically (CLI commands, most tests) never import torch. Both indexes record
+the change-log seq they reflect and catch up from it when opened; ``wait=True`` gives
+read-your-writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catalog.jsonld import Vocabulary
+from embeddings.encoder import Embedder, MiniLMEmbedder
+from embeddings.vector_index import VectorIndex
+from embeddings.worker import EmbeddingWorker, Item
+from graph_store.changeset import Changeset
+from graph_store.errors import InputError, NotFound
+from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
+from graph_store.protocol import GraphStore
+from ontology.namespaces import SEMCAT
+from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
+from search.engine import SearchEngine
+from search.from_store import DocBuilder
+from search.model import Hit, SearchRequest, SearchResult
+from search.text_index import TextIndex
+
+log = logging.getLogger(__name__)
+
+WAIT_TIMEOUT_S = 120.0
+CATCH_UP_LIMIT = 10_000  # more affected assets than this: re-read every asset instead
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    documents: int
+    text_seconds: float
+    vectors: int
+    vector_seconds: float
+    seq: int
+
+
+class _Semantic:
+    """The engine's view of the vector index: query texts in, (vector id, cosine) out."""
+
+    def __init__(self, embedder: Embedder, index: VectorIndex) -> None:
+        self.embedder = embedder
+        self.index = index
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, text: str) -> np.ndarray:
+        with self._lock:
+            if text in self._cache:
+                self._cache.move_to_end(text)
+                return self._cache[text]
+        vector = self.embedder.encode([text])[0]
+        with self._lock:
+            self._cache[text] = vector
+            if len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return vector
+
+    def match_text(self, text: str, threshold: float) -> list[tuple[int, float]]:
+        return self.index.within(self.embed(text), threshold)
+
+
+class SearchService:
+    def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
+                 data: Path | None, vocabulary: Callable[[], Vocabulary],
+                 embedder: Embedder | None = None) -> None:
+        self._journal = journal
+        self._layout = layout
+        self._dir = data / "search" if data is not None else None
+        self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom})
+        self.text = TextIndex(self._dir / "text" if self._dir else None)
+        self.engine = SearchEngine(self.text)
+        self._lock = threading.RLock()
+        self._worker: EmbeddingWorker | None = None
+        self._text_stale = False
+        self.use_embedder(embedder or MiniLMEmbedder())
+        self._catch_up_text()
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Choose the encoder (before the first semantic search); its name is persisted with
+        the vectors, so switching models rebuilds them."""
+        if self._worker is not None:
+            raise InputError("the embedder cannot change once semantic search has started")
+        self.embedder = embedder
+        self.vectors = VectorIndex(embedder.dim, path=self._dir / "vectors" if self._dir else None,
+                                   model=embedder.name, recipe=EMBEDDING_RECIPE)
+        self._semantic = _Semantic(embedder, self.vectors)
+
+    # -- following the change log --------------------------------------------------------------
+    def on_applied(self, cs: Changeset) -> None:
+        """Runs inside the journal's lock after each changeset; never raises (the write is
+        already durable): a failure marks the text index stale and the next search repairs it."""
+        try:
+            iris = self._docs.affected([cs]) if cs.versions else set()
+            docs, gone = self._read(iris or set())
+            if docs or gone:
+                self.text.apply(docs, gone, cs.seq)
+            else:
+                self.text.seq = cs.seq
+            if self._worker is not None:
+                self._worker.submit(cs.seq, self._items(docs, gone))
+        except Exception:
+            log.exception("search indexing of changeset %d failed; it will be retried", cs.seq)
+            self._text_stale = True
+            if self._worker is not None:  # the vectors re-read what changed, from the log
+                self._worker.submit(cs.seq, lambda: self._catch_up_items(self.vectors.seq,
+                                                                         cs.seq))
+
+    def _read(self, iris: set[str]) -> tuple[list[AssetDoc], list[str]]:
+        docs: list[AssetDoc] = []
+        gone: list[str] = []
+        for iri in sorted(iris):
+            doc = self._docs.build(iri)
+            if doc is None:
+                gone.append(self._layout.key(iri))
+            else:
+                docs.append(doc)
+        return docs, gone
+
+    @staticmethod
+    def _items(docs: list[AssetDoc], gone: list[str]) -> list[Item]:
+        return ([Item(k, vector_id(k), None) for k in gone] +
+                [Item(d.key, vector_id(d.key), d.embedding_text(), d.embedding_hash())
+                 for d in docs])
+
+    def _changed_since(self, seq: int, target: int) -> set[str] | None:
+        """Assets touched after ``seq``; None when re-reading everything is the better plan."""
+        if seq <= 0 or seq > target:
+            return None
+        return self._docs.affected(self._journal.changelog.since(seq), limit=CATCH_UP_LIMIT)
+
+    def _catch_up_text(self) -> None:
+        with self._journal.lock:
+            target = self._journal.applied_seq
+            if self.text.seq == target and not self._text_stale:
+                return
+            changed = self._changed_since(self.text.seq, target)
+            if changed is None:
+                t0 = time.perf_counter()
+                n = self.text.rebuild((d for i in self._docs.asset_iris()
+                                       if (d := self._docs.build(i)) is not None), target)
+                log.info("rebuilt the text index: %d assets in %.1f s", n, time.perf_counter() - t0)
+            else:
+                docs, gone = self._read(changed)
+                self.text.apply(docs, gone, target)
+            self._text_stale = False
+
+    def _ensure_vectors(self, catch_up: bool = True) -> EmbeddingWorker:
+        """Start following the log with vectors (once); queue the catch-up to the log's end."""
+        with self._lock:
+            if self._worker is not None:
+                return self._worker
+            with self._journal.lock:
+                target = self._journal.applied_seq
+                self._worker = EmbeddingWorker(self.embedder, self.vectors)
+                if catch_up and self.vectors.seq < target:
+                    self._worker.submit(target, lambda: self._catch_up_items(self.vectors.seq,
+                                                                             target))
+            return self._worker
+
+    def _catch_up_items(self, seq: int, target: int) -> list[Item]:
+        """Runs on the worker: what changed since ``seq``, or every asset plus removals of
+        vectors whose asset is gone (unchanged texts are skipped by their hash)."""
+        changed = self._changed_since(seq, target)
+        if changed is not None:
+            return self._items(*self._read(changed))
+        docs = [d for i in self._docs.asset_iris() if (d := self._docs.build(i)) is not None]
+        present = {d.key for d in docs}
+        stale = [k for k in self.vectors.asset_keys() if k not in present]
+        return self._items(docs, stale)
+
+    # -- reading -------------------------------------------------------------------------------
+    def wait(self, *, vectors: bool = True, timeout: float = WAIT_TIMEOUT_S) -> bool:
+        """Until the indexes reflect every change acknowledged so far; False on timeout."""
+        with self._journal.lock:  # callbacks of applied changesets have all run
+            target = self._journal.applied_seq
+        if self._text_stale:
+            self._catch_up_text()
+        if not vectors:
+            return True
+        return self._ensure_vectors().wait(target, timeout)
+
+    def _normalise(self, request: SearchRequest) -> SearchRequest:
+        """Filter values as keys: IRIs and ``semcat:`` class names are accepted too."""
+        def key(facet: str, value: str) -> str:
+            if facet == "type":
+                return value.removeprefix(SEMCAT).removeprefix("semcat:")
+            return self._layout.key(value)
+        return replace(request, filters={f: tuple(key(f, v) for v in (
+            (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()})
+
+    def run(self, request: SearchRequest, *, caller: str | None = None) -> SearchResult:
+        """One search. ``caller`` is accepted for access control, which will restrict the
+        results to the caller's readable partitions; until then everyone reads everything."""
+        t0 = time.perf_counter()
+        req = self._normalise(request).validated()
+        semantic = req.mode in ("semantic", "hybrid") and bool(req.q)
+        if self._text_stale:
+            self._catch_up_text()
+        if semantic:
+            self._ensure_vectors()
+        if req.wait:
+            self.wait(vectors=semantic)
+        outcome = self.engine.run(req, self._semantic if semantic and len(self.vectors) else None)
+        interpretation = outcome.interpretation
+        pending = self._worker.pending if self._worker is not None else 0
+        if semantic and pending:
+            interpretation = {**interpretation, "semantic": (
+                f"the vector index is catching up ({len(self.vectors)} assets embedded, about "
+                f"{pending} to go); semantic matches are incomplete until it has (wait=true "
+                "waits for it)")}
+        return SearchResult(outcome.hits, outcome.total, outcome.facets, outcome.next_cursor,
+                            req.mode, (time.perf_counter() - t0) * 1000, interpretation,
+                            self.freshness())
+
+    def search(self, q: str = "", **options: Any) -> SearchResult:
+        """Shorthand: ``cat.search.search("churn", mode="keyword", filters={"type": ["Table"]})``."""
+        return self.run(SearchRequest(q=q, **options))
+
+    def similar(self, key: str, *, limit: int = 10, filters: dict[str, tuple[str, ...]] | None
+                = None, wait: bool = False) -> list[Hit]:
+        """More like this: the assets nearest to ``key``'s vector (hybrid with tantivy's
+        more-like-this over shared rare terms when both are available)."""
+        if not 1 <= limit <= 200:
+            raise InputError(f"limit must be between 1 and 200, not {limit}")
+        req = self._normalise(SearchRequest(filters=filters or {})).validated()
+        if key not in self.text.by_keys([key]):
+            raise NotFound(f"no asset with id {key!r} in the search index")
+        self._ensure_vectors()
+        if wait:
+            self.wait()
+        vid = vector_id(key)
+        vector = self.vectors.vector(vid)
+        neighbours = [] if vector is None else [
+            (v, s) for v, s in self.vectors.nearest(vector, limit * 5 + 1) if v != vid]
+        return self.engine.similar(key, neighbours, dict(req.filters), limit)
+
+    def freshness(self) -> dict[str, Any]:
+        worker = self._worker
+        return {"seq": self._journal.applied_seq, "text": self.text.seq,
+                "vectors": self.vectors.seq if worker else None,
+                "pending": worker.pending if worker else 0, "embedded": len(self.vectors)}
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def reindex(self, *, vectors: bool = True, threads: int = 1,
+                on_progress: Callable[[str, int, int], None] | None = None) -> ReindexReport:
+        """Rebuild both indexes from the store (writes wait for the text part only). One torch
+        thread by default: on a shared machine two threads run at a fifth of the speed as soon
+        as another process holds a core (DESIGN, "Facts measured")."""
+        progress = on_progress or (lambda stage, done, total: None)
+        t0 = time.perf_counter()
+        with self._journal.lock:
+            seq = self._journal.applied_seq
+            self._docs.forget_labels()
+            iris = list(self._docs.asset_iris())
+            docs: list[AssetDoc] = []
+            for i, iri in enumerate(iris, start=1):
+                if (doc := self._docs.build(iri)) is not None:
+                    docs.append(doc)
+                if i % 200 == 0 or i == len(iris):
+                    progress("reading", i, len(iris))
+            self.text.rebuild(docs, seq, lambda n: progress("text", n, len(docs)))
+            self._text_stale = False
+        t1 = time.perf_counter()
+        if not vectors:
+            return ReindexReport(len(docs), t1 - t0, 0, 0.0, seq)
+        worker = self._ensure_vectors(catch_up=False)
+        items = sorted(self._items(docs, []), key=lambda i: len(i.text or ""))  # even batches
+        with worker.paused():  # queued changes (seq > this one) apply after the swap
+            self.vectors.reset()
+            batch = 256
+            for start in range(0, len(items), batch):
+                chunk = items[start:start + batch]
+                encoded = self.embedder.encode([i.text or "" for i in chunk], threads=threads)
+                self.vectors.upsert([i.vid for i in chunk], encoded, [i.key for i in chunk],
+                                    [i.text_hash for i in chunk])
+                progress("vectors", start + len(chunk), len(items))
+            self.vectors.seq = seq
+            self.vectors.save()
+        return ReindexReport(len(docs), t1 - t0, len(docs), time.perf_counter() - t1, seq)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+        else:
+            self.vectors.save()
+        self.text.close()

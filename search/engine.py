@@ -1,0 +1,328 @@
+"""One search: match, rank (keyword, semantic or fused), count facets, page, explain.
+
+The *match set* of a request is what its total and facets count: keyword matches, semantic
+matches (cosine ≥ ``semantic_threshold``), or both, always with exact-name matches, and
+intersected with the filters. Defining it by a threshold rather than by a top-k keeps facet
+counts equal to the totals the same filters give. Relevance ranking of semantic and hybrid
+results fuses at most ``window`` candidates per list (like Elasticsearch's rank window);
+keyword and field-sorted results page through every match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import tantivy
+from tantivy import Occur, Order, Query
+
+from search import keyword
+from search.analysis import ANALYZERS, STEMMED, exact_key, prepare
+from search.documents import vector_id
+from search.model import FacetValue, Hit, SearchRequest
+from search.text_index import FACET_FIELDS, STORED_TEXT, TextIndex, count_of, ints
+
+RRF_K = 60
+WINDOW = 1000
+SEMANTIC_THRESHOLD = 0.3
+COLUMN_PENALTY = 0.1
+FACET_SIZE = 30
+SNIPPET_CHARS = 160
+_SORT_FIELDS = {"name": ("sort_name", Order.Asc), "-name": ("sort_name", Order.Desc),
+                "updatedAt": ("sort_updated", Order.Asc),
+                "-updatedAt": ("sort_updated", Order.Desc)}
+
+
+class VectorSearch(Protocol):
+    """What the engine needs from a vector index (``embeddings`` provides it; this layer
+    does not import it)."""
+
+    def match_text(self, text: str, threshold: float) -> list[tuple[int, float]]:
+        """Every vector with cosine ≥ threshold to ``text``'s embedding, best first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+    interpretation: dict[str, Any]
+
+
+def rrf(*rankings: Sequence[int], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: sum of 1 / (k + rank) over the lists an item is in."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def _both(a: Query, clauses: list[tuple[Occur, Query]]) -> Query:
+    return Query.boolean_query([(Occur.Must, a), *clauses]) if clauses else a
+
+
+class SearchEngine:
+    def __init__(self, index: TextIndex, *, semantic_threshold: float = SEMANTIC_THRESHOLD,
+                 window: int = WINDOW) -> None:
+        self.index = index
+        self.semantic_threshold = semantic_threshold
+        self.window = window
+
+    def run(self, req: SearchRequest, vectors: VectorSearch | None,
+            graphs: Sequence[str] | None = None) -> Outcome:
+        """``graphs``, when given, restricts results to assets in those partition graphs
+        (the caller's readable dataset, once access control lands)."""
+        req = req.validated()
+        offset = req.offset()
+        filters = dict(req.filters)
+        extra = [] if graphs is None else [(Occur.Must, Query.const_score_query(
+            self.index.any_of("f_graph", list(graphs)), 0.0))]
+        searcher = self.index.searcher()
+        text = keyword.build(self.index, req.q) if req.q else None
+        semantic: list[tuple[int, float]] = []
+        interpretation: dict[str, Any] = {"q": req.q, "filters": filters}
+        if text is not None and req.mode in ("semantic", "hybrid") and vectors is not None:
+            semantic = self._roll_up(searcher, vectors.match_text(req.q, self.semantic_threshold))
+        core = self._core(req.mode, text, semantic)
+        all_filters = self.index.filter_query(filters) + extra
+        total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
+        if text is not None and total == 0 and text.min_match > 1:
+            text = keyword.build(self.index, req.q, relaxed=True)
+            core = self._core(req.mode, text, semantic)
+            total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
+            interpretation["relaxed"] = True
+        if text is not None:
+            interpretation.update(text.interpretation())
+        ranked, available = self._rank(req, searcher, text, semantic, core, all_filters,
+                                       offset)
+        facets = self._facets(req, searcher, core, filters, extra)
+        hits = self._hits(req, searcher, text, ranked, filters)
+        end = offset + req.limit
+        nxt = req.cursor_at(end) if available > end else None
+        return Outcome(hits, total, facets, nxt, interpretation)
+
+    # -- matching ------------------------------------------------------------------------------
+    def _core(self, mode: str, text: keyword.TextQuery | None,
+              semantic: list[tuple[int, float]]) -> Query:
+        if text is None:
+            return Query.all_query()
+        sem = self.index.any_of("vid", [v for v, _ in semantic]) if semantic else None
+        if mode == "keyword" or (sem is None and mode == "hybrid"):
+            return text.match
+        parts = [text.exact] if mode == "semantic" else [text.match]
+        if sem is not None:
+            parts.append(sem)
+        return Query.boolean_query([(Occur.Should, p) for p in parts], 1)
+
+    def _roll_up(self, searcher: tantivy.Searcher,
+                 semantic: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Column-level evidence finds the table: a matching column lifts its table to the
+        column's similarity and itself ranks ``COLUMN_PENALTY`` lower. Columns are most of a
+        catalog and their short texts sit close to short queries; without this they crowd
+        out the tables people are looking for."""
+        if not semantic:
+            return []
+        found = searcher.search(self.index.any_of("vid", [v for v, _ in semantic]),
+                                len(semantic), count=False).hits
+        addresses = [a for _, a in found]
+        parent_of = {v: p for v, p in zip(
+            ints(searcher.fast_field_values("vid", addresses)),
+            ints(searcher.fast_field_values("rollup", addresses)), strict=True) if p}
+        scores: dict[int, float] = {}
+        for vid, score in semantic:
+            parent = parent_of.get(vid)
+            if parent:
+                scores[parent] = max(scores.get(parent, score), score)
+                score -= COLUMN_PENALTY
+            scores[vid] = max(scores.get(vid, score), score)
+        return sorted(scores.items(), key=lambda vs: (-vs[1], vs[0]))
+
+    # -- ranking -------------------------------------------------------------------------------
+    def _rank(self, req: SearchRequest, searcher: tantivy.Searcher,
+              text: keyword.TextQuery | None, semantic: list[tuple[int, float]], core: Query,
+              filters: list[tuple[Occur, Query]],
+              offset: int) -> tuple[list[tuple[int, float, dict[str, Any]]], int]:
+        """The page as (vid, score, why-so) and how many results can be paged through."""
+        matched = _both(core, filters)
+        sort = req.sort if req.sort != "relevance" or text is not None else "name"
+        if sort in _SORT_FIELDS:
+            name, order = _SORT_FIELDS[sort]
+            result = searcher.search(matched, req.limit + 1, count=True, order_by_field=name,
+                                     order=order, offset=offset)
+            vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
+            return [(v, 0.0, {}) for v in vids[:req.limit]], count_of(result)
+        assert text is not None
+        keyword_q = _both(text.match, filters)
+        if req.mode == "keyword" or (req.mode == "hybrid" and not semantic):
+            result = searcher.search(keyword_q, req.limit, count=True, offset=offset,
+                                     weight_by_field="prior")
+            vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
+            page = [(v, float(s), {"keyword": {"rank": offset + i + 1, "score": round(s, 4)}})
+                    for i, (v, (s, _)) in enumerate(zip(vids, result.hits, strict=True))]
+            return page, count_of(result)
+        exact = set(self.index.vids(searcher, _both(text.exact, filters), self.window))
+        allowed = None
+        if filters:
+            allowed = set(self.index.vids(searcher, _both(self.index.any_of(
+                "vid", [v for v, _ in semantic]), filters), len(semantic)))
+        sem = [(v, s) for v, s in semantic if allowed is None or v in allowed][:self.window]
+        sem_rank = {v: (i + 1, s) for i, (v, s) in enumerate(sem)}
+        kw: list[tuple[int, float]] = []
+        if req.mode == "hybrid":
+            result = searcher.search(keyword_q, self.window, count=False, weight_by_field="prior")
+            vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
+            kw = [(v, float(s)) for v, (s, _) in zip(vids, result.hits, strict=True)]
+        kw_rank = {v: (i + 1, s) for i, (v, s) in enumerate(kw)}
+        if req.mode == "hybrid":
+            scores = rrf([v for v, _ in kw], [v for v, _ in sem])
+        else:
+            scores = {v: s for v, s in sem}
+        for v in exact:
+            scores.setdefault(v, 0.0)
+        ranking = sorted(scores, key=lambda v: (v not in exact, -scores[v], v))
+        page = []
+        for v in ranking[offset:offset + req.limit]:
+            why: dict[str, Any] = {}
+            if v in kw_rank:
+                why["keyword"] = {"rank": kw_rank[v][0], "score": round(kw_rank[v][1], 4)}
+            if v in sem_rank:
+                why["semantic"] = {"rank": sem_rank[v][0], "score": round(sem_rank[v][1], 4)}
+            if req.mode == "hybrid":
+                why["fused"] = {"method": "rrf", "k": RRF_K, "score": round(scores[v], 6)}
+            page.append((v, scores[v], why))
+        return page, len(ranking)
+
+    # -- more like this ------------------------------------------------------------------------
+    def similar(self, key: str, neighbours: list[tuple[int, float]],
+                filters: dict[str, tuple[str, ...]], limit: int) -> list[Hit]:
+        """Fuse the asset's vector neighbours with tantivy's more-like-this over its own
+        stored text (shared rare terms); either list alone works."""
+        searcher = self.index.searcher()
+        clauses = self.index.filter_query(filters)
+        own = vector_id(key)
+        kw: list[tuple[int, float]] = []
+        found = searcher.search(self.index.term("id", key), 1, count=False).hits
+        if found:
+            mlt = Query.more_like_this_query(found[0][1], min_doc_frequency=1,
+                                             min_term_frequency=1, max_query_terms=25,
+                                             min_word_length=2, boost_factor=1.0)
+            result = searcher.search(_both(mlt, clauses), 100, count=False)
+            vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
+            kw = [(v, float(s)) for v, (s, _) in zip(vids, result.hits, strict=True) if v != own]
+        sem = [(v, s) for v, s in neighbours if v != own]
+        if filters and sem:
+            allowed = set(self.index.vids(searcher, _both(self.index.any_of(
+                "vid", [v for v, _ in sem]), clauses), len(sem)))
+            sem = [(v, s) for v, s in sem if v in allowed]
+        kw_rank = {v: (i + 1, s) for i, (v, s) in enumerate(kw)}
+        sem_rank = {v: (i + 1, s) for i, (v, s) in enumerate(sem)}
+        scores = rrf([v for v, _ in kw], [v for v, _ in sem])
+        ranked = []
+        for v in sorted(scores, key=lambda v: (-scores[v], v))[:limit]:
+            why: dict[str, Any] = {"fused": {"method": "rrf", "k": RRF_K,
+                                             "score": round(scores[v], 6)}}
+            if v in kw_rank:
+                why["keyword"] = {"rank": kw_rank[v][0], "score": round(kw_rank[v][1], 4),
+                                  "method": "more-like-this"}
+            if v in sem_rank:
+                why["semantic"] = {"rank": sem_rank[v][0], "score": round(sem_rank[v][1], 4)}
+            ranked.append((v, scores[v], why))
+        return self._hits(SearchRequest(), searcher, None, ranked, filters)
+
+    # -- facets --------------------------------------------------------------------------------
+    def _facets(self, req: SearchRequest, searcher: tantivy.Searcher, core: Query,
+                filters: dict[str, tuple[str, ...]],
+                extra: list[tuple[Occur, Query]]) -> dict[str, list[FacetValue]]:
+        """Counts over the match set; a facet that is filtered on counts as if it were not,
+        so the other values of that facet stay visible (and each count equals the total of
+        the search with that value chosen instead)."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for facet in req.facets:
+            others = tuple(sorted(f for f in filters if f != facet))
+            groups.setdefault(others, []).append(facet)
+        counts: dict[str, list[tuple[str, int]]] = {}
+        for others, facets in groups.items():
+            query = _both(core, self.index.filter_query({f: filters[f] for f in others}) + extra)
+            aggs = {f: {"terms": {"field": FACET_FIELDS[f], "size": FACET_SIZE}} for f in facets}
+            result = searcher.aggregate(query, aggs)
+            for f in facets:
+                counts[f] = [(str(b["key"]), int(b["doc_count"])) for b in
+                             result.get(f, {}).get("buckets", [])]
+        keys = sorted({v for f, vs in counts.items() if f != "type" for v, _ in vs})
+        stored = self.index.by_keys(keys)
+        def label(facet: str, value: str) -> str:
+            if facet == "type":
+                return value
+            names = stored.get(value, {}).get("name")
+            return str(names[0]) if names else value
+        return {f: [FacetValue(v, n, label(f, v)) for v, n in counts[f]] for f in req.facets}
+
+    # -- hits ----------------------------------------------------------------------------------
+    def _hits(self, req: SearchRequest, searcher: tantivy.Searcher,
+              text: keyword.TextQuery | None, ranked: list[tuple[int, float, dict[str, Any]]],
+              filters: dict[str, tuple[str, ...]]) -> list[Hit]:
+        if not ranked:
+            return []
+        found = searcher.search(self.index.any_of("vid", [v for v, _, _ in ranked]),
+                                len(ranked), count=False)
+        by_vid: dict[int, tantivy.Document] = {}
+        for _, address in found.hits:
+            d = searcher.doc(address)
+            by_vid[int(d["vid"][0])] = d
+        snippets = {}
+        if text is not None and req.highlight:
+            for f in ("name", "qualified_name", "description", "columns", "tags", "terms",
+                      "classifications"):
+                gen = tantivy.SnippetGenerator.create(searcher, text.match, self.index.schema, f)
+                gen.set_max_num_chars(SNIPPET_CHARS)
+                snippets[f] = gen
+        exact = exact_key(req.q) if req.q else None
+        hits = []
+        for vid, score, why in ranked:
+            doc = by_vid.get(vid)
+            if doc is None:
+                continue  # deleted since ranking
+            fields = doc.to_dict()
+            def first(name: str, fields: dict[str, Any] = fields) -> str:
+                values = fields.get(name) or [""]
+                return str(values[0])
+            name, qualified = first("name"), first("qualified_name")
+            explained = dict(why)
+            if text is not None:
+                explained["matched"] = self._matched(fields, text.stems)
+                is_exact = exact in (exact_key(name), exact_key(qualified),
+                                     first("id").lower())
+                if is_exact:
+                    explained["exact"] = True
+                highlights = {}
+                for f, gen in snippets.items():
+                    if not fields.get(f):
+                        continue
+                    snippet = gen.snippet_from_doc(doc)
+                    if snippet.highlighted():
+                        highlights[_JSON_NAMES.get(f, f)] = snippet.to_html()
+                if highlights:
+                    explained["highlights"] = highlights
+            if filters:
+                explained["filters"] = {k: list(v) for k, v in filters.items()}
+            hits.append(Hit(first("id"), tuple(str(t) for t in fields.get("f_type", [])), name,
+                            qualified, first("description"), first("f_platform") or None,
+                            first("f_workspace") or None, score, explained))
+        return hits
+
+    @staticmethod
+    def _matched(fields: dict[str, Any], looked_for: frozenset[str]) -> list[str]:
+        analyzer = ANALYZERS[STEMMED]
+        out = []
+        for f in STORED_TEXT:
+            values = fields.get(f)
+            if values and looked_for.intersection(analyzer.analyze(prepare(" ".join(values)))):
+                out.append(_JSON_NAMES.get(f, f))
+        return out
+
+
+_JSON_NAMES = {"qualified_name": "qualifiedName"}

@@ -1,0 +1,177 @@
+"""Reading ``AssetDoc``s out of the graph store, and which documents a changeset touches.
+
+An asset's document depends on more than its own triples: the labels of the tags, owners,
+terms and platform it references, and, for a table, its columns. So a changeset re-indexes
+the assets it touched, the tables of the columns it touched, and, when a referenced asset is
+renamed, the assets that reference it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+
+from graph_store.changeset import Changeset
+from graph_store.journal import UPDATED_AT, VERSION
+from graph_store.layout import GraphLayout
+from graph_store.protocol import GraphStore
+from ontology.namespaces import RDF_TYPE, SEMCAT
+from search.documents import AssetDoc, Column, Ref
+
+ABSTRACT = frozenset({"Asset", "DataAsset"})  # superclasses: no facet value of their own
+WITH_COLUMNS = frozenset({"Table", "View"})
+_NAME = SEMCAT + "name"
+_P = {local: NamedNode(SEMCAT + local) for local in (
+    "name", "qualifiedName", "description", "partOf", "platform", "workspace", "owner", "tag",
+    "glossaryTerm", "classification", "dataType", "position", "domain")}
+# predicates whose objects' labels are part of the referencing asset's text
+REFERENCES = ("platform", "workspace", "owner", "tag", "glossaryTerm", "classification",
+              "partOf", "domain")
+
+
+def _value(term: object) -> str:
+    """The IRI or lexical form of a term (quoted triples have none)."""
+    return str(getattr(term, "value", ""))
+
+
+class DocBuilder:
+    """``custom`` gives the catalog's custom attributes: predicate IRI → JSON key."""
+
+    def __init__(self, store: GraphStore, layout: GraphLayout,
+                 custom: Callable[[], dict[str, str]]) -> None:
+        self.store = store
+        self.layout = layout
+        self.custom = custom
+        self._labels: dict[str, str] = {}
+
+    def asset_iris(self) -> Iterator[str]:
+        """Every asset in the store (each carries exactly one version stamp)."""
+        seen: set[str] = set()
+        for q in self.store.quads(None, VERSION, None, None):
+            iri = _value(q.subject)
+            if iri not in seen and self.layout.is_versioned(iri):
+                seen.add(iri)
+                yield iri
+
+    def forget_labels(self) -> None:
+        self._labels.clear()
+
+    def _label(self, iri: str) -> str:
+        label = self._labels.get(iri)
+        if label is None:
+            names = self.store.quads(NamedNode(iri), _P["name"], None, None)
+            first = next(iter(names), None)
+            label = _value(first.object) if first is not None else self.layout.key(iri)
+            if len(self._labels) > 100_000:
+                self._labels.clear()
+            self._labels[iri] = label
+        return label
+
+    def _ref(self, term: Any) -> Ref:
+        iri = term.value
+        return Ref(self.layout.key(iri), self._label(iri))
+
+    def build(self, iri: str) -> AssetDoc | None:
+        """The asset's document as the store has it now; None when it is gone."""
+        quads = list(self.store.quads(NamedNode(iri), None, None, None))
+        if not quads:
+            return None
+        values: dict[str, list[Any]] = {}
+        for q in quads:
+            values.setdefault(q.predicate.value, []).append(q.object)
+        def text(local: str) -> str:
+            found = values.get(SEMCAT + local)
+            return str(found[0].value) if found else ""
+        def refs(local: str) -> tuple[Ref, ...]:
+            return tuple(sorted((self._ref(o) for o in values.get(SEMCAT + local, [])
+                                 if isinstance(o, NamedNode)), key=lambda r: r.key))
+        types = tuple(sorted(
+            o.value.removeprefix(SEMCAT) for o in values.get(RDF_TYPE, [])
+            if isinstance(o, NamedNode) and o.value.startswith(SEMCAT)
+            and o.value.removeprefix(SEMCAT) not in ABSTRACT))
+        key = self.layout.key(iri)
+        custom = self.custom()
+        attributes: dict[str, tuple[str, ...]] = {}
+        for predicate, objects in values.items():
+            if predicate in custom:
+                attributes[custom[predicate]] = tuple(
+                    self.layout.key(o.value) if isinstance(o, NamedNode) else str(o.value)
+                    for o in objects)
+        domains = refs("domain")
+        if "domain" in attributes and not domains:
+            domains = tuple(Ref(v, self._label(self.layout.iri(v)) if "/" in v else v)
+                            for v in attributes["domain"])
+        parents = refs("partOf")
+        updated = values.get(UPDATED_AT.value)
+        return AssetDoc(
+            key=key, types=types, name=text("name") or key, qualified_name=text("qualifiedName"),
+            description=text("description"),
+            columns=self._columns(iri) if WITH_COLUMNS.intersection(types) else (),
+            parent=parents[0] if parents else None, platform=next(iter(refs("platform")), None),
+            workspace=next(iter(refs("workspace")), None), owners=refs("owner"),
+            tags=refs("tag"), terms=refs("glossaryTerm"),
+            classifications=refs("classification"), domains=domains, attributes=attributes,
+            data_type=text("dataType"),
+            graphs=tuple(sorted({q.graph_name.value for q in quads
+                                 if isinstance(q.graph_name, NamedNode)})),
+            updated_at=str(updated[0].value) if updated else "")
+
+    def _columns(self, table: str) -> tuple[Column, ...]:
+        found: list[tuple[int, str, Column]] = []
+        for q in self.store.quads(None, _P["partOf"], NamedNode(table), None):
+            column = q.subject
+            props: dict[str, str] = {}
+            is_column = False
+            for c in self.store.quads(column, None, None, None):  # type: ignore[arg-type]
+                p = c.predicate.value
+                if p == RDF_TYPE and _value(c.object) == SEMCAT + "Column":
+                    is_column = True
+                elif isinstance(c.object, Literal) and p.startswith(SEMCAT):
+                    props.setdefault(p.removeprefix(SEMCAT), c.object.value)
+            if is_column:
+                position = props.get("position", "")
+                found.append((int(position) if position.isdigit() else 1 << 30,
+                              props.get("name", ""), Column(props.get("name", _value(column)),
+                                                             props.get("description", ""))))
+        return tuple(c for _, _, c in sorted(found, key=lambda t: (t[0], t[1])))
+
+    # -- what a change touches -----------------------------------------------------------------
+    def affected(self, changesets: Iterable[Changeset], limit: int | None = None) -> set[str] | None:
+        """Assets whose documents the changesets may change; None past ``limit`` of them
+        (rebuilding everything is then cheaper)."""
+        out: set[str] = set()
+        for cs in changesets:
+            touched = set(cs.versions)
+            renamed: set[str] = set()
+            for q in (*cs.removed, *cs.added):
+                s = _value(q.subject)
+                if s not in touched:
+                    continue
+                p = q.predicate.value
+                if p == _P["partOf"].value and isinstance(q.object, NamedNode):
+                    out.add(q.object.value)  # a column moved in or out of a table
+                elif p == _NAME:
+                    renamed.add(s)
+            out |= touched
+            out |= self._parents(touched)
+            out |= self._referrers(renamed)
+            if renamed:
+                self._labels.clear()
+            if limit is not None and len(out) > limit:
+                return None
+        return {i for i in out if self.layout.is_versioned(i)}
+
+    def _parents(self, iris: set[str]) -> set[str]:
+        return {q.object.value for i in iris
+                for q in self.store.quads(NamedNode(i), _P["partOf"], None, None)
+                if isinstance(q.object, NamedNode)}
+
+    def _referrers(self, iris: set[str]) -> set[str]:
+        found: set[str] = set()
+        for i in iris:
+            for local in REFERENCES:
+                found.update(_value(q.subject) for q in
+                             self.store.quads(None, _P[local], NamedNode(i), None))
+        return found

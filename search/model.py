@@ -1,0 +1,132 @@
+"""Search requests and results as values: what the REST layer, the CLI and tests exchange."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from graph_store.errors import InputError
+
+MODES = ("keyword", "semantic", "hybrid")
+FACETS = ("type", "platform", "tag", "owner", "workspace", "classification", "term", "domain")
+SORTS = ("relevance", "name", "-name", "updatedAt", "-updatedAt")
+MAX_LIMIT = 200
+MAX_OFFSET = 10_000  # deeper pages: narrow the query with filters instead
+MAX_QUERY_CHARS = 1_000
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """``filters`` maps a facet to the values it may take: values of one facet are OR-ed,
+    facets are AND-ed. Values are asset keys (``tag/tier-1``), types are class names."""
+
+    q: str = ""
+    mode: str = "hybrid"
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str = "relevance"
+    limit: int = 20
+    cursor: str | None = None
+    facets: tuple[str, ...] = FACETS
+    highlight: bool = True
+    wait: bool = False  # read-your-writes: wait until both indexes reflect the latest change
+
+    def validated(self) -> SearchRequest:
+        """The same request, normalised; ``InputError`` saying what to fix otherwise."""
+        if self.mode not in MODES:
+            raise InputError(f"unknown search mode {self.mode!r}; use one of {', '.join(MODES)}")
+        if self.sort not in SORTS:
+            raise InputError(f"unknown sort {self.sort!r}; use one of {', '.join(SORTS)}")
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise InputError(f"limit must be between 1 and {MAX_LIMIT}, not {self.limit}")
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise InputError(f"the query is {len(self.q)} characters; the limit is "
+                             f"{MAX_QUERY_CHARS}")
+        unknown = sorted(set(self.filters) - set(FACETS))
+        if unknown:
+            raise InputError(f"cannot filter by {', '.join(unknown)}; filters are "
+                             f"{', '.join(FACETS)}")
+        bad = sorted(set(self.facets) - set(FACETS))
+        if bad:
+            raise InputError(f"no facet {', '.join(bad)}; facets are {', '.join(FACETS)}")
+        filters = {k: tuple(dict.fromkeys(v for v in (vs if not isinstance(vs, str) else (vs,))
+                                          if v))
+                   for k, vs in self.filters.items()}
+        return SearchRequest(self.q.strip(), self.mode, {k: v for k, v in filters.items() if v},
+                             self.sort, self.limit, self.cursor, tuple(self.facets),
+                             self.highlight, self.wait)
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the same query, mode, filters and order."""
+        key = json.dumps([self.q, self.mode, sorted((k, sorted(v)) for k, v in
+                                                     self.filters.items()), self.sort])
+        return hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
+
+    def offset(self) -> int:
+        if not self.cursor:
+            return 0
+        try:
+            data = json.loads(base64.urlsafe_b64decode(self.cursor.encode()))
+            offset, fingerprint = int(data["o"]), str(data["f"])
+        except (ValueError, TypeError, KeyError) as e:
+            raise InputError("the cursor is not one this server returned") from e
+        if fingerprint != self.fingerprint():
+            raise InputError("the cursor belongs to a different search; send the same q, mode, "
+                             "filters and sort as the page it came from")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise InputError(f"pages end at {MAX_OFFSET} results; add filters to narrow")
+        return offset
+
+    def cursor_at(self, offset: int) -> str | None:
+        if offset > MAX_OFFSET:
+            return None
+        return base64.urlsafe_b64encode(json.dumps(
+            {"o": offset, "f": self.fingerprint()}).encode()).decode()
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    label: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    types: tuple[str, ...]
+    name: str
+    qualified_name: str
+    description: str
+    platform: str | None
+    workspace: str | None
+    score: float
+    why: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.types[0] if len(self.types) == 1 else list(self.types),
+                "name": self.name, "qualifiedName": self.qualified_name or None,
+                "description": self.description or None, "platform": self.platform,
+                "workspace": self.workspace, "score": round(self.score, 6), "why": self.why}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    total: int  # every match, though relevance-ranked semantic and hybrid pages end earlier
+    facets: dict[str, list[FacetValue]]
+    next_cursor: str | None
+    mode: str
+    took_ms: float
+    interpretation: dict[str, Any]  # words, expansions, relaxation: what the engine understood
+    freshness: dict[str, Any]  # change-log seq of each index and what is still pending
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "total": self.total,
+                "hits": [h.to_json() for h in self.hits],
+                "facets": {k: [asdict(v) for v in vs] for k, vs in self.facets.items()},
+                "next": self.next_cursor, "interpretation": self.interpretation,
+                "freshness": self.freshness, "took_ms": round(self.took_ms, 2)}
