@@ -40,6 +40,10 @@ KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$"
 IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 RESTRICTED_PREFIX = "classification/pii"
+# Workspace names that would collide with graph names ({base}/graph/{ws}/...) or id prefixes.
+RESERVED_WORKSPACES = frozenset({
+    "inferred", "ontology", "shapes", "directory", "system", "user", "team", "role",
+    "permission", "platform", "tag", "classification", "glossary", "attribute"})
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,9 @@ def _check_item(item: Any, context_url: str,
     elif derived is not None and given != derived:
         problems.append(f"'id' {given!r} does not match its natural key {derived!r}")
     ws = clean.get("workspace")
+    if ws in RESERVED_WORKSPACES:
+        problems.append(f"{ws!r} is reserved (graph names and id prefixes use it); name the "
+                        "workspace otherwise")
     if isinstance(ws, str) and isinstance(clean.get("id"), str) and kind in DATA_KINDS \
             and not clean["id"].startswith(ws + "/"):
         problems.append(f"'id' must start with its workspace '{ws}/'")

@@ -55,7 +55,9 @@ def rdf_format(media_type: str) -> RdfFormat:
 
 def rdf_format_for_path(path: Path) -> RdfFormat:
     name = path.name.removesuffix(".gz")
-    fmt = RdfFormat.from_extension(Path(name).suffix.lstrip(".")) if "." in name else None
+    suffix = Path(name).suffix.lstrip(".")
+    fmt = RdfFormat.RDF_XML if suffix == "owl" else (  # OWL files are RDF/XML by convention
+        RdfFormat.from_extension(suffix) if suffix else None)
     if fmt is None:
         raise InputError(f"cannot tell the RDF format of {path.name}: use .ttl .nt .nq .trig "
                          ".jsonld or .rdf (optionally .gz)")

@@ -276,3 +276,8 @@ def test_a_page_of_the_list_is_one_json_ld_document(http: httpx.Client) -> None:
     g = Graph().parse(data=json.dumps(page), format="json-ld")
     subjects = {str(s) for s in g.subjects()}
     assert subjects == {f"http://127.0.0.1:8000/id/{key(n)}" for n in names}
+
+
+def test_reserved_workspace_names_are_refused(http: httpx.Client) -> None:
+    r = http.post("/api/v1/assets", json={**table(uniq()), "workspace": "inferred"})
+    assert "reserved" in problem(r, 422)["errors"][0]["message"]
