@@ -21,6 +21,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/semcat demo --data $(DEMO_DATA)
+	$(BIN)/semcat reason --data $(DEMO_DATA)
 	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000
 
 serve: install
