@@ -27,7 +27,7 @@ from graph_store.layout import GraphLayout
 from graph_store.oxigraph_store import OxigraphStore
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
-from reasoning import Materialiser, ReasoningReport
+from reasoning import Explainer, Explanation, Materialiser, ReasoningReport
 from shapes import (
     ChangeView,
     StoreView,
@@ -195,6 +195,14 @@ class Catalog:
     def reason(self, *, on_phase: Callable[[str], None] | None = None) -> ReasoningReport:
         """Rematerialise every OWL 2 RL inference (data + ontology) into the inferred graphs."""
         return self.reasoner.materialise(on_phase=on_phase)
+
+    def explain(self, subject: str, predicate: str | None = None,
+                object: str | None = None) -> list[Explanation]:
+        """Why statements about ``subject`` (an asset key or IRI) hold: the rule and premises,
+        recursively, down to asserted facts. With ``predicate`` (and ``object``, an IRI,
+        prefixed name or key) the matching statements; without, every inferred one. Raises
+        NotFound when no such statement is asserted or inferred."""
+        return Explainer(self.store, self.layout).explain(subject, predicate, object)
 
     # -- demo ----------------------------------------------------------------------------------
     def load_demo(self, actor: str = "demo") -> list[WriteResult]:

@@ -1,8 +1,11 @@
-"""Reasoning over the catalog graph: OWL 2 RL materialisation and DL consistency checks."""
+"""Reasoning over the catalog graph: OWL 2 RL materialisation, explanations and DL consistency
+checks."""
 
 from __future__ import annotations
 
 from reasoning.dl_consistency import ConsistencyResult, check_consistency
+from reasoning.explain import Explainer, Explanation
 from reasoning.materialise import Materialiser, ReasoningReport
 
-__all__ = ["ConsistencyResult", "Materialiser", "ReasoningReport", "check_consistency"]
+__all__ = ["ConsistencyResult", "Explainer", "Explanation", "Materialiser", "ReasoningReport",
+           "check_consistency"]

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -178,6 +178,38 @@ def reason(data: DataDir = DEFAULT_DATA) -> None:
               f"{report.reasoner_seconds:.1f} s); up to changeset {report.seq}")
     if dropped:
         err.print(f"dropped {report.dropped:,}: {dropped}")
+
+
+@app.command()
+def explain(
+    asset: Annotated[str, typer.Argument(help="Asset id or IRI, e.g. acme/view/pg/db.s.v1")],
+    data: DataDir = DEFAULT_DATA,
+    predicate: Annotated[str | None, typer.Option(help="Only this property, e.g. "
+                                                  "semcat:upstream or rdf:type.")] = None,
+    object: Annotated[str | None, typer.Option("--object", help="Only this object (IRI, "
+                                               "prefixed name or asset id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a tree.")] = False,
+) -> None:
+    """Explain why inferred statements about an asset hold, down to asserted facts."""
+    try:
+        with _catalog(data) as cat:
+            found = cat.explain(asset, predicate, object)
+    except SemcatError as e:
+        raise _fail(e) from e
+    if as_json:
+        print(json.dumps([x.to_json() for x in found], indent=2))
+        return
+    for x in found:
+        _print_explanation(x.to_json(), 0)
+    err.print(f"{len(found)} statements explained")
+
+
+def _print_explanation(node: dict[str, Any], level: int) -> None:
+    st = node["statement"]
+    why = f"asserted in {node['graph']}" if node["asserted"] else node["rule"]
+    print(f"{'  ' * level}{st['subject']} {st['predicate']} {st['object']}  [{why}]")
+    for premise in node["premises"]:
+        _print_explanation(premise, level + 1)
 
 
 EXPORTS = {"nq": "application/n-quads", "trig": "application/trig", "ttl": "text/turtle",

@@ -125,6 +125,20 @@ async def diff(
     return _ld(await call(cat.assets.diff, key, from_v, to_v))
 
 
+@router.get("/assets/{key:path}/explain", summary="Why inferred statements about an asset hold")
+async def explain(
+    request: Request, key: str,
+    predicate: Annotated[str | None, Query(description="Property IRI or prefixed name, e.g. "
+                                                       "semcat:upstream")] = None,
+    object: Annotated[str | None, Query(description="Object IRI, prefixed name or asset id; "
+                                                    "needs a predicate")] = None,
+) -> JSONResponse:
+    """Each statement with the OWL 2 RL rule or axiom that gives it and its premises,
+    recursively, down to asserted facts. Without a predicate: every inferred statement."""
+    found = await call(catalog_of(request).explain, key, predicate, object)
+    return JSONResponse({"id": key, "explanations": [e.to_json() for e in found]})
+
+
 @router.get("/assets/{key:path}", summary="Read an asset (optionally an old version)")
 async def get_asset(
     request: Request, key: str,
