@@ -27,7 +27,15 @@ from graph_store.layout import GraphLayout
 from graph_store.oxigraph_store import OxigraphStore
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
-from reasoning import Explainer, Explanation, Materialiser, ReasoningReport
+from reasoning import (
+    DisjointnessGuard,
+    Explainer,
+    Explanation,
+    Finding,
+    Materialiser,
+    ReasoningReport,
+    find_inconsistencies,
+)
 from shapes import (
     ChangeView,
     StoreView,
@@ -70,7 +78,8 @@ class Catalog:
         self.assets.vocabulary = self.attributes.vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
         self.reasoner = Materialiser(self.store, self.layout, self.journal)
-        if settings.validate_writes:
+        self._guard: tuple[Validator, DisjointnessGuard] | None = None
+        if settings.validate_writes or settings.refuse_inconsistent_writes:
             self.journal.check = self._check_change
         self.search = SearchService(self.journal, self.store, self.layout, data,
                                     lambda: self.assets.vocabulary)
@@ -122,9 +131,25 @@ class Catalog:
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:
-        focus = {q.subject for q in removed} | {q.subject for q in added}
-        report = self.validator.validate(focus, ChangeView(self.store, removed, added))
-        return ([r.to_json() for r in report.violations], [r.to_json() for r in report.warnings])
+        violations: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
+        if self.settings.validate_writes:
+            focus = {q.subject for q in removed} | {q.subject for q in added}
+            report = self.validator.validate(focus, ChangeView(self.store, removed, added))
+            violations = [r.to_json() for r in report.violations]
+            warnings = [r.to_json() for r in report.warnings]
+        if self.settings.refuse_inconsistent_writes:
+            violations += self._disjointness().violations(self.store, removed, added)
+        return violations, warnings
+
+    def _disjointness(self) -> DisjointnessGuard:
+        """The disjoint class pairs, rebuilt whenever the shapes (and so the ontology's class
+        hierarchy) are recompiled."""
+        validator = self.validator
+        if self._guard is None or self._guard[0] is not validator:
+            self._guard = (validator, DisjointnessGuard(self.store,
+                                                        validator.shapes.superclasses))
+        return self._guard[1]
 
     def serialize_report(self, report: ValidationReport, media_type: str) -> bytes:
         return serialize_quads(report.to_quads(), rdf_format(media_type),
@@ -195,6 +220,12 @@ class Catalog:
     def reason(self, *, on_phase: Callable[[str], None] | None = None) -> ReasoningReport:
         """Rematerialise every OWL 2 RL inference (data + ontology) into the inferred graphs."""
         return self.reasoner.materialise(on_phase=on_phase)
+
+    def consistency(self) -> list[Finding]:
+        """Every OWL 2 RL inconsistency (disjoint classes, owl:Nothing, irreflexive, asymmetric
+        and disjoint properties, sameAs with differentFrom) in the asserted and inferred data,
+        each with its offending facts."""
+        return find_inconsistencies(self.store, self.layout)
 
     def explain(self, subject: str, predicate: str | None = None,
                 object: str | None = None) -> list[Explanation]:

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         description="SHACL-validate the nodes every write touches before it is committed; "
         "off only for benchmarks and bulk migrations you validate afterwards.",
     )
+    refuse_inconsistent_writes: bool = Field(
+        default=False,
+        description="Refuse (422) a write that gives a node two disjoint classes (OWL 2 RL "
+        "cax-dw / cax-adc over its asserted types and their superclasses); off, such writes "
+        "are accepted and reported by the consistency check.",
+    )
     max_page_size: int = Field(default=500, description="Largest page of the asset list.")
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")

@@ -121,7 +121,8 @@ class Journal:
                 violations, warnings = self.check(rem, add)
                 if violations:
                     raise ValidationFailed(
-                        f"{len(violations)} SHACL violation(s); nothing was written",
+                        f"{len(violations)} violation(s) of the shapes or the ontology; "
+                        "nothing was written",
                         report=violations + warnings)
             now = utc_now()
             versions = self._stamp(rem, add, actor, now, known or {})

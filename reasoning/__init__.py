@@ -3,9 +3,11 @@ checks."""
 
 from __future__ import annotations
 
+from reasoning.consistency import DisjointnessGuard, Fact, Finding, find_inconsistencies
 from reasoning.dl_consistency import ConsistencyResult, check_consistency
 from reasoning.explain import Explainer, Explanation
 from reasoning.materialise import Materialiser, ReasoningReport
 
-__all__ = ["ConsistencyResult", "Explainer", "Explanation", "Materialiser", "ReasoningReport",
-           "check_consistency"]
+__all__ = ["ConsistencyResult", "DisjointnessGuard", "Explainer", "Explanation", "Fact",
+           "Finding", "Materialiser", "ReasoningReport", "check_consistency",
+           "find_inconsistencies"]

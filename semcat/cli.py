@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -170,6 +171,8 @@ def reason(data: DataDir = DEFAULT_DATA) -> None:
     try:
         with _catalog(data) as cat, err.status("reasoning...") as status:
             report = cat.reason(on_phase=lambda phase: status.update(f"{phase}..."))
+            status.update("checking consistency...")
+            findings = cat.consistency()
     except SemcatError as e:
         raise _fail(e) from e
     dropped = ", ".join(f"{n:,} {rule}" for rule, n in sorted(report.dropped_by_rule.items()))
@@ -178,6 +181,14 @@ def reason(data: DataDir = DEFAULT_DATA) -> None:
               f"{report.reasoner_seconds:.1f} s); up to changeset {report.seq}")
     if dropped:
         err.print(f"dropped {report.dropped:,}: {dropped}")
+    if not findings:
+        err.print("consistent: no OWL 2 RL inconsistencies")
+    for finding in findings:
+        out.print(f"[bold red]{finding.rule}[/]: {escape(finding.message)}", highlight=False)
+        for fact in finding.facts:
+            where = fact.graph if fact.asserted else "inferred"
+            out.print(escape(f"    {fact.subject} {fact.predicate} {fact.object}") +
+                      f"  [dim]({escape(str(where))})[/]", highlight=False)
 
 
 @app.command()

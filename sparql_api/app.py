@@ -11,7 +11,16 @@ from fastapi import FastAPI
 
 from catalog import Catalog, Settings
 from sparql_api import problems
-from sparql_api.routes import assets, attributes, home, ontology, search, sparql, store
+from sparql_api.routes import (
+    assets,
+    attributes,
+    consistency,
+    home,
+    ontology,
+    search,
+    sparql,
+    store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     if catalog is not None:
         app.state.catalog = catalog
     problems.install(app)
-    for module in (home, assets, attributes, ontology, search, sparql, store):
+    for module in (home, assets, attributes, consistency, ontology, search, sparql, store):
         app.include_router(module.router)
     return app
 
