@@ -33,6 +33,7 @@ from graph_store.errors import BackendError
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
+from graph_store.rdflib_bridge import to_oxigraph
 from ontology.namespaces import PROV, SEMCAT, XSD
 from reasoning.junk import JunkFilter
 
@@ -79,16 +80,16 @@ def _to_rdflib(term: Any) -> RdfTerm:
     return _LITERAL(term.value, datatype=term.datatype.value)
 
 
-def _to_oxigraph(term: RdfTerm) -> Any:
-    """A term the reasoner made up (not in its input): owl:Thing, a fresh blank node."""
-    if isinstance(term, _URI):
-        return NamedNode(str(term))
-    if isinstance(term, _BNODE):
-        return BlankNode(str(term))
-    if term.language:
-        return Literal(str(term), language=term.language)
-    return Literal(str(term), datatype=NamedNode(term.datatype)) if term.datatype \
-        else Literal(str(term))
+class _Memo(dict[Any, Any]):
+    """Each term converted once: the hot loops below look terms up by the million."""
+
+    def __init__(self, convert: Callable[[Any], Any], known: dict[Any, Any] | None = None) -> None:
+        super().__init__(known or {})
+        self.convert = convert
+
+    def __missing__(self, term: Any) -> Any:
+        value = self[term] = self.convert(term)
+        return value
 
 
 @contextmanager
@@ -110,7 +111,7 @@ class _Input:
 
     def __init__(self) -> None:
         self.triples: list[tuple[RdfTerm, RdfTerm, RdfTerm]] = []
-        self.forward: dict[Any, RdfTerm] = {}
+        self.forward = _Memo(_to_rdflib)
         self.home: dict[Any, NamedNode] = {}  # subject -> the inferred graph it belongs in
         self.junk = JunkFilter()
 
@@ -120,20 +121,12 @@ class _Input:
             s, p, o = q.subject, q.predicate, q.object
             if isinstance(o, Triple) or isinstance(s, Triple):
                 continue  # RDF 1.2 triple terms: OWL 2 RL has nothing to say about them
-            a = forward.get(s)
-            if a is None:
-                a = forward[s] = _to_rdflib(s)
+            a = forward[s]
             if s not in home:
                 home[s] = target  # the first graph wins: data graphs are read first
             if isinstance(s, BlankNode):
                 junk.note_blank_subject(s, p, o)
-            b = forward.get(p)
-            if b is None:
-                b = forward[p] = _to_rdflib(p)
-            c = forward.get(o)
-            if c is None:
-                c = forward[o] = _to_rdflib(o)
-            triples.append((a, b, c))
+            triples.append((a, forward[p], forward[o]))
 
 
 class Materialiser:
@@ -226,7 +219,9 @@ class Materialiser:
         """The reasoner's output (asserted and inferred together) minus what is asserted and
         minus junk, as quads in their inferred graphs."""
         asserted = set(data.triples)
-        back: dict[RdfTerm, Any] = {v: k for k, v in data.forward.items()}
+        # Back to the very terms that were read; terms the reasoner made up (owl:Thing, fresh
+        # blank nodes) are converted once each.
+        back = _Memo(to_oxigraph, {v: k for k, v in data.forward.items()})
         home, default = data.home, self._layout.inferred()
         rule = data.junk.rule
         dropped: Counter[str] = Counter()
@@ -238,15 +233,7 @@ class Materialiser:
             if isinstance(s, _LITERAL) or not isinstance(p, _URI):
                 dropped["literal subject" if isinstance(s, _LITERAL) else "non-IRI predicate"] += 1
                 continue
-            subject = back.get(s)
-            if subject is None:
-                subject = back[s] = _to_oxigraph(s)
-            predicate = back.get(p)
-            if predicate is None:
-                predicate = back[p] = _to_oxigraph(p)
-            obj = back.get(o)
-            if obj is None:
-                obj = back[o] = _to_oxigraph(o)
+            subject, predicate, obj = back[s], back[p], back[o]
             junk = rule(subject, predicate, obj)
             if junk is None:
                 quads.append(Quad(subject, predicate, obj, home.get(subject, default)))
