@@ -4,6 +4,8 @@ Writers never wait for the model: each applied changeset hands over its assets' 
 texts (or removals) as a job tagged with the changeset's seq, and this thread encodes them in
 batches on one torch thread and moves the index's seq forward. A job may also be a function
 that produces its items (a catch-up that reads the store), so opening a catalog stays quick.
+When the queue is idle it compacts the index (drops rows that removals left dead) and saves
+it; being the index's only writer is what lets compaction build outside the index lock.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class EmbeddingWorker:
         self._queued = 0  # items in queued jobs (jobs that are functions count as 0)
         self._remaining = 0  # items of the running job not applied yet
         self._saved_at = time.monotonic()
+        self._save_seconds = 0.0  # how long the last save took: big indexes save less often
+        self._maintain_later = False
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="semcat-embeddings", daemon=True)
         self._thread.start()
@@ -100,10 +104,12 @@ class EmbeddingWorker:
             try:
                 seq, job = self._queue.get(timeout=1.0)
             except queue.Empty:
+                self._maintain()
                 self._maybe_save()
                 continue
             if job is _STOP:
                 return
+            self._maintain_later = True
             with self._busy:
                 items: list[Item] = []
                 if seq > self.index.seq:
@@ -129,7 +135,7 @@ class EmbeddingWorker:
         gone = [i.vid for i in latest.values() if i.text is None]
         self.index.remove(gone)
         todo = sorted((i for i in latest.values() if i.text is not None
-                       and self.index.text_hash(i.vid) != i.text_hash),
+                       and not self.index.has_text(i.vid, i.text_hash)),
                       key=lambda i: len(i.text or ""))  # similar lengths batch with less padding
         with self._done:
             self._remaining = len(todo)
@@ -154,11 +160,29 @@ class EmbeddingWorker:
                 self._remaining = max(0, len(todo) - start - len(chunk))
         return True
 
+    def _maintain(self) -> None:
+        """When the queue is idle: compact the index if removals left too many dead rows
+        (this thread is the only writer, and a reindex pauses it)."""
+        if not self._maintain_later:
+            return
+        self._maintain_later = False
+        with self._busy:
+            try:
+                if self.index.compact(force=False):
+                    log.info("compacted the vector index (%d live vectors)", len(self.index))
+            except Exception:
+                log.exception("could not compact the vector index; searches skip its dead rows")
+
     def _maybe_save(self) -> None:
-        if self.index.dirty and time.monotonic() - self._saved_at > self.save_every_s:
+        """Every ``save_every_s``, or ten times as long as the last save took (a million
+        HNSW vectors are ~1.7 GB: not something to rewrite every 30 s)."""
+        interval = max(self.save_every_s, 10 * self._save_seconds)
+        if self.index.dirty and time.monotonic() - self._saved_at > interval:
+            t0 = time.monotonic()
             try:
                 self.index.save()
             except Exception:
                 log.exception("could not save the vector index; the change log still has "
                               "everything, so it catches up on the next open")
+            self._save_seconds = time.monotonic() - t0
             self._saved_at = time.monotonic()
