@@ -9,6 +9,7 @@ SemcatError
 │   ├── PayloadTooLarge     a body over the configured limit
 │   └── UnsupportedMediaType  a body in a format we do not read
 ├── ValidationFailed    a changeset was refused (.report: per-item problems)
+├── Unauthenticated     no credential, or one that is unknown, revoked, expired or forged
 ├── Forbidden           the caller may not (.reason)
 ├── QueryTimeout        a query ran past its deadline
 └── BackendError        store, log or index I/O failed
@@ -95,6 +96,20 @@ class ValidationFailed(SemcatError):
         self.report = report
 
 
+class Unauthenticated(SemcatError):
+    """401. ``challenge_error`` is the RFC 6750 error code ("invalid_token") when a credential
+    was presented; empty when none was."""
+
+    status = 401
+    code = "unauthenticated"
+    title = "Unauthenticated"
+
+    def __init__(self, detail: str, *, challenge_error: str = "invalid_token",
+                 **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.challenge_error = challenge_error
+
+
 class Forbidden(SemcatError):
     status = 403
     code = "forbidden"
@@ -119,5 +134,6 @@ class BackendError(SemcatError):
 
 ALL_ERRORS: tuple[type[SemcatError], ...] = (
     SemcatError, NotFound, Conflict, PreconditionFailed, InputError, QuerySyntaxError,
-    PayloadTooLarge, UnsupportedMediaType, ValidationFailed, Forbidden, QueryTimeout, BackendError,
+    PayloadTooLarge, UnsupportedMediaType, ValidationFailed, Unauthenticated, Forbidden,
+    QueryTimeout, BackendError,
 )

@@ -11,11 +11,12 @@ from graph_store.errors import (
     QuerySyntaxError,
     QueryTimeout,
     SemcatError,
+    Unauthenticated,
     ValidationFailed,
 )
 
 __all__ = [
     "BackendError", "Catalog", "Conflict", "Forbidden", "InputError", "NotFound",
     "PreconditionFailed", "QuerySyntaxError", "QueryTimeout", "SemcatError", "Settings",
-    "ValidationFailed",
+    "Unauthenticated", "ValidationFailed",
 ]

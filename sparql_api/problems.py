@@ -8,10 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from graph_store.errors import InputError, SemcatError
+from catalog.audit import Origin
+from catalog.identity import Principal
+from graph_store.errors import InputError, SemcatError, Unauthenticated
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "https://w3id.org/semcat/problems/"
@@ -30,11 +33,44 @@ def problem(request: Request, status: int, code: str, title: str, detail: str,
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-async def _semcat_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, SemcatError)
+async def error_response(request: Request, exc: SemcatError) -> Response:
+    """The problem for ``exc``; a 401 carries the Bearer challenge (RFC 6750), and every 401
+    and 403 is recorded in the audit log as a denied decision."""
     if exc.status >= 500:
         log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc.detail)
-    return problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    response = problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, Unauthenticated):
+        challenge = 'Bearer realm="semcat"'
+        if exc.challenge_error:
+            description = exc.detail.replace("\\", "").replace('"', "'")
+            challenge += f', error="{exc.challenge_error}", error_description="{description}"'
+        response.headers["WWW-Authenticate"] = challenge
+    if exc.status in (401, 403):
+        await _record_denial(request, exc)
+    return response
+
+
+async def _record_denial(request: Request, exc: SemcatError) -> None:
+    audit = getattr(getattr(request.app.state, "catalog", None), "audit", None)
+    if audit is None:
+        return
+    principal = getattr(request.state, "principal", None)
+    client = request.client
+    detail = {"method": request.method, "status": exc.status, "reason": exc.detail}
+    kwargs: dict[str, Any] = {"action": "request", "targets": [request.url.path],
+                              "outcome": "denied", "detail": detail}
+    if principal is None:  # a 401: nobody was authenticated, the origin is the connection's
+        kwargs["origin"] = Origin(Principal("anonymous", "none"), client.host if client else "",
+                                  request.headers.get("user-agent", ""))
+    try:
+        await run_in_threadpool(lambda: audit.record(**kwargs))
+    except Exception:  # the denial stands even if it could not be logged
+        log.exception("could not record a denied request in the audit log")
+
+
+async def _semcat_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SemcatError)
+    return await error_response(request, exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

@@ -18,6 +18,9 @@ from catalog import Catalog, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+# The suite runs as single-user local use (anonymous callers are admin), in-process apps and
+# servers alike; tests of authentication switch it off with SEMCAT_OPEN=0 or Settings(open=False).
+os.environ.setdefault("SEMCAT_OPEN", "1")
 
 
 def free_port() -> int:
@@ -33,7 +36,7 @@ class Server:
                  env: dict[str, str] | None = None) -> None:
         self.data = data
         self.port = port or free_port()
-        self.env = env or {}
+        self.env = {"SEMCAT_OPEN": "1", **(env or {})}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from catalog import Catalog
-from graph_store.errors import ALL_ERRORS, SemcatError, ValidationFailed
+from graph_store.errors import ALL_ERRORS, SemcatError, Unauthenticated, ValidationFailed
 from sparql_api import create_app
 
 
@@ -52,6 +52,8 @@ def test_each_error_is_problem_json(app: FastAPI, cls: type[SemcatError]) -> Non
     assert body["instance"] == f"/api/v1/boom/{cls.__name__}"
     if cls is ValidationFailed:
         assert body["errors"] == [{"item": 0, "message": "bad"}]
+    if cls is Unauthenticated:
+        assert r.headers["www-authenticate"].startswith('Bearer realm="semcat"')
 
 
 def test_sparql_endpoints_answer_in_plain_text(app: FastAPI) -> None:
