@@ -10,6 +10,12 @@ graph go to ``graph/inferred/default``. Triples the store asserts already are no
 ``reasonable`` (Rust) speaks rdflib terms: the asserted quads are converted once per distinct
 term, and a reverse map turns the reasoner's output back into the very pyoxigraph terms that
 came in (so literals keep their exact lexical form even where rdflib would normalise them).
+
+Two gaps of ``reasonable`` 0.4 are covered here and in ``reasoning.incremental``: functional
+property declarations are withheld unless they conclude something (its ``prp-fp`` join is
+quadratic, see ``_reason_functional_apart``), and property chains (``prp-spo2``, which it does
+not implement) are completed after each run by the incremental reasoner's rules
+(``on_materialised``). Between runs, the incremental reasoner keeps the inferred graphs current.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from graph_store.rdflib_bridge import to_oxigraph
-from ontology.namespaces import PROV, SEMCAT, XSD
+from ontology.namespaces import OWL, PROV, RDF_TYPE, SEMCAT, XSD
 from reasoning.junk import JunkFilter
 
 __all__ = ["Materialiser", "ReasoningReport"]
@@ -49,6 +55,9 @@ GENERATED_AT: Final = NamedNode(PROV + "generatedAtTime")
 _INTEGER: Final = NamedNode(XSD + "integer")
 _URI, _BNODE, _LITERAL = rdflib.URIRef, rdflib.BNode, rdflib.Literal
 RdfTerm = Any  # rdflib's URIRef | BNode | Literal; rdflib's own annotations are too loose for mypy
+_RDF_TYPE: Final = rdflib.URIRef(RDF_TYPE)
+_FUNCTIONAL: Final = (rdflib.URIRef(OWL + "FunctionalProperty"),
+                      rdflib.URIRef(OWL + "InverseFunctionalProperty"))
 Phase = Callable[[str], None]
 
 
@@ -137,21 +146,30 @@ class Materialiser:
         self._store = store
         self._layout = layout
         self._journal = journal
-        self._lock = threading.Lock()  # one materialisation at a time
+        # Where an inference naming another asset goes, given its subject's inferred graph:
+        # the access layer sends it to the twin of the link graph between the two partitions.
+        self.place: Callable[[NamedNode, Any], NamedNode] | None = None
+        # One materialisation at a time; the incremental reasoner holds it too while it writes.
+        self.lock = threading.Lock()
+        self.on_materialised: list[Callable[[ReasoningReport], None]] = []
 
     # -- what is there ----------------------------------------------------------------------
     def graphs(self) -> list[NamedNode]:
-        """The inferred graphs in the store (with the root status graph)."""
+        """The OWL RL inferred graphs in the store (with the root status graph); not those of
+        the classification rules (``graph/inferred/rules/...``), which have their own keeper."""
+        rules = self._layout.rule_inferred().value
         return [g for g in self._store.named_graphs()
-                if isinstance(g, NamedNode) and self._layout.is_inferred(g)]
+                if isinstance(g, NamedNode) and self._layout.is_inferred(g)
+                and g.value != rules and not g.value.startswith(rules + "/")]
 
     def sources(self) -> list[NamedNode]:
-        """The asserted graphs reasoned over: data graphs first (they decide where a subject's
-        inferences go), then the ontology graphs."""
+        """The asserted graphs reasoned over: data graphs first, by IRI (they decide where a
+        subject's inferences go, so the order is fixed), then the ontology graphs."""
         layout = self._layout
         vocabulary = [layout.ontology, layout.custom_ontology]
-        data = [g for g in self._store.named_graphs() if isinstance(g, NamedNode)
-                and not layout.is_inferred(g) and g != layout.shapes and g not in vocabulary]
+        data = sorted((g for g in self._store.named_graphs() if isinstance(g, NamedNode)
+                       and not layout.is_inferred(g) and g != layout.shapes
+                       and g not in vocabulary), key=lambda g: g.value)
         return [*data, *vocabulary]
 
     def inferred_up_to(self) -> int | None:
@@ -163,8 +181,17 @@ class Materialiser:
 
     # -- materialise ------------------------------------------------------------------------
     def materialise(self, *, on_phase: Phase | None = None) -> ReasoningReport:
-        """Recompute every inferred triple from the asserted graphs as they are now."""
-        with self._lock, _gc_paused():
+        """Recompute every inferred triple from the asserted graphs as they are now; then
+        ``on_materialised`` (the incremental reasoner catches up with writes made meanwhile)."""
+        with self.lock:
+            report = self.materialise_held(on_phase=on_phase)
+            for callback in self.on_materialised:
+                callback(report)
+            return report
+
+    def materialise_held(self, *, on_phase: Phase | None = None) -> ReasoningReport:
+        """``materialise`` for a caller that holds ``lock`` already; no callbacks."""
+        with _gc_paused():
             return self._materialise(on_phase or (lambda _: None))
 
     def _materialise(self, phase: Phase) -> ReasoningReport:
@@ -186,7 +213,7 @@ class Materialiser:
         asserted = len(data.triples)
         step("read")
         phase(f"reasoning over {asserted:,} triples")
-        output = self._reason(data.triples)
+        output = self._reason_functional_apart(data.triples)
         step("reason")
         phase(f"picking the new triples out of {len(output):,}")
         quads, dropped = self._inferred_quads(data, output)
@@ -202,6 +229,31 @@ class Materialiser:
                  phases["reason"], sum(dropped.values()))
         return ReasoningReport(seconds, asserted, len(quads), sum(dropped.values()), seq, graphs,
                                phases["reason"], dict(dropped), phases)
+
+    def _reason_functional_apart(self, triples: list[tuple[RdfTerm, RdfTerm, RdfTerm]]
+                                 ) -> list[tuple[RdfTerm, ...]]:
+        """``reasonable`` 0.4 joins ``prp-fp`` / ``prp-ifp`` in time and memory that grow with
+        the square of a functional property's triples (every asset's ``semcat:version`` and
+        ``semcat:workspace``: 14 GB at 20,000 assets). Those rules only ever conclude
+        ``owl:sameAs``, and nothing but ``y owl:sameAs y`` (dropped as junk) when no subject
+        has two values of a functional property (nor an object two subjects of an inverse
+        functional one). So reason without the declarations, check that in the closure, and
+        reason again with them only if it fails."""
+        declared = [t for t in triples if t[1] == _RDF_TYPE and t[2] in _FUNCTIONAL]
+        if not declared:
+            return self._reason(triples)
+        hidden = set(declared)
+        output = self._reason([t for t in triples if t not in hidden])
+        functional = {s for s, _, o in declared if o == _FUNCTIONAL[0]}
+        inverse = {s for s, _, o in declared if o == _FUNCTIONAL[1]}
+        value: dict[tuple[RdfTerm, RdfTerm], RdfTerm] = {}  # (s, p) -> o, p functional
+        owner: dict[tuple[RdfTerm, RdfTerm], RdfTerm] = {}  # (p, o) -> s, p inverse functional
+        for s, p, o in output:
+            if (p in functional and value.setdefault((s, p), o) != o) or \
+                    (p in inverse and owner.setdefault((p, o), s) != s):
+                log.info("a functional property has two values: reasoning with prp-fp")
+                return self._reason(triples)
+        return output
 
     @staticmethod
     def _reason(triples: list[tuple[RdfTerm, RdfTerm, RdfTerm]]) -> list[tuple[RdfTerm, ...]]:
@@ -236,7 +288,9 @@ class Materialiser:
             subject, predicate, obj = back[s], back[p], back[o]
             junk = rule(subject, predicate, obj)
             if junk is None:
-                quads.append(Quad(subject, predicate, obj, home.get(subject, default)))
+                g = home.get(subject, default)
+                quads.append(Quad(subject, predicate, obj,
+                                  g if self.place is None else self.place(g, obj)))
             else:
                 dropped[junk] += 1
         return quads, dropped

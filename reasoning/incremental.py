@@ -1,0 +1,481 @@
+"""Incremental OWL 2 RL maintenance: each applied changeset updates the inferred graphs.
+
+After ``Catalog.reason()`` has materialised once (``inferredUpTo`` is recorded), every
+changeset the journal applies is followed by the change it makes to the closure, for insertions
+and deletions alike, so the inferred graphs stay equal to what a full rematerialisation would
+write. The rule families are those of ``reasoning.rl_rules``; they fall in two layers:
+
+- *edges* (non-type triples) entail edges: sub/equivalent properties, inverses, symmetric and
+  transitive properties, property chains. These are maintained with delete-and-rederive (DRed):
+  overdelete everything derivable from a retracted triple, put back what still has a one-step
+  derivation from what remains, then derive forward from the insertions and the put-back facts.
+- *types* follow from a node's asserted types, the domains of its outgoing and the ranges of its
+  incoming edges, closed under the class hierarchy; nothing entails an edge from a type here.
+  So a class that a change gives a node simply holds, and one it may take away holds exactly
+  when an asserted type, an outgoing edge with that domain or an incoming edge with that range
+  still implies it (no cycles: inferred types never support others). Precomputed closures make
+  that a few lookups.
+
+Each inferred triple lives in the inferred twin of its subject's asserted graph (as in
+``reasoning.materialise``); a subject whose asserted statements move to another partition takes
+its inferences along. The result is written straight to the store in one update per changeset
+(inferences are a projection, never logged), with ``inferredUpTo`` advanced in the same update.
+
+What is left to full rematerialisation (``Materialiser.materialise``, run synchronously in the
+write's callback, so reads never see stale inferences): a change to the axioms (any triple of
+the ontology's logic, in any graph, ``owl:sameAs`` included), a functional-property clash
+(which would entail ``owl:sameAs``), a very large changeset, or a log far ahead of the inferred
+graphs on open. If the ontology uses class expressions (restrictions, intersections, …) the
+inferred graphs are not maintained and stay stale, at their recorded ``inferredUpTo``, until
+the next ``semcat reason``; a warning says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from graph_store.changeset import Changeset
+from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
+from graph_store.protocol import GraphStore
+from reasoning.incremental_view import FactView, Triple
+from reasoning.junk import JunkFilter
+from reasoning.materialise import INFERRED_TRIPLES, INFERRED_UP_TO, Materialiser, ReasoningReport
+from reasoning.rl_rules import TYPE, Rules, compile_rules, is_axiom
+
+__all__ = ["IncrementalReasoner", "IncrementalReport"]
+
+log = logging.getLogger(__name__)
+
+MAX_BEHIND: Final = 5_000  # changesets behind on catch-up before a full rematerialisation
+LARGE_CHANGE: Final = 10_000  # quads in a change beyond which full rematerialisation may win
+_INTEGER: Final = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_STRINGS: Final = frozenset({"http://www.w3.org/2001/XMLSchema#string",
+                             "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
+Term = Any
+
+
+@dataclass(frozen=True, slots=True)
+class IncrementalReport:
+    """What following the log did. ``mode``: ``incremental``, ``full`` (rematerialised, with
+    ``reason`` why) or ``stale`` (not maintained, ``reason`` why)."""
+
+    seq: int
+    mode: str
+    added: int = 0
+    removed: int = 0
+    subjects: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+
+
+class _Full(Exception):
+    """This change needs a full rematerialisation; the message says why."""
+
+
+def net_change(changesets: Iterable[Changeset]) -> tuple[list[Quad], list[Quad]]:
+    """The quads a run of changesets removed and added overall (each changeset is exact: its
+    removed quads existed, its added ones did not)."""
+    before: dict[Quad, bool] = {}
+    after: dict[Quad, bool] = {}
+    for cs in changesets:
+        for q in cs.removed:
+            before.setdefault(q, True)
+            after[q] = False
+        for q in cs.added:
+            before.setdefault(q, False)
+            after[q] = True
+    return ([q for q, was in before.items() if was and not after[q]],
+            [q for q, was in before.items() if not was and after[q]])
+
+
+class _Maintenance:
+    """The inferred change of one (net) asserted change; reads the store, writes nothing."""
+
+    def __init__(self, store: GraphStore, layout: GraphLayout, rules: Rules,
+                 graphs: list[NamedNode],
+                 place: Callable[[NamedNode, Any], NamedNode] | None = None) -> None:
+        self.layout = layout
+        self.place = place
+        self.rules = rules
+        self.view = FactView(store, layout, graphs)
+        self.junk = JunkFilter().rule
+        self._homes: dict[Term, NamedNode] = {}
+        self._domain = {p: frozenset().union(*(rules.classes_of(c) for c in cs))
+                        for p, cs in rules.domains.items()}
+        self._range = {p: frozenset().union(*(rules.classes_of(c) for c in cs))
+                       for p, cs in rules.ranges.items()}
+        self._by_domain: dict[Term, set[NamedNode]] = {}  # class -> properties implying it
+        self._by_range: dict[Term, set[NamedNode]] = {}
+        for implied, by in ((self._domain, self._by_domain), (self._range, self._by_range)):
+            for p, classes in implied.items():
+                for c in classes:
+                    by.setdefault(c, set()).add(p)
+
+    # -- rules, forward and backward --------------------------------------------------------------
+    def consequences(self, t: Triple) -> Iterator[Triple]:
+        """The edges ``t`` entails in one step, together with what the view holds."""
+        s, p, o = t
+        r, view = self.rules, self.view
+        found: list[Triple] = [(s, q, o) for q in r.superproperties.get(p, ())]
+        if not isinstance(o, Literal):
+            found += [(o, q, s) for q in r.inverses.get(p, ())]
+            if p in r.symmetric:
+                found.append((o, p, s))
+        if p in r.transitive:
+            found += [(s, p, z) for z in view.objects(o, p)]
+            found += [(w, p, o) for w in view.subjects(p, s)]
+        for head, chain, i in r.links.get(p, ()):
+            rights = self._walk(o, chain[i + 1:])
+            if rights:
+                found += [(w, head, z) for w in self._walk_back(s, chain[:i]) for z in rights]
+        junk = self.junk
+        return (c for c in found if not isinstance(c[0], Literal) and junk(*c) is None)
+
+    def derivable(self, t: Triple) -> bool:
+        """Whether ``t`` follows in one step from what the view holds."""
+        s, p, o = t
+        r, view = self.rules, self.view
+        if any(view.contains((s, q, o)) for q in r.subproperties.get(p, ())):
+            return True
+        if not isinstance(o, Literal):
+            if any(view.contains((o, q, s)) for q in r.inverses.get(p, ())):
+                return True
+            if p in r.symmetric and view.contains((o, p, s)):
+                return True
+        if p in r.transitive and any(view.contains((z, p, o)) for z in view.objects(s, p)):
+            return True
+        return any(o in self._walk(s, chain) for chain in r.chains.get(p, ()))
+
+    def _walk(self, start: Term, chain: Sequence[NamedNode]) -> set[Term]:
+        nodes = {start}
+        for p in chain:
+            nodes = {z for n in nodes for z in self.view.objects(n, p)}
+        return nodes
+
+    def _walk_back(self, end: Term, chain: Sequence[NamedNode]) -> set[Term]:
+        nodes = {end}
+        for p in reversed(chain):
+            nodes = {w for n in nodes for w in self.view.subjects(p, n)}
+        return nodes
+
+    # -- one change ----------------------------------------------------------------------------
+    def run(self, removed: Iterable[Quad], added: Iterable[Quad]) -> tuple[list[Quad], list[Quad]]:
+        """The inferred quads to remove and to add; raises ``_Full`` when this change is one
+        for full rematerialisation."""
+        view, rules, layout = self.view, self.rules, self.layout
+        shapes = layout.shapes
+
+        def asserted(quads: Iterable[Quad]) -> list[Quad]:
+            kept = [q for q in quads if isinstance(q.graph_name, NamedNode)
+                    and q.graph_name != shapes and not layout.is_inferred(q.graph_name)]
+            axiom = next((q for q in kept if is_axiom(q.predicate, q.object)), None)
+            if axiom is not None:
+                raise _Full(f"an axiom changed ({axiom.predicate.value})")
+            return kept
+
+        rq, aq = asserted(removed), [self._canonical(q) for q in asserted(added)]
+        touched = {q.subject for q in (*rq, *aq)}
+        retracted = {t for t in {(q.subject, q.predicate, q.object) for q in rq}
+                     if not view.is_asserted(t)}
+        inserted = {(q.subject, q.predicate, q.object) for q in aq}
+        edges_r = {t for t in retracted if t[1] != TYPE}
+        edges_a = {t for t in inserted if t[1] != TYPE}
+
+        # DRed over edges: overdelete (in the old closure), rederive, insert.
+        view.removed, view.old = edges_r, True
+        over: set[Triple] = set()
+        stack = [t for t in edges_r if rules.edge_rules(t[1])]
+        while stack:
+            for c in self.consequences(stack.pop()):
+                if c in over or c in edges_r or not view.is_stored(c) or view.is_asserted(c):
+                    continue
+                over.add(c)
+                if rules.edge_rules(c[1]):
+                    stack.append(c)
+        view.old, view.gone = False, over
+        stack = [c for c in over | edges_r if self.derivable(c)]
+        for c in stack:
+            view.add(c)
+        self._derive(stack + [t for t in edges_a if rules.edge_rules(t[1])])
+        self._check_functional(edges_a | view.new)
+        return self._quads(over, edges_r, inserted, retracted, touched)
+
+    def complete(self) -> tuple[list[Quad], list[Quad]]:
+        """What property chains add to a full materialisation (``reasonable`` 0.4 does not
+        implement ``prp-spo2``), with everything that follows from it."""
+        view = self.view
+        links = [t for p in self.rules.links for t in
+                 (*view.asserted(None, p, None), *(t for t, _ in view.stored(None, p, None)))]
+        self._derive(links)
+        return self._quads(set(), set(), set(), set(), set())
+
+    def _derive(self, stack: list[Triple]) -> None:
+        """Forward chaining from ``stack`` into the view's new facts."""
+        view, rules = self.view, self.rules
+        while stack:
+            for c in self.consequences(stack.pop()):
+                if c in view.new or view.contains(c):
+                    continue
+                view.add(c)
+                if rules.edge_rules(c[1]):
+                    stack.append(c)
+
+    def _quads(self, over: set[Triple], edges_r: set[Triple], inserted: set[Triple],
+               retracted: set[Triple], touched: set[Term]) -> tuple[list[Quad], list[Quad]]:
+        """The edge change as quads, with the types it affects."""
+        view = self.view
+        edge_del = over - view.new
+        edge_add = view.new - over
+        now_asserted = {t for t in inserted if view.is_stored(t)}
+        drop: set[Quad] = {Quad(*t, g) for d in (edge_del, now_asserted) for t0 in d
+                           for t, g in view.stored(*t0)}
+        add: set[Quad] = {Quad(*t, self.target(t)) for t in edge_add}
+        # Types come from asserted types and from edges (domains, ranges), never from inferred
+        # types: a class a change gave a node holds; one it took away is checked for support.
+        gained: dict[Term, set[Term]] = {}
+        lost: dict[Term, set[Term]] = {}
+        for edges, target in ((edge_add | {t for t in inserted if t[1] != TYPE}, gained),
+                              (edge_del | edges_r, lost)):
+            for s, p, o in edges:
+                if p in self._domain:
+                    target.setdefault(s, set()).update(self._domain[p])
+                if p in self._range and not isinstance(o, Literal):
+                    target.setdefault(o, set()).update(self._range[p])
+        for triples, target in ((inserted, gained), (retracted, lost)):
+            for s, p, o in triples:
+                if p == TYPE:
+                    target.setdefault(s, set()).update(self.rules.classes_of(o))
+        for node in gained.keys() | lost.keys():
+            type_drop, type_add = self._types(node, gained.get(node, set()),
+                                              lost.get(node, set()))
+            drop |= type_drop
+            add |= type_add
+        self._move(touched, drop, add)
+        return sorted(drop - add, key=str), sorted(add - drop, key=str)
+
+    def _types(self, node: Term, gained: set[Term], lost: set[Term]
+               ) -> tuple[set[Quad], set[Quad]]:
+        """The inferred types of ``node`` among ``gained`` (classes that hold now) and ``lost``
+        (classes that may no longer): (quads to drop, quads to add)."""
+        if isinstance(node, Literal):
+            return set(), set()
+        r, view = self.rules, self.view
+        asserted = {t[2] for t in view.asserted(node, TYPE, None)}
+        holds = set(gained).union(*(r.classes_of(c) for c in asserted))
+        out: set[NamedNode] | None = None
+        for c in lost - holds:
+            if out is None and c in self._by_domain:
+                out = {p for _, p, _o in view.about(node)}
+            if (out is not None and not out.isdisjoint(self._by_domain.get(c, ()))) or any(
+                    view.has_subject(p, node) for p in self._by_range.get(c, ())):
+                holds.add(c)
+        want = {c for c in holds & (gained | lost) - asserted if self.junk(node, TYPE, c) is None}
+        stored = [(t[2], g) for t, g in view.stored(node, TYPE, None)]
+        have = {c for c, _ in stored}
+        home = self.home(node)
+        return ({Quad(node, TYPE, c, g) for c, g in stored if c in gained | lost and c not in want},
+                {Quad(node, TYPE, c, home) for c in want - have})
+
+    def _canonical(self, q: Quad) -> Quad:
+        """``q`` as the store holds it: typed literals are stored in canonical form
+        (``…03.380Z`` reads back as ``…03.38Z``), and sets of terms must agree with lookups."""
+        o = q.object
+        if isinstance(o, Literal) and not o.language and o.datatype.value not in _STRINGS:
+            return next(iter(self.view.store.quads(q.subject, q.predicate, o,  # type: ignore[arg-type]
+                                                   q.graph_name)), q)
+        return q
+
+    def _check_functional(self, edges: set[Triple]) -> None:
+        r, view = self.rules, self.view
+        for s, p, o in edges:
+            if p in r.functional and len(view.objects(s, p)) > 1:
+                raise _Full(f"{s} has two values of the functional property {p}")
+            if p in r.inverse_functional and len(view.subjects(p, o)) > 1:
+                raise _Full(f"{o} is the value of the inverse-functional {p} of two subjects")
+
+    def home(self, subject: Term) -> NamedNode:
+        """The inferred graph for statements about ``subject`` (``Materialiser`` rule: the first
+        data graph, by IRI, holding it as a subject; else the ontology graphs; else default)."""
+        found = self._homes.get(subject)
+        if found is None:
+            layout = self.layout
+            vocabulary = (layout.ontology, layout.custom_ontology)
+            graphs = {q.graph_name for q in self.view.store.quads(subject, None, None)
+                      if isinstance(q.graph_name, NamedNode) and q.graph_name != layout.shapes}
+            data = sorted((g for g in graphs if g not in vocabulary), key=lambda g: g.value)
+            source = data[0] if data else next((g for g in vocabulary if g in graphs), None)
+            found = self._homes[subject] = layout.inferred(source)
+        return found
+
+    def target(self, t: Triple) -> NamedNode:
+        """The graph of inferred statement ``t``: its subject's home, or where ``place``
+        sends statements naming an asset of another access partition."""
+        home = self.home(t[0])
+        return home if self.place is None else self.place(home, t[2])
+
+    def _move(self, subjects: set[Term], drop: set[Quad], add: set[Quad]) -> None:
+        """Inferences about ``subjects``, or naming them, whose place changed follow."""
+        for s in subjects:
+            naming = self.view.stored(None, None, s) if self.place is not None and \
+                isinstance(s, NamedNode) else iter(())
+            for t, g in itertools.chain(self.view.stored(s, None, None), naming):
+                q = Quad(*t, g)
+                want = self.target(t)
+                if g != want and q not in drop:
+                    drop.add(q)
+                    add.add(Quad(*t, want))
+
+
+class IncrementalReasoner:
+    """Follows the journal: register ``on_applied`` on ``Journal.on_applied``. Active once the
+    catalog has been materialised; ``on_inferred`` callbacks get the IRIs of the subjects whose
+    inferred statements changed."""
+
+    def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
+                 materialiser: Materialiser, *, enabled: bool = True) -> None:
+        self._store = store
+        self._layout = layout
+        self._journal = journal
+        self._materialiser = materialiser
+        self.enabled = enabled
+        self.on_inferred: list[Callable[[set[str]], None]] = []
+        self.last: IncrementalReport | None = None
+        self._rules: Rules | None = None
+        self._warned: tuple[str, ...] = ()
+        materialiser.on_materialised.append(self._after_materialise)
+
+    def rules(self) -> Rules:
+        if self._rules is None:
+            self._rules = compile_rules(self._store, self._layout)
+        return self._rules
+
+    # -- entry points ----------------------------------------------------------------------------
+    def on_applied(self, cs: Changeset) -> None:
+        """Journal callback (the journal lock is held). If a full materialisation is running,
+        it catches up when done (see ``_after_materialise``)."""
+        if not self.enabled or not self._materialiser.lock.acquire(blocking=False):
+            return
+        try:
+            self._sync(cs)
+        finally:
+            self._materialiser.lock.release()
+
+    def catch_up(self) -> IncrementalReport | None:
+        """Bring the inferred graphs up to the journal (on open: the log may be ahead)."""
+        if not self.enabled:
+            return None
+        with self._materialiser.lock, self._journal.lock:
+            return self._sync(None)
+
+    def _after_materialise(self, report: ReasoningReport) -> None:
+        self._rules = None
+        self._complete(report.seq)
+        if self.enabled:
+            with self._journal.lock:
+                self._sync(None)
+
+    # -- work --------------------------------------------------------------------------------------
+    def _sync(self, cs: Changeset | None) -> IncrementalReport | None:
+        up_to = self._materialiser.inferred_up_to()
+        target = self._journal.applied_seq
+        if up_to is None or up_to >= target:
+            return None
+        started = time.perf_counter()
+        if cs is not None and cs.seq == target == up_to + 1:
+            removed, added = list(cs.removed), list(cs.added)
+        elif target - up_to > MAX_BEHIND:
+            return self._full(f"{target - up_to} changesets behind", started)
+        else:  # the net change, as the store has it now (lexical forms may differ in the log)
+            removed, added = net_change(self._journal.changelog.since(up_to))
+            removed = [q for q in removed if not self._exists(q)]
+            added = [q for q in added if self._exists(q)]
+        size = len(removed) + len(added)
+        if size > LARGE_CHANGE and size > self._inferred_count() // 4:
+            return self._full(f"a change of {size:,} quads", started)
+        rules = self.rules()
+        if rules.unsupported:
+            if rules.unsupported != self._warned:
+                self._warned = rules.unsupported
+                log.warning("inferred graphs not maintained incrementally (the ontology uses %s);"
+                            " run `semcat reason` after writes", "; ".join(rules.unsupported))
+            self.last = IncrementalReport(up_to, "stale", reason="; ".join(rules.unsupported))
+            return self.last
+        graphs = [g for g in self._materialiser.graphs() if g != self._layout.inferred_root]
+        try:
+            drop, add = _Maintenance(self._store, self._layout, rules, graphs,
+                                     self._materialiser.place).run(removed, added)
+        except _Full as e:
+            return self._full(str(e), started)
+        self._write(drop, add, target, set(graphs))
+        subjects = {q.subject.value for q in (*drop, *add) if isinstance(q.subject, NamedNode)}
+        self.last = IncrementalReport(target, "incremental", len(add), len(drop), len(subjects),
+                                      time.perf_counter() - started)
+        if subjects:
+            for callback in self.on_inferred:
+                callback(subjects)
+        return self.last
+
+    def _full(self, why: str, started: float) -> IncrementalReport:
+        log.info("rematerialising all inferences: %s", why)
+        report = self._materialiser.materialise_held()
+        self._rules = None
+        self._complete(report.seq)
+        self.last = IncrementalReport(report.seq, "full", report.inferred, 0, 0,
+                                      time.perf_counter() - started, why)
+        if self.on_inferred:  # which subjects changed is not known: every one with inferences
+            root = self._layout.inferred_root
+            subjects = {q.subject.value for g in self._materialiser.graphs() if g != root
+                        for q in self._store.quads(None, None, None, g)
+                        if isinstance(q.subject, NamedNode)}
+            for callback in self.on_inferred:
+                callback(subjects)
+        return self.last
+
+    def _complete(self, seq: int) -> None:
+        """Add what property chains entail to a fresh full materialisation."""
+        rules = self.rules()
+        if not rules.chains or rules.unsupported:
+            return
+        graphs = [g for g in self._materialiser.graphs() if g != self._layout.inferred_root]
+        try:
+            drop, add = _Maintenance(self._store, self._layout, rules, graphs,
+                                     self._materialiser.place).complete()
+        except _Full as e:  # an equality the reasoner has drawn already
+            log.warning("property chains not completed: %s", e)
+            return
+        if drop or add:
+            self._write(drop, add, seq, set(graphs))
+
+    def _exists(self, q: Quad) -> bool:
+        return next(iter(self._store.quads(q.subject, q.predicate, q.object,  # type: ignore[arg-type]
+                                           q.graph_name)), None) is not None
+
+    def _inferred_count(self) -> int:
+        root = self._layout.inferred_root
+        found = next(iter(self._store.quads(root, INFERRED_TRIPLES, None, root)), None)
+        return int(found.object.value) if found is not None else 0  # type: ignore[union-attr]
+
+    def _write(self, drop: list[Quad], add: list[Quad], seq: int, known: set[NamedNode]) -> None:
+        """One store update: the inferred change and the status, so readers see both or
+        neither. A graph not in the store yet is created first (the store learns it holds
+        inferences only then)."""
+        root = self._layout.inferred_root
+        status = [q for p in (INFERRED_UP_TO, INFERRED_TRIPLES)
+                  for q in self._store.quads(root, p, None, root)]
+        count = self._inferred_count() + len(add) - len(drop)
+        fresh = [q for q in add if q.graph_name not in known]
+        for g in {q.graph_name for q in fresh}:
+            self._store.replace_graphs([g], [q for q in fresh if q.graph_name == g])  # type: ignore[list-item]
+        update = [q for q in add if q.graph_name in known]
+        update += [Quad(root, INFERRED_UP_TO, Literal(str(seq), datatype=_INTEGER), root),
+                   Quad(root, INFERRED_TRIPLES, Literal(str(count), datatype=_INTEGER), root)]
+        self._store.apply(Changeset("reasoner", f"inferences up to {seq}", "",
+                                    (*drop, *status), tuple(update), seq=seq))

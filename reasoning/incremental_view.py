@@ -1,0 +1,101 @@
+"""What the incremental reasoner reads: asserted and inferred triples, with its pending changes.
+
+Inferred triples are a projection stored in the inferred graphs; while one changeset is being
+worked out, the facts it has withdrawn (``gone``) are hidden and those it has derived (``new``)
+show, without touching the store until the result is written in one go. Asserted triples are
+those of the named graphs the materialiser reads (not the shapes, not the default graph).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from pyoxigraph import Literal, NamedNode
+
+from graph_store.layout import GraphLayout
+from graph_store.protocol import GraphStore
+
+Term = Any
+Triple = tuple[Term, NamedNode, Term]
+
+
+class FactView:
+    def __init__(self, store: GraphStore, layout: GraphLayout, graphs: list[NamedNode]) -> None:
+        self.store = store
+        self.shapes = layout.shapes
+        self.graphs = graphs  # the inferred graphs (their root, the status, aside)
+        self.gone: set[Triple] = set()  # stored inferences withdrawn
+        self.new: set[Triple] = set()  # inferences not stored yet
+        self.removed: set[Triple] = set()  # asserted before the change, visible while `old`
+        self.old = False
+        self._by_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
+        self._by_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
+        self._by_s: dict[Term, set[Triple]] = defaultdict(set)
+
+    # -- the store ------------------------------------------------------------------------------
+    def asserted(self, s: Term | None, p: NamedNode | None, o: Term | None) -> Iterator[Triple]:
+        shapes = self.shapes
+        for q in self.store.quads(s, p, o):
+            g = q.graph_name
+            if g != shapes and isinstance(g, NamedNode):
+                yield q.subject, q.predicate, q.object
+
+    def is_asserted(self, t: Triple) -> bool:
+        return next(self.asserted(*t), None) is not None
+
+    def stored(self, s: Term | None, p: NamedNode | None, o: Term | None
+               ) -> Iterator[tuple[Triple, NamedNode]]:
+        """Inferred triples in the store, with their graph (withdrawn ones included)."""
+        for g in self.graphs:
+            for q in self.store.quads(s, p, o, g):
+                yield (q.subject, q.predicate, q.object), g
+
+    def is_stored(self, t: Triple) -> bool:
+        return next(self.stored(*t), None) is not None
+
+    # -- the view -------------------------------------------------------------------------------
+    def add(self, t: Triple) -> None:
+        self.new.add(t)
+        self._by_sp[t[0], t[1]].add(t[2])
+        self._by_po[t[1], t[2]].add(t[0])
+        self._by_s[t[0]].add(t)
+
+    def contains(self, t: Triple) -> bool:
+        if t in self.new or (self.old and t in self.removed):
+            return True
+        if self.is_asserted(t):
+            return True
+        return t not in self.gone and self.is_stored(t)
+
+    def objects(self, s: Term, p: NamedNode) -> set[Term]:
+        if isinstance(s, Literal):
+            return set()
+        found = {t[2] for t in self.asserted(s, p, None)}
+        found.update(t[2] for t, _ in self.stored(s, p, None) if t not in self.gone)
+        found.update(self._by_sp.get((s, p), ()))
+        if self.old:
+            found.update(t[2] for t in self.removed if t[0] == s and t[1] == p)
+        return found
+
+    def subjects(self, p: NamedNode, o: Term) -> set[Term]:
+        found = {t[0] for t in self.asserted(None, p, o)}
+        found.update(t[0] for t, _ in self.stored(None, p, o) if t not in self.gone)
+        found.update(self._by_po.get((p, o), ()))
+        if self.old:
+            found.update(t[0] for t in self.removed if t[1] == p and t[2] == o)
+        return found
+
+    def has_subject(self, p: NamedNode, o: Term) -> bool:
+        """Whether some ``? p o`` holds (now): the cheap test behind ranges."""
+        if self._by_po.get((p, o)) or next(self.asserted(None, p, o), None) is not None:
+            return True
+        return any(t not in self.gone for t, _ in self.stored(None, p, o))
+
+    def about(self, s: Term) -> set[Triple]:
+        """Every triple with subject ``s`` that holds now."""
+        found = set(self.asserted(s, None, None))
+        found.update(t for t, _ in self.stored(s, None, None) if t not in self.gone)
+        found.update(self._by_s.get(s, ()))
+        return found
