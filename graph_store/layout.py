@@ -60,6 +60,22 @@ class GraphLayout:
             return NamedNode(f"{prefix}inferred/{source.value[len(prefix):]}")
         return self.graph("inferred", "default")
 
+    def rule_inferred(self, source: NamedNode | None = None, *,
+                      propagated: bool = False) -> NamedNode:
+        """Where classification rules' conclusions about the subjects of asserted graph
+        ``source`` go (``graph/inferred/rules/{ws}/{partition}``), or with ``propagated`` what
+        lineage propagation and tag inheritance add (``graph/inferred/rules/propagated/...``).
+        Kept apart from the OWL RL graphs (``inferred(source)``) so that neither maintainer
+        deletes the other's triples; under the inferred root, so ``is_inferred`` covers them.
+        ``source=None`` gives the root of the family (its status graph)."""
+        prefix = f"{self.base}/graph/"
+        root = f"{prefix}inferred/rules" + ("/propagated" if propagated else "")
+        if source is None:
+            return NamedNode(root)
+        if source.value.startswith(prefix):
+            return NamedNode(f"{root}/{source.value[len(prefix):]}")
+        return NamedNode(f"{root}/default")
+
     def is_inferred(self, graph: object) -> bool:
         """True for the reasoner's graphs: projections, never written through the change log."""
         root = self.inferred_root.value

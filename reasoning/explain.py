@@ -14,6 +14,12 @@ semcat ontology relies on:
   asserted or directly supported edges first); ``scm-sco`` / ``scm-spo`` the same for the class
   and property hierarchies
 
+Statements in the classification rules' graphs (``graph/inferred/rules/...``) are explained by
+what put them there (``reasoning.classifier``): a rule (its IRI and name) with the facts one of
+its solutions matched; propagation along ``semcat:derivedFrom`` from the parent that carries the
+classification (itself explained in turn, down to the asset that holds it of its own); or tag
+inheritance with the ``semcat:partOf`` chain up to the tagged ancestor.
+
 Anything else (property chains, sameAs, …) is reported as derived by the OWL 2 RL closure, rule
 not traced. Cycles are cut (a statement is never its own premise), depth is bounded, and so is
 the chain search.
@@ -31,8 +37,11 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from graph_store.errors import InputError, NotFound
 from graph_store.layout import GraphLayout
-from graph_store.protocol import GraphStore
-from ontology.namespaces import OWL, PREFIXES, RDF_TYPE, RDFS
+from graph_store.protocol import Dataset, GraphStore
+from ontology.namespaces import OWL, PREFIXES, RDF_TYPE, RDFS, SEMCAT, XSD
+from reasoning.propagation import CLASSIFICATION, INHERITABLE, PART_OF, TAG, Facts
+from reasoning.rules import Rule, read_rules
+from reasoning.rules import premises as rule_premises
 
 __all__ = ["UNTRACED", "Explainer", "Explanation"]
 
@@ -50,6 +59,8 @@ _EQ_PROPERTY: Final = NamedNode(OWL + "equivalentProperty")
 _INVERSE: Final = NamedNode(OWL + "inverseOf")
 _TRANSITIVE: Final = NamedNode(OWL + "TransitiveProperty")
 _SYMMETRIC: Final = NamedNode(OWL + "SymmetricProperty")
+_DERIVED_FROM: Final = NamedNode(SEMCAT + "derivedFrom")
+_BOOLEAN: Final = NamedNode(XSD + "boolean")
 
 # Preference among rule families when no candidate rests on asserted premises alone (the key is
 # the three letters after "cax-" / "prp-" / "scm-").
@@ -143,6 +154,7 @@ class _Search:
                                 and layout.is_inferred(g) and g != layout.inferred_root]
         self.axioms = _Axioms(store)
         self.memo: dict[Statement, Explanation] = {}
+        self.derivations = _Derivations(store, layout)
 
     # -- what is present ---------------------------------------------------------------------
     def asserted(self, s: Term, p: NamedNode, o: Term) -> Quad | None:
@@ -193,7 +205,12 @@ class _Search:
         if home is None:
             return None
         inner = stack | {st}
-        for rule, premises in self._candidates(st, inner):
+        derived = self.derivations.candidates(st, home.graph_name)
+        if derived is not None:  # a rule's, propagation's or inheritance's statement
+            candidates = [(rule, [p for p in found if self.present(*p)]) for rule, found in derived]
+        else:
+            candidates = list(self._candidates(st, inner))
+        for rule, premises in candidates:
             proofs = []
             for premise in premises:
                 proof = self.prove(premise, inner, depth + 1)
@@ -338,8 +355,10 @@ class Explainer:
         else:
             quads = list(search.matching(s, p, o))
             if not quads:
-                hint = "" if search.inferred_graphs else " (nothing is inferred yet: run " \
-                    "`semcat reason`)"
+                rules = self._layout.rule_inferred().value
+                reasoned = any(g.value != rules and not g.value.startswith(rules + "/")
+                               for g in search.inferred_graphs)
+                hint = "" if reasoned else " (nothing is inferred yet: run `semcat reason`)"
                 what = f"{subject} {predicate} {object}" if object is not None else \
                     f"{subject} {predicate} anything"
                 raise NotFound(f"the catalog neither asserts nor infers {what}{hint}")
@@ -348,3 +367,87 @@ class Explainer:
                                         or p is not None))
         statements.sort(key=lambda t: (_text(t[1]), _text(t[2])))
         return [search.explain(st) for st in statements]  # type: ignore[arg-type]
+
+
+class _Derivations:
+    """Why a statement of the classification rules' graphs holds (see the module docstring)."""
+
+    def __init__(self, store: GraphStore, layout: GraphLayout) -> None:
+        self.store = store
+        self.layout = layout
+        self.base_iri = layout.id_base
+        self.rules_root = layout.rule_inferred().value + "/"
+        self.propagated_root = layout.rule_inferred(propagated=True).value + "/"
+        self._rules: list[Rule] | None = None
+        self._rule_graphs = [g for g in store.named_graphs() if isinstance(g, NamedNode)
+                             and g.value.startswith(self.rules_root)
+                             and not g.value.startswith(self.propagated_root)]
+        self.facts = Facts(store)
+
+    def rules(self) -> list[Rule]:
+        if self._rules is None:
+            self._rules = [r for r in read_rules(self.store, self.base_iri)
+                           if r.enabled and r.compiled is not None]
+        return self._rules
+
+    def candidates(self, st: Statement, graph: Any) -> list[tuple[str, list[Statement]]] | None:
+        """Rule instances for a statement in the rules' graphs; None for any other graph."""
+        value = graph.value if isinstance(graph, NamedNode) else ""
+        if value.startswith(self.propagated_root):
+            return self._propagation(st)
+        if value.startswith(self.rules_root):
+            return self._by_rule(st)
+        return None
+
+    def _by_rule(self, st: Statement) -> list[tuple[str, list[Statement]]]:
+        graphs = tuple(g for g in self.store.named_graphs() if isinstance(g, NamedNode)
+                       and not self.layout.is_inferred(g) and g != self.layout.shapes)
+        dataset = Dataset(default=graphs, named=graphs)
+        found = []
+        for rule in self.rules():
+            assert rule.compiled is not None
+            facts = rule_premises(self.store, dataset, rule.compiled, self.base_iri, st)
+            if facts is not None:
+                found.append((f"rule {rule.iri.value} ({rule.name})", facts))
+        return found
+
+    def _sources(self, x: Any) -> set[Any]:
+        return self.facts.classifications(x) | {
+            q.object for g in self._rule_graphs for q in self.store.quads(x, CLASSIFICATION, None, g)}
+
+    def _propagation(self, st: Statement) -> list[tuple[str, list[Statement]]]:
+        s, p, o = st
+        if p == CLASSIFICATION and isinstance(s, NamedNode):
+            via = self.facts.propagated(s, self._sources).get(o)
+            if via is None:
+                return []
+            return [(f"propagation: {_curie(o)} flows along semcat:derivedFrom (nothing on the "
+                     "way declassifies it)", [(s, _DERIVED_FROM, via), (via, p, o)])]
+        if p == TAG and isinstance(s, NamedNode):
+            ancestor = self.facts.inherited(s).get(o)
+            chain = self._part_chain(s, ancestor) if ancestor is not None else None
+            if chain is None:
+                return []
+            return [(f"inheritance: {_curie(o)} is inheritable and applies to the datasets "
+                     f"below {_text(ancestor)} along semcat:partOf",
+                     [*chain, (ancestor, TAG, o), (o, INHERITABLE, Literal("true",
+                                                                              datatype=_BOOLEAN))])]
+        return []
+
+    def _part_chain(self, s: Any, ancestor: Any) -> list[Statement] | None:
+        back: dict[Any, Any] = {s: None}
+        frontier = [s]
+        while frontier and ancestor not in back:
+            node = frontier.pop(0)
+            for parent in sorted(self.facts.objects(node, PART_OF), key=str):
+                if parent not in back:
+                    back[parent] = node
+                    frontier.append(parent)
+        if ancestor not in back:
+            return None
+        chain: list[Statement] = []
+        node = ancestor
+        while back[node] is not None:
+            chain.append((back[node], PART_OF, node))
+            node = back[node]
+        return chain[::-1]
