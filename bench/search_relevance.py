@@ -2,7 +2,8 @@
 and how fast the demo is indexed beside raw sentence-transformers encoding.
 
 ``bench/relevance_queries.json`` holds the queries (keyword, paraphrase and natural-language
-kinds) with graded relevant asset ids (2 = what the searcher wants, 1 = useful). Printed:
+kinds) with graded relevant asset ids (2 = what the searcher wants, 1 = useful); queries marked
+``"nl": true`` (kind nl-filters) run with natural-language parsing into filters. Printed:
 nDCG@10 (gain 2^grade - 1) and Recall@10 per mode, overall and per kind.
 
     python -m bench.search_relevance                 # in-memory demo catalog
@@ -44,7 +45,7 @@ def evaluate(cat: Catalog, queries: list[dict[str, Any]]) -> dict[str, Any]:
         row: dict[str, Any] = {"query": item["query"], "kind": item["kind"]}
         for mode in MODES:
             result = cat.search.run(SearchRequest(q=item["query"], mode=mode, limit=K, facets=(),
-                                                  highlight=False))
+                                                  highlight=False, nl=bool(item.get("nl"))))
             ranked = [h.id for h in result.hits]
             row[mode] = {"ndcg": ndcg(ranked, item["relevant"]),
                          "recall": recall(ranked, item["relevant"]), "top": ranked[:3],

@@ -52,6 +52,10 @@ class AssetDoc:
     data_type: str = ""
     graphs: tuple[str, ...] = ()  # partition graphs holding it: access control filters on them
     updated_at: str = ""  # ISO 8601, UTC
+    # entailed, not asserted: from the inferred graphs (OWL 2 RL, classification rules)
+    inferred_types: tuple[str, ...] = ()
+    inferred_classifications: tuple[Ref, ...] = ()
+    created_at: str = ""  # ISO 8601, UTC
 
     def embedding_text(self) -> str:
         """One paragraph for the sentence encoder: what it is, its name as words, its

@@ -1,31 +1,36 @@
 """One search: match, rank (keyword, semantic or fused), count facets, page, explain.
 
 The *match set* of a request is what its total and facets count: keyword matches, semantic
-matches (cosine ≥ ``semantic_threshold``), or both, always with exact-name matches, and
-intersected with the filters. Defining it by a threshold rather than by a top-k keeps facet
-counts equal to the totals the same filters give. Relevance ranking of semantic and hybrid
+matches (the ``semantic_k`` nearest vectors with cosine ≥ ``semantic_threshold``), or both,
+always with exact-name matches, and intersected with the filters. The semantic part is a
+top-k rather than every vector above the threshold: a radius search is a scan of every vector
+(~140 ms at a million), while HNSW answers a top-k in a few ms. Relevance ranking of semantic and hybrid
 results fuses at most ``window`` candidates per list (like Elasticsearch's rank window);
 keyword and field-sorted results page through every match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import tantivy
 from tantivy import Occur, Order, Query
 
-from search import keyword
+from search import facet_kinds, keyword
 from search.analysis import ANALYZERS, STEMMED, exact_key, prepare
+from search.dates import now_utc, range_clauses
+from search.dates import resolve as resolve_dates
 from search.documents import vector_id
 from search.model import FacetValue, Hit, SearchRequest
-from search.text_index import FACET_FIELDS, STORED_TEXT, TextIndex, count_of, ints
+from search.text_index import STORED_TEXT, TextIndex, count_of, ints
 
 RRF_K = 60
 WINDOW = 1000
 SEMANTIC_THRESHOLD = 0.3
+MAX_TERM_UNION = 2000
+SEMANTIC_K = 200  # nearest vectors a semantic or hybrid search considers (before roll-up)
 COLUMN_PENALTY = 0.1
 FACET_SIZE = 30
 SNIPPET_CHARS = 160
@@ -38,8 +43,11 @@ class VectorSearch(Protocol):
     """What the engine needs from a vector index (``embeddings`` provides it; this layer
     does not import it)."""
 
-    def match_text(self, text: str, threshold: float) -> list[tuple[int, float]]:
-        """Every vector with cosine ≥ threshold to ``text``'s embedding, best first."""
+    def match_text(self, text: str, threshold: float, *, k: int = 1000,
+                   allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
+        """The ``k`` vectors nearest to ``text``'s embedding with cosine ≥ ``threshold``,
+        best first; only among the ``allowed`` vector ids when given (what a caller may
+        read)."""
         ...
 
 
@@ -61,56 +69,134 @@ def rrf(*rankings: Sequence[int], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
+def _vid_query(index: TextIndex, vids: Sequence[int]) -> Query:
+    """Documents with these vector ids. A term-set query builds a bitset over every document
+    (12 ms at a million, in every pass that contains it); for the few hundred ids of a
+    semantic list or a page, a union of term queries costs 2.5 ms."""
+    if not vids or len(vids) > MAX_TERM_UNION:
+        return index.any_of("vid", list(vids))
+    return Query.const_score_query(Query.boolean_query(
+        [(Occur.Should, index.term("vid", v)) for v in vids]), 1.0)
+
+
 def _both(a: Query, clauses: list[tuple[Occur, Query]]) -> Query:
     return Query.boolean_query([(Occur.Must, a), *clauses]) if clauses else a
 
 
 class SearchEngine:
     def __init__(self, index: TextIndex, *, semantic_threshold: float = SEMANTIC_THRESHOLD,
-                 window: int = WINDOW) -> None:
+                 window: int = WINDOW, semantic_k: int = SEMANTIC_K) -> None:
         self.index = index
         self.semantic_threshold = semantic_threshold
         self.window = window
+        self.semantic_k = semantic_k
+        self._allowed_cache: tuple[tuple[int, frozenset[str]], frozenset[int]] | None = None
 
     def run(self, req: SearchRequest, vectors: VectorSearch | None,
-            graphs: Sequence[str] | None = None) -> Outcome:
+            graphs: Collection[str] | None = None, keys: Collection[str] | None = None
+            ) -> Outcome:
         """``graphs``, when given, restricts results to assets in those partition graphs
-        (the caller's readable dataset, once access control lands)."""
+        (the caller's readable dataset); ``keys`` to those assets (graph-aware filters). Both
+        apply inside every query, so totals, facets and pages agree."""
         req = req.validated()
         offset = req.offset()
         filters = dict(req.filters)
-        extra = [] if graphs is None else [(Occur.Must, Query.const_score_query(
-            self.index.any_of("f_graph", list(graphs)), 0.0))]
+        extra = self.restriction(graphs, keys)
+        dated = resolve_dates(req.date_bounds())
+        extra += range_clauses(self.index.schema, dated)
         searcher = self.index.searcher()
         text = keyword.build(self.index, req.q) if req.q else None
         semantic: list[tuple[int, float]] = []
         interpretation: dict[str, Any] = {"q": req.q, "filters": filters}
+        if dated:
+            interpretation["dates"] = {r.field.removesuffix("_at") + "At": r.to_json()
+                                       for r in dated}
         if text is not None and req.mode in ("semantic", "hybrid") and vectors is not None:
-            semantic = self._roll_up(searcher, vectors.match_text(req.q, self.semantic_threshold))
+            semantic = self._roll_up(searcher, vectors.match_text(
+                req.q, self.semantic_threshold, k=self.semantic_k,
+                allowed=self._allowed_vids(searcher, graphs, keys)))
         core = self._core(req.mode, text, semantic)
         all_filters = self.index.filter_query(filters) + extra
-        total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
-        if text is not None and total == 0 and text.min_match > 1:
+        relaxable = text is not None and text.min_match > 1
+        while True:
+            # Each pass over the whole match set costs ~10 ms at a million assets, so the
+            # total comes from a pass made anyway when there is one: the ranking when it
+            # enumerates every match, else the facet aggregation over the same query.
+            ranked, available = self._rank(req, searcher, text, semantic, core, all_filters,
+                                           offset)
+            total = available if self._ranking_counts_all(req, text, semantic) else None
+            counted: dict[str, int] = {}
+            facets = self._facets(req, searcher, core, filters, extra,
+                                  count_into=counted if total is None else None)
+            total = total if total is not None else counted.get("total")
+            if total is None:
+                total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
+            if total or not relaxable:
+                break
+            assert text is not None
             text = keyword.build(self.index, req.q, relaxed=True)
             core = self._core(req.mode, text, semantic)
-            total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
+            relaxable = False
             interpretation["relaxed"] = True
         if text is not None:
             interpretation.update(text.interpretation())
-        ranked, available = self._rank(req, searcher, text, semantic, core, all_filters,
-                                       offset)
-        facets = self._facets(req, searcher, core, filters, extra)
         hits = self._hits(req, searcher, text, ranked, filters)
         end = offset + req.limit
         nxt = req.cursor_at(end) if available > end else None
         return Outcome(hits, total, facets, nxt, interpretation)
+
+    def restriction(self, graphs: Collection[str] | None,
+                    keys: Collection[str] | None) -> list[tuple[Occur, Query]]:
+        """Non-scoring MUST clauses: in one of ``graphs``, and one of ``keys``."""
+        out = []
+        for field_name, values in (("f_graph", graphs), ("id", keys)):
+            if values is not None:
+                out.append((Occur.Must, Query.const_score_query(
+                    self.index.any_of(field_name, sorted(values)), 0.0)))
+        return out
+
+    def _allowed_vids(self, searcher: tantivy.Searcher, graphs: Collection[str] | None,
+                      keys: Collection[str] | None) -> frozenset[int] | None:
+        """The vector ids a restricted search may match, for the vector index to search
+        among (its top-k would otherwise fill up with unreadable assets). Graph filters give
+        keys (their ids are computed, not looked up); readable graphs are looked up once per
+        index version and set of graphs."""
+        if keys is not None:
+            return frozenset(vector_id(k) for k in keys)
+        if graphs is None:
+            return None
+        tag = (self.index.seq, frozenset(graphs))
+        cached = self._allowed_cache
+        if cached is not None and cached[0] == tag:
+            return cached[1]
+        query = Query.boolean_query(self.restriction(graphs, None))
+        n = count_of(searcher.search(query, 1, count=True))
+        vids = frozenset(self.index.vids(searcher, query, n)) if n else frozenset()
+        self._allowed_cache = (tag, vids)
+        return vids
+
+    def allows(self, key: str, graphs: Collection[str] | None) -> bool:
+        """Whether asset ``key`` lies in one of ``graphs`` (None: every graph)."""
+        if graphs is None:
+            return True
+        query = Query.boolean_query(self.restriction(graphs, [key]))
+        return bool(self.index.vids(self.index.searcher(), query, 1))
+
+    @staticmethod
+    def _ranking_counts_all(req: SearchRequest, text: keyword.TextQuery | None,
+                            semantic: list[tuple[int, float]]) -> bool:
+        """Whether ``_rank`` searched the match set itself with count=True (field sorts,
+        keyword mode, hybrid without semantic matches): its count is then the total."""
+        sort = req.sort if req.sort != "relevance" or text is not None else "name"
+        return sort in _SORT_FIELDS or req.mode == "keyword" or (
+            req.mode == "hybrid" and not semantic)
 
     # -- matching ------------------------------------------------------------------------------
     def _core(self, mode: str, text: keyword.TextQuery | None,
               semantic: list[tuple[int, float]]) -> Query:
         if text is None:
             return Query.all_query()
-        sem = self.index.any_of("vid", [v for v, _ in semantic]) if semantic else None
+        sem = _vid_query(self.index, [v for v, _ in semantic]) if semantic else None
         if mode == "keyword" or (sem is None and mode == "hybrid"):
             return text.match
         parts = [text.exact] if mode == "semantic" else [text.match]
@@ -126,7 +212,7 @@ class SearchEngine:
         out the tables people are looking for."""
         if not semantic:
             return []
-        found = searcher.search(self.index.any_of("vid", [v for v, _ in semantic]),
+        found = searcher.search(_vid_query(self.index, [v for v, _ in semantic]),
                                 len(semantic), count=False).hits
         addresses = [a for _, a in found]
         parent_of = {v: p for v, p in zip(
@@ -166,9 +252,9 @@ class SearchEngine:
             return page, count_of(result)
         exact = set(self.index.vids(searcher, _both(text.exact, filters), self.window))
         allowed = None
-        if filters:
-            allowed = set(self.index.vids(searcher, _both(self.index.any_of(
-                "vid", [v for v, _ in semantic]), filters), len(semantic)))
+        if filters and semantic:  # (tantivy refuses a search for 0 documents)
+            allowed = set(self.index.vids(searcher, _both(_vid_query(
+                self.index, [v for v, _ in semantic]), filters), len(semantic)))
         sem = [(v, s) for v, s in semantic if allowed is None or v in allowed][:self.window]
         sem_rank = {v: (i + 1, s) for i, (v, s) in enumerate(sem)}
         kw: list[tuple[int, float]] = []
@@ -198,11 +284,12 @@ class SearchEngine:
 
     # -- more like this ------------------------------------------------------------------------
     def similar(self, key: str, neighbours: list[tuple[int, float]],
-                filters: dict[str, tuple[str, ...]], limit: int) -> list[Hit]:
+                filters: dict[str, tuple[str, ...]], limit: int,
+                graphs: Collection[str] | None = None) -> list[Hit]:
         """Fuse the asset's vector neighbours with tantivy's more-like-this over its own
-        stored text (shared rare terms); either list alone works."""
+        stored text (shared rare terms); either list alone works. ``graphs`` as in ``run``."""
         searcher = self.index.searcher()
-        clauses = self.index.filter_query(filters)
+        clauses = self.index.filter_query(filters) + self.restriction(graphs, None)
         own = vector_id(key)
         kw: list[tuple[int, float]] = []
         found = searcher.search(self.index.term("id", key), 1, count=False).hits
@@ -214,7 +301,7 @@ class SearchEngine:
             vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
             kw = [(v, float(s)) for v, (s, _) in zip(vids, result.hits, strict=True) if v != own]
         sem = [(v, s) for v, s in neighbours if v != own]
-        if filters and sem:
+        if clauses and sem:
             allowed = set(self.index.vids(searcher, _both(self.index.any_of(
                 "vid", [v for v, _ in sem]), clauses), len(sem)))
             sem = [(v, s) for v, s in sem if v in allowed]
@@ -236,30 +323,39 @@ class SearchEngine:
     # -- facets --------------------------------------------------------------------------------
     def _facets(self, req: SearchRequest, searcher: tantivy.Searcher, core: Query,
                 filters: dict[str, tuple[str, ...]],
-                extra: list[tuple[Occur, Query]]) -> dict[str, list[FacetValue]]:
+                extra: list[tuple[Occur, Query]],
+                count_into: dict[str, int] | None = None) -> dict[str, list[FacetValue]]:
         """Counts over the match set; a facet that is filtered on counts as if it were not,
         so the other values of that facet stay visible (and each count equals the total of
-        the search with that value chosen instead)."""
+        the search with that value chosen instead). With ``count_into``, the aggregation
+        over exactly the match set (if one is made) also counts it: ``count_into["total"]``."""
         groups: dict[tuple[str, ...], list[str]] = {}
         for facet in req.facets:
             others = tuple(sorted(f for f in filters if f != facet))
             groups.setdefault(others, []).append(facet)
-        counts: dict[str, list[tuple[str, int]]] = {}
+        counts: dict[str, list[tuple[str, int, str | None]]] = {}
+        now = now_utc()
+        everything = tuple(sorted(filters))
         for others, facets in groups.items():
             query = _both(core, self.index.filter_query({f: filters[f] for f in others}) + extra)
-            aggs = {f: {"terms": {"field": FACET_FIELDS[f], "size": FACET_SIZE}} for f in facets}
+            aggs = {f: facet_kinds.aggregation(f, FACET_SIZE, now) for f in facets}
+            if count_into is not None and others == everything:
+                aggs[_TOTAL] = {"value_count": {"field": "vid"}}  # one vid per document
             result = searcher.aggregate(query, aggs)
+            if count_into is not None and _TOTAL in aggs:
+                count_into["total"] = int(result.get(_TOTAL, {}).get("value") or 0)
             for f in facets:
-                counts[f] = [(str(b["key"]), int(b["doc_count"])) for b in
-                             result.get(f, {}).get("buckets", [])]
-        keys = sorted({v for f, vs in counts.items() if f != "type" for v, _ in vs})
+                counts[f] = facet_kinds.counts(f, result.get(f, {}))
+        keys = sorted({v for f, vs in counts.items() if facet_kinds.labelled_by_assets(f)
+                       for v, _, _ in vs})
         stored = self.index.by_keys(keys)
-        def label(facet: str, value: str) -> str:
-            if facet == "type":
-                return value
+        def label(facet: str, value: str, given: str | None) -> str:
+            if given is not None or not facet_kinds.labelled_by_assets(facet):
+                return given or value
             names = stored.get(value, {}).get("name")
             return str(names[0]) if names else value
-        return {f: [FacetValue(v, n, label(f, v)) for v, n in counts[f]] for f in req.facets}
+        return {f: [FacetValue(v, n, label(f, v, g)) for v, n, g in counts[f]]
+                for f in req.facets}
 
     # -- hits ----------------------------------------------------------------------------------
     def _hits(self, req: SearchRequest, searcher: tantivy.Searcher,
@@ -267,7 +363,7 @@ class SearchEngine:
               filters: dict[str, tuple[str, ...]]) -> list[Hit]:
         if not ranked:
             return []
-        found = searcher.search(self.index.any_of("vid", [v for v, _, _ in ranked]),
+        found = searcher.search(_vid_query(self.index, [v for v, _, _ in ranked]),
                                 len(ranked), count=False)
         by_vid: dict[int, tantivy.Document] = {}
         for _, address in found.hits:
@@ -293,7 +389,6 @@ class SearchEngine:
             name, qualified = first("name"), first("qualified_name")
             explained = dict(why)
             if text is not None:
-                explained["matched"] = self._matched(fields, text.stems)
                 is_exact = exact in (exact_key(name), exact_key(qualified),
                                      first("id").lower())
                 if is_exact:
@@ -305,6 +400,9 @@ class SearchEngine:
                     snippet = gen.snippet_from_doc(doc)
                     if snippet.highlighted():
                         highlights[_JSON_NAMES.get(f, f)] = snippet.to_html()
+                # a field with a highlight matched; only the others need analysing
+                explained["matched"] = self._matched(fields, text.stems, set(snippets),
+                                                     highlights)
                 if highlights:
                     explained["highlights"] = highlights
             if filters:
@@ -315,14 +413,26 @@ class SearchEngine:
         return hits
 
     @staticmethod
-    def _matched(fields: dict[str, Any], looked_for: frozenset[str]) -> list[str]:
+    def _matched(fields: dict[str, Any], looked_for: frozenset[str],
+                 highlighted: set[str] = frozenset(),  # type: ignore[assignment]
+                 highlights: dict[str, str] | None = None) -> list[str]:
+        """Stored fields holding a word looked for. Fields in ``highlighted`` had a snippet
+        made with the same query terms, so a highlight already answers for them (analysing
+        every stored field of every hit again cost ~2/3 of the hits' time)."""
         analyzer = ANALYZERS[STEMMED]
         out = []
         for f in STORED_TEXT:
             values = fields.get(f)
-            if values and looked_for.intersection(analyzer.analyze(prepare(" ".join(values)))):
-                out.append(_JSON_NAMES.get(f, f))
+            name = _JSON_NAMES.get(f, f)
+            if not values:
+                continue
+            if f in highlighted and highlights is not None:
+                if name in highlights:
+                    out.append(name)
+            elif looked_for.intersection(analyzer.analyze(prepare(" ".join(values)))):
+                out.append(name)
         return out
 
 
 _JSON_NAMES = {"qualified_name": "qualifiedName"}
+_TOTAL = "__total"  # an aggregation name no facet uses

@@ -8,13 +8,14 @@ renamed, the assets that reference it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
 
 from graph_store.changeset import Changeset
-from graph_store.journal import UPDATED_AT, VERSION
+from graph_store.journal import CREATED_AT, UPDATED_AT, VERSION
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT
@@ -45,6 +46,52 @@ class DocBuilder:
         self.layout = layout
         self.custom = custom
         self._labels: dict[str, str] = {}
+        self._inferred_graphs: tuple[list[NamedNode], float] | None = None
+
+    def forget_inferred_graphs(self) -> None:
+        """After a reasoner wrote new inferred graphs (they are cached for a second)."""
+        self._inferred_graphs = None
+
+    def inferred_graphs(self) -> list[NamedNode]:
+        """The reasoners' graphs (OWL 2 RL twins of the partitions, rule-derived graphs)."""
+        cached = self._inferred_graphs
+        if cached is None or time.monotonic() - cached[1] > 1.0:
+            graphs = [g for g in self.store.named_graphs() if isinstance(g, NamedNode)
+                      and self.layout.is_inferred(g) and g != self.layout.inferred_root]
+            cached = self._inferred_graphs = (graphs, time.monotonic())
+        return cached[0]
+
+    def _entailed(self, iri: str, asserted_types: tuple[str, ...],
+                  asserted: tuple[Ref, ...]) -> tuple[tuple[str, ...], tuple[Ref, ...]]:
+        """Types and classifications the inferred graphs hold about ``iri`` and the asserted
+        triples do not: indexed beside the asserted ones, marked so hits can say so."""
+        types: set[str] = set()
+        classes: set[str] = set()
+        for g in self.inferred_graphs():
+            for q in self.store.quads(NamedNode(iri), None, None, g):
+                o = q.object
+                if not isinstance(o, NamedNode):
+                    continue
+                if q.predicate.value == RDF_TYPE and o.value.startswith(SEMCAT):
+                    types.add(o.value.removeprefix(SEMCAT))
+                elif q.predicate == _P["classification"]:
+                    classes.add(o.value)
+        own = {r.key for r in asserted}
+        refs = sorted((r for r in map(self._ref, map(NamedNode, classes)) if r.key not in own),
+                      key=lambda r: r.key)
+        return tuple(sorted(types - set(asserted_types) - ABSTRACT)), tuple(refs)
+
+    def entailed_subjects(self) -> set[str]:
+        """Assets the inferred graphs give a semcat type or a classification."""
+        found: set[str] = set()
+        for g in self.inferred_graphs():
+            for q in self.store.quads(None, None, None, g):
+                p, o = q.predicate.value, q.object
+                if (p == RDF_TYPE and isinstance(o, NamedNode) and o.value.startswith(SEMCAT)
+                        and o.value.removeprefix(SEMCAT) not in ABSTRACT) or \
+                        p == _P["classification"].value:
+                    found.add(_value(q.subject))
+        return {i for i in found if self.layout.is_versioned(i)}
 
     def asset_iris(self) -> Iterator[str]:
         """Every asset in the store (each carries exactly one version stamp)."""
@@ -105,6 +152,9 @@ class DocBuilder:
                             for v in attributes["domain"])
         parents = refs("partOf")
         updated = values.get(UPDATED_AT.value)
+        created = values.get(CREATED_AT.value)
+        classifications = refs("classification")
+        inferred_types, inferred_classes = self._entailed(iri, types, classifications)
         return AssetDoc(
             key=key, types=types, name=text("name") or key, qualified_name=text("qualifiedName"),
             description=text("description"),
@@ -112,11 +162,13 @@ class DocBuilder:
             parent=parents[0] if parents else None, platform=next(iter(refs("platform")), None),
             workspace=next(iter(refs("workspace")), None), owners=refs("owner"),
             tags=refs("tag"), terms=refs("glossaryTerm"),
-            classifications=refs("classification"), domains=domains, attributes=attributes,
+            classifications=classifications, domains=domains, attributes=attributes,
             data_type=text("dataType"),
             graphs=tuple(sorted({q.graph_name.value for q in quads
                                  if isinstance(q.graph_name, NamedNode)})),
-            updated_at=str(updated[0].value) if updated else "")
+            updated_at=str(updated[0].value) if updated else "",
+            inferred_types=inferred_types, inferred_classifications=inferred_classes,
+            created_at=str(created[0].value) if created else "")
 
     def _columns(self, table: str) -> tuple[Column, ...]:
         found: list[tuple[int, str, Column]] = []

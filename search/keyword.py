@@ -26,6 +26,8 @@ PREFIX_WEIGHT = 0.8  # a word absent from the index completed to words that are 
 AUTOCOMPLETE_WEIGHT = 0.3  # the last word also completed, though it exists
 TYPO_WEIGHT = 0.7
 MAX_EXPANSIONS = 8
+COMMON_SHARE = 0.2  # of the documents: a word found in more only scores (see _common)
+COMMON_MIN_DOCS = 50_000  # below this every search is cheap, and nothing changes
 _EXPRESSIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
@@ -165,6 +167,17 @@ def minimum_match(n: int) -> int:
     return math.ceil(0.6 * n)
 
 
+def _common(index: TextIndex, unit: Unit) -> bool:
+    """A word in more than ``COMMON_SHARE`` of a big index (``analytics`` in every qualified
+    name) says little about what is sought, and requiring it makes every search walk most
+    of the index (qualified-name queries took 60-80 ms at a million assets): it still
+    scores, but only the rarer words decide what matches (Lucene's cutoff frequency)."""
+    if " " in unit.text:
+        return False
+    total = int(index.searcher().num_docs)
+    return total >= COMMON_MIN_DOCS and index.doc_freq("plain", unit.text) > COMMON_SHARE * total
+
+
 def build(index: TextIndex, q: str, *, relaxed: bool = False) -> TextQuery | None:
     """The keyword query for ``q``; None when ``q`` holds no words."""
     query_words = words(q)
@@ -174,6 +187,7 @@ def build(index: TextIndex, q: str, *, relaxed: bool = False) -> TextQuery | Non
     units = [_unit(index, text, group, last=i == len(segments) - 1)
              for i, (text, group) in enumerate(segments)]
     required = [u for u in units if u.text not in SOFT_WORDS] or units
+    required = [u for u in required if not _common(index, u)] or required
     optional = [u for u in units if u not in required]
     min_match = 1 if relaxed else minimum_match(len(required))
     core = Query.boolean_query([(Occur.Should, _unit_query(index, u)) for u in required],

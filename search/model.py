@@ -6,10 +6,13 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from graph_store.errors import InputError
+from search.dates import resolve as resolve_dates
+from search.facet_kinds import is_attribute, is_date
+from search.graph_filters import check_graph_filters
 
 MODES = ("keyword", "semantic", "hybrid")
 FACETS = ("type", "platform", "tag", "owner", "workspace", "classification", "term", "domain")
@@ -33,6 +36,20 @@ class SearchRequest:
     facets: tuple[str, ...] = FACETS
     highlight: bool = True
     wait: bool = False  # read-your-writes: wait until both indexes reflect the latest change
+    # graph-aware filters (search/graph_filters.py): lineage from an asset key or IRI, up to
+    # ``depth`` hops, and a SPARQL group graph pattern binding ?asset
+    downstream_of: str | None = None
+    upstream_of: str | None = None
+    depth: int | None = None
+    where: str | None = None
+    # natural-language parsing of q into filters (search/nl.py); explicit filters win
+    nl: bool = False
+    # date ranges (search/dates.py): ISO date, datetime or duration ago (P7D); after is
+    # inclusive, before exclusive
+    updated_after: str | None = None
+    updated_before: str | None = None
+    created_after: str | None = None
+    created_before: str | None = None
 
     def validated(self) -> SearchRequest:
         """The same request, normalised; ``InputError`` saying what to fix otherwise."""
@@ -45,24 +62,37 @@ class SearchRequest:
         if len(self.q) > MAX_QUERY_CHARS:
             raise InputError(f"the query is {len(self.q)} characters; the limit is "
                              f"{MAX_QUERY_CHARS}")
-        unknown = sorted(set(self.filters) - set(FACETS))
+        unknown = sorted(f for f in set(self.filters) - set(FACETS) if not is_attribute(f))
         if unknown:
             raise InputError(f"cannot filter by {', '.join(unknown)}; filters are "
                              f"{', '.join(FACETS)}")
-        bad = sorted(set(self.facets) - set(FACETS))
+        bad = sorted(f for f in set(self.facets) - set(FACETS)
+                     if not is_attribute(f) and not is_date(f))
         if bad:
-            raise InputError(f"no facet {', '.join(bad)}; facets are {', '.join(FACETS)}")
+            raise InputError(f"no facet {', '.join(bad)}; facets are {', '.join(FACETS)}, "
+                             "updated, created, updated_month, created_month and attr.<key> "
+                             "for a custom attribute")
+        resolve_dates(self.date_bounds())
         filters = {k: tuple(dict.fromkeys(v for v in (vs if not isinstance(vs, str) else (vs,))
                                           if v))
                    for k, vs in self.filters.items()}
-        return SearchRequest(self.q.strip(), self.mode, {k: v for k, v in filters.items() if v},
-                             self.sort, self.limit, self.cursor, tuple(self.facets),
-                             self.highlight, self.wait)
+        check_graph_filters(self)
+        return replace(self, q=self.q.strip(), filters={k: v for k, v in filters.items() if v},
+                       facets=tuple(self.facets))
+
+    def date_bounds(self) -> dict[str, str]:
+        """The date filters given: ``updated_after`` ... ``created_before`` → value."""
+        return {k: v for k, v in (("updated_after", self.updated_after),
+                                  ("updated_before", self.updated_before),
+                                  ("created_after", self.created_after),
+                                  ("created_before", self.created_before)) if v}
 
     def fingerprint(self) -> str:
         """What a cursor is bound to: the same query, mode, filters and order."""
         key = json.dumps([self.q, self.mode, sorted((k, sorted(v)) for k, v in
-                                                     self.filters.items()), self.sort])
+                                                     self.filters.items()), self.sort,
+                          self.downstream_of, self.upstream_of, self.depth, self.where,
+                          self.nl, sorted(self.date_bounds().items())])
         return hashlib.blake2b(key.encode(), digest_size=6).hexdigest()
 
     def offset(self) -> int:

@@ -22,11 +22,16 @@ from tantivy import Occur, Query
 
 from graph_store.errors import BackendError
 from search.analysis import ANALYZERS, EXACT, PLAIN, STEMMED, compounds, exact_key, prepare
+from search.dates import parse_stamp
 from search.documents import AssetDoc, vector_id
+from search.facet_kinds import field_of
+from search.suggest import EDGE, edge_analyzer
+from search.suggest import add_fields as add_suggest_fields
+from search.suggest import fill as fill_suggest
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # bump when fields or analyzers change: the index is then rebuilt
+SCHEMA_VERSION = 4  # bump when fields or analyzers change: the index is then rebuilt
 # BM25 fields and their boosts: names weigh most, then what people tag and define.
 TEXT_FIELDS: dict[str, float] = {
     "name": 6.0, "qualified_name": 2.5, "tags": 2.0, "terms": 2.0, "classifications": 1.5,
@@ -66,14 +71,21 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("compounds", tokenizer_name=PLAIN, index_option="freq")
     sb.add_text_field("plain", tokenizer_name=PLAIN, index_option="freq")
     sb.add_text_field("exact", tokenizer_name=EXACT, index_option="basic")
-    for fast in (*FACET_FIELDS.values(), "f_graph"):
-        sb.add_text_field(fast, stored=fast in ("f_type", "f_platform", "f_workspace"),
+    # f_inferred: "type:View", "classification:<key>": what is entailed rather than asserted
+    for fast in (*FACET_FIELDS.values(), "f_graph", "f_inferred"):
+        sb.add_text_field(fast, stored=fast in ("f_type", "f_platform", "f_workspace",
+                                                "f_classification", "f_term", "f_inferred"),
                           tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_json_field("attrs", tokenizer_name="raw", fast=True)
     sb.add_text_field("sort_name", tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_text_field("sort_updated", tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_integer_field("updated", indexed=True, fast=True)
     sb.add_float_field("prior", fast=True)
+    # dates as tantivy dates: range filters and date facets (search/dates.py)
+    sb.add_date_field("created_at", indexed=True, fast=True)
+    sb.add_date_field("updated_at", indexed=True, fast=True)
+    sb.add_text_field("f_parent", stored=True, tokenizer_name="raw", index_option="basic")
+    add_suggest_fields(sb)  # autocomplete (search/suggest.py)
     return sb.build()
 
 
@@ -96,10 +108,12 @@ def _document(doc: AssetDoc) -> tantivy.Document:
                              for c in doc.columns),
         "tags": "; ".join(r.label for r in doc.tags),
         "terms": "; ".join(r.label for r in doc.terms),
-        "classifications": "; ".join(r.label for r in doc.classifications),
+        "classifications": "; ".join(r.label for r in (*doc.classifications,
+                                                       *doc.inferred_classifications)),
         "owners": "; ".join(f"{r.label} ({r.key})" for r in doc.owners),
         "attributes": "; ".join(v for vs in doc.attributes.values() for v in vs),
-        "context": " ".join(filter(None, (*doc.types, doc.platform.label if doc.platform else "",
+        "context": " ".join(filter(None, (*doc.types, *doc.inferred_types,
+                                          doc.platform.label if doc.platform else "",
                                           doc.workspace.label if doc.workspace else "",
                                           *(r.label for r in doc.domains), doc.data_type,
                                           doc.parent.label if doc.parent else ""))),
@@ -120,9 +134,12 @@ def _document(doc: AssetDoc) -> tantivy.Document:
         "f_type": doc.types, "f_platform": [doc.platform.key] if doc.platform else [],
         "f_workspace": [doc.workspace.key] if doc.workspace else [],
         "f_tag": [r.key for r in doc.tags], "f_owner": [r.key for r in doc.owners],
-        "f_classification": [r.key for r in doc.classifications],
+        "f_classification": [r.key for r in (*doc.classifications,
+                                             *doc.inferred_classifications)],
         "f_term": [r.key for r in doc.terms], "f_domain": [r.key for r in doc.domains],
         "f_graph": doc.graphs,
+        "f_inferred": [*(f"type:{t}" for t in doc.inferred_types),
+                       *(f"classification:{r.key}" for r in doc.inferred_classifications)],
     }
     for name, values in facets.items():
         for value in dict.fromkeys(values):
@@ -134,6 +151,13 @@ def _document(doc: AssetDoc) -> tantivy.Document:
     d.add_integer("updated", _epoch(doc.updated_at) if doc.updated_at else 0)
     prior = max((TYPE_PRIOR.get(t, 0.0) for t in doc.types), default=0.0)
     d.add_float("prior", prior)
+    for name, stamp in (("created_at", doc.created_at), ("updated_at", doc.updated_at)):
+        moment = parse_stamp(stamp) if stamp else None
+        if moment is not None:
+            d.add_date(name, moment)
+    if doc.parent is not None:
+        d.add_text("f_parent", doc.parent.key)
+    fill_suggest(d, doc, prior)
     return d
 
 
@@ -159,6 +183,7 @@ class TextIndex:
                                "`semcat reindex` to rebuild it") from e
         for name, analyzer in ANALYZERS.items():
             self.index.register_tokenizer(name, analyzer)
+        self.index.register_tokenizer(EDGE, edge_analyzer())
         self._writer = self.index.writer(WRITER_HEAP, 1)
         if self.seq and self.index.searcher().num_docs == 0:
             self.seq = 0  # the state file outlived its index
@@ -240,7 +265,7 @@ class TextIndex:
 
     def filter_query(self, filters: dict[str, tuple[str, ...]]) -> list[tuple[Occur, Query]]:
         """Non-scoring MUST clauses: values of one facet OR-ed, facets AND-ed."""
-        return [(Occur.Must, Query.const_score_query(self.any_of(FACET_FIELDS[f], list(v)), 0.0))
+        return [(Occur.Must, Query.const_score_query(self.any_of(field_of(f), list(v)), 0.0))
                 for f, v in sorted(filters.items())]
 
     def docs(self, searcher: tantivy.Searcher, addresses: Sequence[Any]) -> list[dict[str, Any]]:

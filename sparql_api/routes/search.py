@@ -31,22 +31,51 @@ class SearchBody(BaseModel):
     mode: Mode = "hybrid"
     filters: dict[str, list[str]] = Field(
         default_factory=dict, description=f"Facet → allowed values (OR within a facet, AND "
-        f"across facets); facets: {', '.join(FACETS)}. Values are asset ids, types are class "
-        "names", examples=[{"type": ["Table", "View"], "tag": ["tag/tier-1"]}])
+        f"across facets); facets: {', '.join(FACETS)} and `attr.<key>` for a custom "
+        "attribute. Values are asset ids, types are class names, attribute values as written",
+        examples=[{"type": ["Table", "View"], "tag": ["tag/tier-1"], "attr.costCenter": ["CC-12"]}])
     sort: Sort = "relevance"
     limit: int = Field(default=20, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, description="The `next` of the previous page")
-    facets: list[str] | None = Field(default=None, description="Facets to count (default all)")
+    facets: list[str] | None = Field(default=None, description="Facets to count (default the "
+                                     "built-in ones); also `updated`, `created` (past day/"
+                                     "week/month/year), `updated_month`, `created_month` and "
+                                     "`attr.<key>`")
     highlight: bool = True
     wait: bool = Field(default=False, description="Wait until the indexes reflect every "
                        "acknowledged write (read-your-writes)")
+    downstreamOf: str | None = Field(default=None, description="Only assets downstream of "
+                                     "this asset (id or IRI) along derivedFrom lineage")
+    upstreamOf: str | None = Field(default=None, description="Only assets upstream of this "
+                                   "asset (id or IRI)")
+    depth: int | None = Field(default=None, ge=1, le=50, description="Lineage hops at most")
+    where: str | None = Field(default=None, max_length=4000, description="A SPARQL group "
+                              "graph pattern binding ?asset (semcat: prefixes declared)",
+                              examples=['{ ?asset semcat:partOf/semcat:partOf ?s . '
+                                        '?s semcat:name "marts" }'])
+    nl: bool = Field(default=False, description="Read q as natural language: class words, "
+                     "owners, tags, classifications, platforms, workspaces, domains, glossary "
+                     "terms and time phrases become filters (shown under interpretation.nl); "
+                     "explicit filters win")
+    updatedAfter: str | None = Field(default=None, description="Only assets updated at or "
+                                     "after: ISO date, datetime, or duration ago (P7D)",
+                                     examples=["2026-01-01", "P7D"])
+    updatedBefore: str | None = Field(default=None, description="Only assets updated before "
+                                      "(exclusive)")
+    createdAfter: str | None = Field(default=None, description="Only assets created at or after")
+    createdBefore: str | None = Field(default=None, description="Only assets created before "
+                                      "(exclusive)")
 
     def request(self) -> SearchRequest:
         return SearchRequest(q=self.q, mode=self.mode,
                              filters={k: tuple(v) for k, v in self.filters.items()},
                              sort=self.sort, limit=self.limit, cursor=self.cursor,
                              facets=tuple(self.facets) if self.facets is not None else FACETS,
-                             highlight=self.highlight, wait=self.wait)
+                             highlight=self.highlight, wait=self.wait,
+                             downstream_of=self.downstreamOf, upstream_of=self.upstreamOf,
+                             depth=self.depth, where=self.where, nl=self.nl,
+                             updated_after=self.updatedAfter, updated_before=self.updatedBefore,
+                             created_after=self.createdAfter, created_before=self.createdBefore)
 
 
 def _body(request: Request, result: SearchResult) -> JSONResponse:
@@ -76,12 +105,27 @@ async def search_get(
     cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
     facets: Annotated[str | None, Query(description="Comma-separated facets to count")] = None,
     wait: Annotated[bool, Query(description="Read-your-writes: wait for the indexes")] = False,
+    downstreamOf: Annotated[str | None, Query(description="Asset id or IRI")] = None,
+    upstreamOf: Annotated[str | None, Query(description="Asset id or IRI")] = None,
+    depth: Annotated[int | None, Query(ge=1, le=50, description="Lineage hops at most")] = None,
+    where: Annotated[str | None, Query(max_length=4000, description="SPARQL group graph "
+                                       "pattern binding ?asset")] = None,
+    nl: Annotated[bool, Query(description="Read q as natural language (filters from words)")
+                  ] = False,
+    updatedAfter: Annotated[str | None, Query(description="ISO date/datetime or P7D")] = None,
+    updatedBefore: Annotated[str | None, Query(description="ISO date/datetime or P7D")] = None,
+    createdAfter: Annotated[str | None, Query(description="ISO date/datetime or P7D")] = None,
+    createdBefore: Annotated[str | None, Query(description="ISO date/datetime or P7D")] = None,
 ) -> JSONResponse:
     given: dict[str, Any] = {"type": type, "platform": platform, "tag": tag, "owner": owner,
                              "workspace": workspace, "classification": classification,
                              "term": term, "domain": domain}
+    given.update(_attribute_filters(request))  # attr.<key>=value: custom attributes
     body = SearchBody(q=q, mode=mode, filters={k: v for k, v in given.items() if v}, sort=sort,
-                      limit=limit, cursor=cursor, wait=wait,
+                      limit=limit, cursor=cursor, wait=wait, downstreamOf=downstreamOf,
+                      upstreamOf=upstreamOf, depth=depth, where=where, nl=nl,
+                      updatedAfter=updatedAfter, updatedBefore=updatedBefore,
+                      createdAfter=createdAfter, createdBefore=createdBefore,
                       facets=[f for f in facets.split(",") if f] if facets is not None else None)
     result = await call(catalog_of(request).search.run, body.request())
     return _body(request, result)
@@ -105,3 +149,25 @@ async def similar(
                       filters={"type": tuple(type)} if type else None, wait=wait)
     return JSONResponse({"@context": cat.assets.context(hits="@graph"), "id": key,
                          "hits": [h.to_json() for h in hits]}, media_type=JSONLD)
+
+
+def _attribute_filters(request: Request) -> dict[str, list[str]]:
+    """``attr.costCenter=CC-12`` query parameters (repeat for OR), as on /api/v1/assets."""
+    out: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("attr."):
+            out.setdefault(name, []).append(value)
+    return out
+
+
+@router.get("/suggest", summary="Autocomplete: prefix completions of names and facet values")
+async def suggest(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="What was typed so far")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> JSONResponse:
+    """Assets whose name, a word inside their name, or their qualified name starts with `q`:
+    whole-name prefixes first, then by kind and connectedness. Tags, terms, owners,
+    classifications and platforms come with the `filter` they stand for."""
+    result = await call(catalog_of(request).search.suggest, q, limit=limit)
+    return JSONResponse(result)
