@@ -22,7 +22,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/semcat demo --data $(DEMO_DATA)
 	$(BIN)/semcat reason --data $(DEMO_DATA)
-	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000
+	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000 --open
 
 serve: install
 	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000
@@ -40,6 +40,9 @@ bench: install
 	$(BIN)/python -m bench.lubm_sparql
 	$(BIN)/python -m bench.validation
 	$(BIN)/python -m bench.reasoning
+	$(BIN)/python -m bench.search_latency --sizes 100000,1000000
+	$(BIN)/python -m bench.rules
+	$(BIN)/python -m bench.access
 
 clean:
 	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache

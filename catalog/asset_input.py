@@ -39,11 +39,11 @@ DATA_KINDS = {
 KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$")
 IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-RESTRICTED_PREFIX = "classification/pii"
 # Workspace names that would collide with graph names ({base}/graph/{ws}/...) or id prefixes.
 RESERVED_WORKSPACES = frozenset({
     "inferred", "ontology", "shapes", "directory", "system", "user", "team", "role",
-    "permission", "platform", "tag", "classification", "glossary", "attribute"})
+    "permission", "platform", "tag", "classification", "glossary", "attribute", "rules",
+    "rule", "policy"})
 
 
 @dataclass(frozen=True)
@@ -178,10 +178,9 @@ def prepare(items: list[Any], layout: GraphLayout, context_url: str,
     for item in cleaned:
         ws = item.get("workspace") if item.get("type") in DATA_KINDS or "workspace" in item \
             else None
-        restricted = any(str(c).startswith(RESTRICTED_PREFIX)
-                         for c in item.get("classifications", []))
-        graph = layout.partition(ws, "restricted" if restricted else "general") if ws \
-            else layout.directory
+        # The journal moves each asset on to the access partition its classifications call for
+        # (catalog/access.py); every asset starts in its workspace's general graph.
+        graph = layout.partition(ws, "general") if ws else layout.directory
         placed.setdefault(graph.value, []).append(item)
         where.append((graph, ws))
     # One JSON-LD document whose named graphs are the partitions: the parser emits every quad

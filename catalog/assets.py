@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -17,6 +17,9 @@ from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDFS, SEMCAT
+
+if TYPE_CHECKING:
+    from catalog.access import AccessService
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class AssetService:
         self.context_url = context_url
         self._max_page = max_page_size
         self.vocabulary: Vocabulary = BUILT_IN  # the Catalog swaps it when attributes change
+        self.access: AccessService | None = None  # hides what the caller may not read
 
     # -- reads -------------------------------------------------------------------------------
     def _iri(self, key: str) -> str:
@@ -70,6 +74,23 @@ class AssetService:
 
     def _current(self, iri: str) -> list[Quad]:
         return list(self._store.quads(NamedNode(iri), None, None, None))
+
+    def _visible(self, iri: str) -> list[Quad]:
+        """The asset's statements in graphs the caller may read."""
+        quads = self._current(iri)
+        return self.access.visible(quads) if self.access is not None else quads
+
+    def _dataset(self, infer: bool = True) -> Dataset:
+        """The caller's graphs; without ``infer``, the asserted ones only (no inferred graphs)."""
+        dataset = Dataset() if infer else Dataset(default=tuple(
+            g for g in self._store.named_graphs() if not self._layout.is_inferred(g)))
+        return self.access.restrict(dataset, infer=infer) if self.access is not None else dataset
+
+    def inferred(self, iri: str) -> list[Quad]:
+        """What the reasoners infer about ``iri``, in the inferred graphs the caller may read."""
+        quads = [q for g in self._store.named_graphs() if self._layout.is_inferred(g)
+                 for q in self._store.quads(NamedNode(iri), None, None, g)]
+        return self.access.visible(quads) if self.access is not None else quads
 
     def _version_of(self, quads: list[Quad]) -> int:
         return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)  # type: ignore[union-attr]
@@ -82,18 +103,24 @@ class AssetService:
         return {"@context": self.context(),
                 **compact(iri, quads, self._layout.id_base, self.vocabulary)}
 
-    def get(self, key: str, version: int | None = None) -> dict[str, Any]:
+    def get(self, key: str, version: int | None = None, *, infer: bool = False) -> dict[str, Any]:
+        """The asset's document; with ``infer`` (current version only) its inferred statements
+        too, apart under ``inferred`` so that a document read back and written stays asserted."""
         iri = self._iri(key)
         if version is not None:
             return self.document(iri, self._at_version(iri, version))
-        quads = self._current(iri)
+        quads = self._visible(iri)
         if not quads:
             history = self._journal.changelog.versions(iri)
-            if history:
+            if history and not self._current(iri) and self._was_visible(iri, history[-1].version):
                 raise NotFound(f"asset {key!r} was deleted in version {history[-1].version}; "
                                f"read an older one with ?version=N")
             raise NotFound(f"no asset with id {key!r}")
-        return self.document(iri, quads)
+        doc = self.document(iri, quads)
+        if infer:
+            entailed = compact(iri, self.inferred(iri), self._layout.id_base, self.vocabulary)
+            doc["inferred"] = {k: v for k, v in entailed.items() if k != "id"}
+        return doc
 
     def _at_version(self, iri: str, version: int) -> list[Quad]:
         history = self._journal.changelog.versions(iri)
@@ -106,12 +133,32 @@ class AssetService:
         for _, removed, added in self._journal.changelog.deltas(iri, version):
             state.difference_update(removed)
             state.update(added)
+        if self.access is not None and self.access.readable() is not None:
+            if not self._was_visible(iri, version):
+                raise NotFound(f"no asset with id {self._layout.key(iri)!r}")
+            state = set(self.access.visible(state))
         if not state:
             raise NotFound(f"version {version} of {self._layout.key(iri)!r} is its deletion")
         return sorted(state, key=str)
 
+    def _was_visible(self, iri: str, version: int) -> bool:
+        """Whether the caller may read the asset as it is now or, once deleted, as it was
+        before: what a caller may not read has no history for them either."""
+        if self.access is None or self.access.readable() is None:
+            return True
+        current = self._current(iri)
+        if current:
+            return bool(self.access.visible(current))
+        state: set[Quad] = set()
+        for _, removed, added in self._journal.changelog.deltas(iri, max(1, version - 1)):
+            state.difference_update(removed)
+            state.update(added)
+        return bool(self.access.visible(state))
+
     def versions(self, key: str) -> list[VersionInfo]:
         history = self._journal.changelog.versions(self._iri(key))
+        if history and not self._was_visible(self._iri(key), history[-1].version):
+            history = []
         if not history:
             raise NotFound(f"no asset with id {key!r}")
         return history
@@ -136,8 +183,11 @@ class AssetService:
 
     def page(self, *, type: str | None = None, q: str | None = None, sort: str = "name",
              limit: int = 50, cursor: str | None = None,
-             attributes: dict[str, str] | None = None, **filters: str | None) -> Page:
-        """A page of assets; ``attributes`` filters by custom attribute values (key → value)."""
+             attributes: dict[str, str] | None = None, infer: bool = False,
+             **filters: str | None) -> Page:
+        """A page of assets; ``attributes`` filters by custom attribute values (key → value);
+        with ``infer`` the filters match inferred statements too (entailed types,
+        classifications), else asserted ones only."""
         limit = max(1, min(limit, self._max_page))
         desc = sort.startswith("-")
         field = sort.lstrip("-")
@@ -175,8 +225,8 @@ class AssetService:
         sparql = (f"SELECT ?s ?v WHERE {{ {' '.join(where)} FILTER({' && '.join(conditions)}) }}"
                   f" ORDER BY {order} LIMIT {limit + 1}")
         rows = [(r["s"].value, r["v"].value)
-                for r in self._store.query(sparql, dataset=Dataset())]  # type: ignore[attr-defined]
-        items = [compact(s, self._current(s), self._layout.id_base, self.vocabulary)
+                for r in self._store.query(sparql, dataset=self._dataset(infer))]  # type: ignore[attr-defined]
+        items = [compact(s, self._visible(s), self._layout.id_base, self.vocabulary)
                  for s, _ in rows[:limit]]
         nxt = None
         if len(rows) > limit:
@@ -247,7 +297,7 @@ class AssetService:
         iri = self._iri(key)
         with self._journal.lock:
             current = self._current(iri)
-            if not current:
+            if not current or not self._visible(iri):
                 raise NotFound(f"no asset with id {key!r}")
             version = self._version_of(current)
             if if_match is not None and if_match != version:

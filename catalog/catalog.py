@@ -12,15 +12,20 @@ from typing import IO, Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
+from catalog.access import AccessService
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
+from catalog.audit import AuditLog
+from catalog.identity import KeyStore
 from catalog.ontology_editor import OntologyEditor
+from catalog.rules import RuleService
 from catalog.search import SearchService
 from catalog.settings import Settings
 from catalog.sparql import SparqlService
+from catalog.sparql_search import SparqlSearch, graph_select
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
-from graph_store.errors import InputError
+from graph_store.errors import InputError, NotFound
 from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
@@ -32,10 +37,12 @@ from reasoning import (
     Explainer,
     Explanation,
     Finding,
+    IncrementalReasoner,
     Materialiser,
     ReasoningReport,
     find_inconsistencies,
 )
+from reasoning.classifier import Classifier
 from shapes import (
     ChangeView,
     StoreView,
@@ -62,6 +69,13 @@ class Catalog:
         self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
         self.journal = Journal(self.store, self.changelog, self.layout)
         self.replayed = self.journal.recover()
+        self.access = AccessService(self.store, self.layout)
+        self.journal.on_applied.append(self.access.on_applied)
+        self.journal.prepare = self.access.route
+        self.audit = AuditLog.at(data, base=settings.base)
+        self.audit.catch_up(self.changelog)
+        self.journal.on_applied.append(self.audit.on_applied)
+        self.keys = KeyStore.at(data, audit=self.audit)
         self.context_url = f"{settings.base}/api/v1/context.jsonld"
         self.assets = AssetService(self.journal, self.store, self.layout, self.context_url,
                                    settings.max_page_size)
@@ -75,15 +89,32 @@ class Catalog:
                                        data_graphs=self.sparql.data_graphs,
                                        validator=lambda: self.validator)
         self.sparql.ontology = self.ontology
+        self.assets.access = self.sparql.access = self.access
+        self.sparql.allow_outbound = settings.allow_outbound
         self.assets.vocabulary = self.attributes.vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
         self.reasoner = Materialiser(self.store, self.layout, self.journal)
+        self.reasoner.place = self.access.place_inferred
         self._guard: tuple[Validator, DisjointnessGuard] | None = None
-        if settings.validate_writes or settings.refuse_inconsistent_writes:
-            self.journal.check = self._check_change
+        self.journal.check = self._check_change
         self.search = SearchService(self.journal, self.store, self.layout, data,
                                     lambda: self.assets.vocabulary)
         self.journal.on_applied.append(self.search.on_applied)
+        self.search.access = self.access
+        self.inference = IncrementalReasoner(self.store, self.layout, self.journal, self.reasoner,
+                                             enabled=settings.incremental_reasoning)
+        self.journal.on_applied.append(self.inference.on_applied)
+        self.inference.catch_up()  # the log may be ahead of the inferred graphs
+        self.classifier = Classifier(self.store, self.layout, self.journal,
+                                     enabled=settings.classification_rules)
+        self.journal.on_applied.append(self.classifier.on_applied)
+        self.classifier.catch_up()  # rule conclusions, propagation, inheritance
+        self.rules = RuleService(self.journal, self.store, self.layout, self.classifier)
+        self.search.graph_select = graph_select(self.sparql, self.layout)
+        self.sparql.rewrite = SparqlSearch(self.search, self.layout).rewrite
+        # entailed types and classifications follow the reasoners into the text index
+        self.inference.on_inferred.append(self.search.refresh)
+        self.classifier.on_derived.append(self.search.refresh)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -91,9 +122,12 @@ class Catalog:
 
     def close(self) -> None:
         self.search.close()
+        self.classifier.checkpoint()
         self.journal.checkpoint()
         self.changelog.close()
         self.store.close()
+        self.keys.close()
+        self.audit.close()
 
     def __enter__(self) -> Catalog:
         return self
@@ -131,6 +165,7 @@ class Catalog:
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:
+        self.access.authorize(removed, added)
         violations: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
         if self.settings.validate_writes:
@@ -212,19 +247,24 @@ class Catalog:
         export loaded elsewhere should not turn inferences into assertions."""
         fmt = rdf_format(media_type)
         graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.custom_ontology,
-                  self.layout.shapes, *(self.reasoner.graphs() if inferred else ())]
+                  self.layout.shapes, *(g for g in (self.reasoner.graphs() if inferred else ())
+                                        if self.access.may_read_graph(g))]
         quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]
         output.write(serialize_quads(quads, fmt))
 
     # -- reasoning -----------------------------------------------------------------------------
     def reason(self, *, on_phase: Callable[[str], None] | None = None) -> ReasoningReport:
         """Rematerialise every OWL 2 RL inference (data + ontology) into the inferred graphs."""
-        return self.reasoner.materialise(on_phase=on_phase)
+        self.access.require("manage-ontology")
+        report = self.reasoner.materialise(on_phase=on_phase)
+        self.search.refresh(self.search.entailed_iris())  # entailed types and classifications
+        return report
 
     def consistency(self) -> list[Finding]:
         """Every OWL 2 RL inconsistency (disjoint classes, owl:Nothing, irreflexive, asymmetric
         and disjoint properties, sameAs with differentFrom) in the asserted and inferred data,
-        each with its offending facts."""
+        each with its offending facts. Findings span workspaces: governance admins only."""
+        self.access.require("manage-ontology")
         return find_inconsistencies(self.store, self.layout)
 
     def explain(self, subject: str, predicate: str | None = None,
@@ -232,11 +272,30 @@ class Catalog:
         """Why statements about ``subject`` (an asset key or IRI) hold: the rule and premises,
         recursively, down to asserted facts. With ``predicate`` (and ``object``, an IRI,
         prefixed name or key) the matching statements; without, every inferred one. Raises
-        NotFound when no such statement is asserted or inferred."""
-        return Explainer(self.store, self.layout).explain(subject, predicate, object)
+        NotFound when no such statement is asserted or inferred. A caller sees only the
+        explanations whose every premise lies in graphs they may read."""
+        found = Explainer(self.store, self.layout).explain(subject, predicate, object)
+        if self.access.readable() is None:
+            return found
+        def readable(e: Explanation) -> bool:
+            return (e.graph is None or self.access.may_read_graph(NamedNode(e.graph))) and \
+                all(readable(p) for p in e.premises)
+        visible = [e for e in found if readable(e)]
+        if not visible:
+            raise NotFound(f"nothing about {subject!r} that you may read")
+        return visible
 
     # -- demo ----------------------------------------------------------------------------------
     def load_demo(self, actor: str = "demo") -> list[WriteResult]:
         from catalog.demo import demo_assets
 
         return self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")
+
+    def load_demo_governance(self, actor: str = "demo") -> list[dict[str, Any]]:
+        """The demo's classification rules and its propagation and inheritance flags (on top
+        of ``load_demo``; `semcat demo` loads both). Returns the rules."""
+        from catalog.demo import demo_governance, demo_rules
+
+        self.sparql.update(demo_governance(self.layout.id_base), actor=actor,
+                           message="demo: propagation and inheritance flags")
+        return [self.rules.put(rule["id"], rule, actor=actor)[0] for rule in demo_rules()]

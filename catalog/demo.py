@@ -80,6 +80,7 @@ def demo_assets() -> list[Asset]:
     tables = _resolve_tables(_all_table_defs())
     assets: list[Asset] = [
         *_workspaces(), *_platforms(), *_directory(), *_tags(), *_classifications(),
+        *_policies(),
         *_glossary(), *_databases(), *_schemas(),
     ]
     assets += [_table_asset(t, tables, rng) for t in tables.values()]
@@ -126,6 +127,19 @@ def _directory() -> Iterator[Asset]:
         yield {"id": f"user/{login}", "type": "User", "name": name,
                "email": f"{login}@{content.EMAIL_DOMAIN}",
                "memberOf": [f"team/{t}" for t in teams]}
+
+
+def _policies() -> list[Asset]:
+    """Attribute-based access: Restricted data is for its owning team only (catalog/access.py
+    keeps such assets in per-owner partition graphs)."""
+    return [{"id": "policy/restricted-owners-only", "type": "AccessPolicy",
+             "name": "Restricted data: owning team only",
+             "description": "Assets classified Sensitivity.Restricted (payment, payroll and "
+                            "identity data) may be read only by their owners and members of "
+                            "their owning teams, whatever roles others hold.",
+             "effect": "deny", "action": "read",
+             "targetClassification": "classification/sensitivity/restricted",
+             "exceptOwners": True}]
 
 
 def _team_members() -> dict[str, list[str]]:
@@ -462,3 +476,36 @@ def _models(tables: dict[str, _Table]) -> Iterator[Asset]:
                 "workspace": m.workspace, "platform": "platform/mlflow", "partOf": model_key,
                 "derivedFrom": [tables[table_qn].columns[column].key],
             }
+
+
+# --- governance: classification rules, propagation and inheritance flags ------------------
+
+INHERITABLE_TAGS = ("finance", "marketing", "raw", "staging", "mart", "experimental")
+
+
+def demo_governance(id_base: str) -> str:
+    """A SPARQL update flagging the demo's vocabulary for ``reasoning.propagation``: sensitivity
+    levels are judged per table, so they do not propagate along lineage (PII does, the
+    default); domain and layer tags of a schema apply to its tables."""
+    tags = " ".join(f"<{id_base}tag/{t}> semcat:inheritable true ." for t in INHERITABLE_TAGS)
+    return (f"PREFIX semcat: <https://w3id.org/semcat#>\n"
+            f"INSERT DATA {{ <{id_base}classification/sensitivity> semcat:propagates false . "
+            f"{tags} }}")
+
+
+def demo_rules() -> list[Asset]:
+    """Two example classification rules, as REST bodies of /api/v1/rules."""
+    return [
+        {"id": "rule/email-columns", "name": "E-mail columns",
+         "description": "A text column whose name says e-mail holds e-mail addresses.",
+         "construct": "CONSTRUCT { ?this semcat:classification <classification/pii/email> }\n"
+                      "WHERE { ?this a semcat:Column ; semcat:name ?name ; "
+                      "semcat:dataType ?type .\n"
+                      '  FILTER(REGEX(?name, "(^|_)e_?mail($|_)", "i") && '
+                      'REGEX(?type, "CHAR|TEXT|STRING", "i")) }'},
+        {"id": "rule/customer-address-term", "name": "Customer address columns",
+         "description": "A column linked to the glossary term Customer Address is PII.Address.",
+         "construct": "CONSTRUCT { ?this semcat:classification <classification/pii/address> }\n"
+                      "WHERE { ?this a semcat:Column ; semcat:glossaryTerm ?term .\n"
+                      '  ?term semcat:name "Customer Address" }'},
+    ]

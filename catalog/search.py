@@ -14,10 +14,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,11 +31,16 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import SEMCAT
+from search import graph_filters, nl
+from search import suggest as autocomplete
 from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
 from search.engine import SearchEngine
 from search.from_store import DocBuilder
 from search.model import Hit, SearchRequest, SearchResult
 from search.text_index import TextIndex
+
+if TYPE_CHECKING:
+    from catalog.access import AccessService
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +78,9 @@ class _Semantic:
                 self._cache.popitem(last=False)
         return vector
 
-    def match_text(self, text: str, threshold: float) -> list[tuple[int, float]]:
-        return self.index.within(self.embed(text), threshold)
+    def match_text(self, text: str, threshold: float, *, k: int = 1000,
+                   allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
+        return self.index.search(self.embed(text), k, threshold=threshold, allowed=allowed)
 
 
 class SearchService:
@@ -89,7 +95,12 @@ class SearchService:
         self.engine = SearchEngine(self.text)
         self._lock = threading.RLock()
         self._worker: EmbeddingWorker | None = None
+        self.access: AccessService | None = None  # narrows every search to the caller's graphs
         self._text_stale = False
+        # runs a SPARQL SELECT over the readable graphs for graph-aware filters (the catalog
+        # sets it: catalog/sparql_search.py graph_select)
+        self.graph_select: Callable[[str, Collection[str] | None],
+                                    Iterable[Sequence[str | None]]] | None = None
         self.use_embedder(embedder or MiniLMEmbedder())
         self._catch_up_text()
 
@@ -206,11 +217,17 @@ class SearchService:
         return replace(request, filters={f: tuple(key(f, v) for v in (
             (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()})
 
-    def run(self, request: SearchRequest, *, caller: str | None = None) -> SearchResult:
-        """One search. ``caller`` is accepted for access control, which will restrict the
-        results to the caller's readable partitions; until then everyone reads everything."""
+    def run(self, request: SearchRequest, *, caller: str | None = None,
+            readable: Collection[str] | None = None) -> SearchResult:
+        """One search. ``readable``: the asserted graphs (IRIs) the caller may read, applied
+        inside every query (hits, totals, facets, semantic matches); None reads everything.
+        Graph-aware filters (lineage, ``where``) are resolved over those graphs too."""
         t0 = time.perf_counter()
-        req = self._normalise(request).validated()
+        readable = self._scope(readable)
+        request, reading = nl.interpret(request, self.text)  # nl=true: filters from q
+        graph = graph_filters.plan(self._normalise(request).validated(), self._select(readable),
+                                   self._layout.key, self._layout.iri)
+        req = graph.request
         semantic = req.mode in ("semantic", "hybrid") and bool(req.q)
         if self._text_stale:
             self._catch_up_text()
@@ -218,7 +235,9 @@ class SearchService:
             self._ensure_vectors()
         if req.wait:
             self.wait(vectors=semantic)
-        outcome = self.engine.run(req, self._semantic if semantic and len(self.vectors) else None)
+        outcome = self.engine.run(req, self._semantic if semantic and len(self.vectors) else None,
+                                  graphs=readable, keys=graph.keys)
+        graph.explain(outcome.hits, self.text.by_keys([h.id for h in outcome.hits]))
         interpretation = outcome.interpretation
         pending = self._worker.pending if self._worker is not None else 0
         if semantic and pending:
@@ -226,22 +245,76 @@ class SearchService:
                 f"the vector index is catching up ({len(self.vectors)} assets embedded, about "
                 f"{pending} to go); semantic matches are incomplete until it has (wait=true "
                 "waits for it)")}
+        if reading is not None:
+            interpretation = {**interpretation, "nl": reading}
         return SearchResult(outcome.hits, outcome.total, outcome.facets, outcome.next_cursor,
                             req.mode, (time.perf_counter() - t0) * 1000, interpretation,
                             self.freshness())
 
-    def search(self, q: str = "", **options: Any) -> SearchResult:
+    def search(self, q: str = "", *, readable: Collection[str] | None = None,
+               **options: Any) -> SearchResult:
         """Shorthand: ``cat.search.search("churn", mode="keyword", filters={"type": ["Table"]})``."""
-        return self.run(SearchRequest(q=q, **options))
+        return self.run(SearchRequest(q=q, **options), readable=readable)
+
+    def suggest(self, q: str, *, limit: int = 10, readable: Collection[str] | None = None
+                ) -> dict[str, Any]:
+        """Autocomplete: completions of ``q`` over names, qualified names and facet values."""
+        if not 1 <= limit <= autocomplete.MAX_SUGGEST:
+            raise InputError(f"limit must be between 1 and {autocomplete.MAX_SUGGEST}, not {limit}")
+        readable = self._scope(readable)
+        if self._text_stale:
+            self._catch_up_text()
+        found, took = autocomplete.suggest(self.text, q, limit, graphs=readable)
+        return {"q": q, "suggestions": [s.to_json() for s in found], "took_ms": round(took, 2)}
+
+    def _scope(self, readable: Collection[str] | None) -> Collection[str] | None:
+        """What a search may read: the caller's graphs (catalog/access.py), narrowed further
+        by ``readable`` when given."""
+        allowed = self.access.readable() if self.access is not None else None
+        if allowed is None:
+            return readable
+        return allowed if readable is None else allowed & set(readable)
+
+    def _select(self, readable: Collection[str] | None) -> graph_filters.Select | None:
+        select = self.graph_select
+        return None if select is None else (lambda query: select(query, readable))
+
+    def entailed_iris(self) -> set[str]:
+        """Assets with entailed types or classifications, in the index or in the inferred
+        graphs: what to ``refresh`` after a full reasoner run."""
+        self._docs.forget_inferred_graphs()
+        return self._docs.entailed_subjects() | {
+            self._layout.iri(k) for k in graph_filters.entailed_keys(self.text)}
+
+    def refresh(self, iris: Iterable[str]) -> None:
+        """Re-index the given assets (IRIs or keys) as the store has them now, inferences
+        included: what reasoning engines call when the inferred triples about them changed
+        (``on_inferred``). Only documents whose entailed part changed are rewritten, and
+        vectors re-embedded only where an asset's text changed."""
+        self._docs.forget_inferred_graphs()
+        wanted = {self._layout.iri(i) for i in iris}
+        with self._journal.lock:
+            docs, gone = self._read({i for i in wanted if self._layout.is_versioned(i)})
+            docs, gone = graph_filters.entailment_changed(docs, gone, self.text)
+            if docs or gone:
+                self.text.apply(docs, gone, self.text.seq)
+            seq = self._journal.applied_seq
+        changed = [i for i in self._items(docs, gone)
+                   if i.text is None or not self.vectors.has_text(i.vid, i.text_hash)]
+        if changed and self._worker is not None and seq > self.vectors.seq:
+            self._worker.submit(seq, changed)
 
     def similar(self, key: str, *, limit: int = 10, filters: dict[str, tuple[str, ...]] | None
-                = None, wait: bool = False) -> list[Hit]:
+                = None, wait: bool = False, readable: Collection[str] | None = None
+                ) -> list[Hit]:
         """More like this: the assets nearest to ``key``'s vector (hybrid with tantivy's
-        more-like-this over shared rare terms when both are available)."""
+        more-like-this over shared rare terms when both are available); ``readable`` as in
+        ``run``, for the asset itself and for its neighbours."""
         if not 1 <= limit <= 200:
             raise InputError(f"limit must be between 1 and 200, not {limit}")
+        readable = self._scope(readable)
         req = self._normalise(SearchRequest(filters=filters or {})).validated()
-        if key not in self.text.by_keys([key]):
+        if key not in self.text.by_keys([key]) or not self.engine.allows(key, readable):
             raise NotFound(f"no asset with id {key!r} in the search index")
         self._ensure_vectors()
         if wait:
@@ -250,7 +323,7 @@ class SearchService:
         vector = self.vectors.vector(vid)
         neighbours = [] if vector is None else [
             (v, s) for v, s in self.vectors.nearest(vector, limit * 5 + 1) if v != vid]
-        return self.engine.similar(key, neighbours, dict(req.filters), limit)
+        return self.engine.similar(key, neighbours, dict(req.filters), limit, graphs=readable)
 
     def freshness(self) -> dict[str, Any]:
         worker = self._worker

@@ -47,9 +47,47 @@ class Settings(BaseSettings):
         "cax-dw / cax-adc over its asserted types and their superclasses); off, such writes "
         "are accepted and reported by the consistency check.",
     )
+    incremental_reasoning: bool = Field(
+        default=True,
+        description="Once `semcat reason` has materialised the inferred graphs, update them with "
+        "every write (insertions and deletions); off, they stay as the last `semcat reason` "
+        "left them.",
+    )
+    classification_rules: bool = Field(
+        default=True,
+        description="Apply classification rules, propagate classifications along lineage and "
+        "inherit tags down partOf on every write (into graph/inferred/rules/...); off, those "
+        "graphs stay as they are until it is turned on again (then they catch up on open).",
+    )
     max_page_size: int = Field(default=500, description="Largest page of the asset list.")
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")
+    allow_outbound: bool = Field(
+        default=False,
+        description="Let instance admins use SPARQL SERVICE and LOAD, which fetch remote data "
+        "over HTTP from a query or update. Off, they are refused for everyone; other callers "
+        "are always refused.",
+    )
+    open: bool = Field(
+        default=False,
+        description="Let callers without credentials act as an instance admin (single-user "
+        "local use; `semcat serve --open`). Off, every API call needs an API key or a token.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer; bearer JWTs must carry it as `iss`."
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="Audience bearer JWTs must name in `aud` (semcat's client id)."
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None, description="URL of the issuer's JSON Web Key Set (the signing keys)."
+    )
+    oidc_user_claim: str = Field(
+        default="email", description="JWT claim naming the user; `sub` when the token lacks it."
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="JWT claim listing the user's groups (mapped to teams)."
+    )
 
     @property
     def base(self) -> str:

@@ -10,6 +10,7 @@ Inferred graphs are the reasoner's: queries read them, writes to them are refuse
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from graph_store.update import evaluate_update
 from ontology.namespaces import PREFIXES, RDF_TYPE, SD
 
 if TYPE_CHECKING:
+    from catalog.access import AccessService
     from catalog.ontology_editor import OntologyEditor
 
 _KINDS = set(DATA_KINDS.values())
@@ -50,6 +52,10 @@ class SparqlService:
         # The service-defined base IRI of relative IRIs in queries and updates: the endpoint.
         self.base_iri = f"{layout.base}/sparql"
         self.ontology: OntologyEditor | None = None  # checks and versions ontology-graph writes
+        # catalog/sparql_search.py: search inside SPARQL, rewritten before the outbound guard
+        self.rewrite: Callable[[str, Dataset], str] | None = None
+        self.access: AccessService | None = None  # narrows every dataset to the caller's graphs
+        self.allow_outbound = False  # SERVICE / LOAD for instance admins (settings)
 
     # -- the dataset ---------------------------------------------------------------------------
     def data_graphs(self) -> list[NamedNode]:
@@ -57,8 +63,10 @@ class SparqlService:
         custom), the shapes and the inferred graphs."""
         skip = {self._layout.ontology.value, self._layout.custom_ontology.value,
                 self._layout.shapes.value}
+        readable = self.access.readable() if self.access is not None else None
         return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)
-                and g.value not in skip and not self._layout.is_inferred(g)]
+                and g.value not in skip and not self._layout.is_inferred(g)
+                and (readable is None or g.value in readable)]
 
     def default_dataset(self) -> Dataset:
         """What a caller who may read everything queries: the union of all graphs. The store
@@ -105,11 +113,16 @@ class SparqlService:
     def query(self, text: str, *, default_graph_uris: list[str] | None = None,
               named_graph_uris: list[str] | None = None, infer: bool = True) -> QueryResult:
         """``infer=False`` answers from asserted triples only (GraphDB's ``infer`` parameter)."""
-        refuse_outbound(text)
         default, named = default_graph_uris or [], named_graph_uris or []
         if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
             default, named = query_dataset(text, self.base_iri)
         dataset = self._requested_dataset(default, named, infer)
+        if self.access is not None:
+            dataset = self.access.restrict(dataset, infer=infer)
+        if self.rewrite is not None:  # SERVICE semcat:search → VALUES of hits over ``dataset``
+            text = self.rewrite(text, dataset)
+        if not self._outbound():
+            refuse_outbound(text)
         return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
 
     def update(self, text: str, *, actor: str, message: str = "SPARQL update",
@@ -119,7 +132,8 @@ class SparqlService:
             self._target(g)  # refuses invalid IRIs
         removed, added = evaluate_update(
             text, self._store, graphs=self.data_graphs(), route=self.route,
-            base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris)
+            base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris,
+            outbound=self._outbound())
         touched = {q.graph_name for q in (*removed, *added)}
         for graph in touched:
             self._refuse_inferred(graph)
@@ -133,6 +147,10 @@ class SparqlService:
                                message=f"ontology: {message}",
                                exact=True)
         return self._journal.commit(removed, added, actor=actor, message=message, exact=True)
+
+    def _outbound(self) -> bool:
+        """Whether this caller's queries may fetch remote data: admins, where enabled."""
+        return self.allow_outbound and (self.access is None or self.access.caller().admin)
 
     # -- Graph Store protocol ------------------------------------------------------------------
     def _target(self, graph: str | None) -> NamedNode | None:
@@ -150,13 +168,15 @@ class SparqlService:
         if node is None:
             return [q for g in self.data_graphs() for q in self._store.quads(None, None, None, g)]
         quads = list(self._store.quads(None, None, None, node))
-        if not quads:
+        if not quads or (self.access is not None and not self.access.may_read_graph(node)):
             raise NotFound(f"no graph {graph}")
         return quads
 
     def graph_exists(self, graph: str | None) -> bool:
         """A graph exists while it holds triples (the default graph always does)."""
         node = self._target(graph)
+        if node is not None and self.access is not None and not self.access.may_read_graph(node):
+            return False
         return node is None or next(iter(self._store.quads(None, None, None, node)), None) \
             is not None
 

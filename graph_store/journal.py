@@ -23,7 +23,7 @@ from graph_store.changeset import Changeset
 from graph_store.errors import ValidationFailed
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import SEMCAT, XSD
+from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ SYSTEM_PREDICATES = frozenset(p.value for p in _SYSTEM_TERMS)
 _INTEGER = NamedNode(XSD + "integer")
 CHECKPOINT_EVERY_S = 10.0  # at most this much of the log is replayed after a crash
 _DATETIME = NamedNode(XSD + "dateTime")
+_TYPE = NamedNode(RDF_TYPE)
 
 
 def utc_now() -> str:
@@ -46,6 +47,9 @@ def utc_now() -> str:
 Results = list[dict[str, Any]]
 # Validates a change before it is logged: (violations, warnings) as JSON-ready results.
 Check = Callable[[set[Quad], set[Quad]], tuple[Results, Results]]
+# Rewrites a change before it is checked (e.g. moves assets between access partitions); gets the
+# assets' current quads where the caller knows them.
+Prepare = Callable[[set[Quad], set[Quad], Mapping[str, list[Quad]]], tuple[set[Quad], set[Quad]]]
 
 
 class Journal:
@@ -53,6 +57,7 @@ class Journal:
         self.store = store
         self.changelog = changelog
         self.layout = layout
+        self.prepare: Prepare | None = None
         self.check: Check | None = None
         self.on_applied: list[Callable[[Changeset], None]] = []
         self.lock = threading.RLock()
@@ -114,6 +119,8 @@ class Journal:
             if not exact:
                 rem = {q for q in rem if self._exists(q)}
                 add = {q for q in add if not self._exists(q)}
+            if self.prepare is not None and (rem or add):
+                rem, add = self.prepare(rem, add, known or {})
             if not rem and not add:
                 return None
             warnings: Results = []
@@ -156,7 +163,7 @@ class Journal:
                     touched.add(s)  # type: ignore[arg-type]
                     if group:
                         added.setdefault(s, []).append(q)  # type: ignore[arg-type]
-        who = NamedNode(self.layout.iri("user/" + actor))
+        who = NamedNode(self.layout.iri(actor if actor.startswith("user/") else "user/" + actor))
         now_literal = Literal(now, datatype=_DATETIME)
         current: dict[NamedNode, tuple[dict[str, Quad], list[Quad]]] = {}
         for subject in touched:
@@ -182,7 +189,9 @@ class Journal:
             new = added.get(subject)
             if not remaining and not new:
                 continue  # deleted: the version records the deletion, no stamps remain
-            graph = remaining[0].graph_name if remaining else new[0].graph_name  # type: ignore[index]
+            # Stamps live beside the asset's type: its home (partition) graph.
+            graph = next((q.graph_name for q in (*(new or ()), *remaining) if q.predicate == _TYPE),
+                         remaining[0].graph_name if remaining else new[0].graph_name)  # type: ignore[index]
             created_at = system.get(CREATED_AT.value)
             created_by = system.get(CREATED_BY.value)
             add.update((

@@ -34,7 +34,8 @@ def refuse_outbound(text: str) -> None:
         keyword = found.group(1).upper()
         raise Forbidden(
             f"{keyword} is disabled: this server does not fetch remote data from queries or "
-            "updates. Load the data with the Graph Store protocol or `semcat load` instead.",
+            "updates (an admin may enable it for admins with SEMCAT_ALLOW_OUTBOUND=1). Load the "
+            "data with the Graph Store protocol or `semcat load` instead.",
             reason="outbound fetch",
         )
 

@@ -173,10 +173,12 @@ def _apply_using(algebra: Any, using: list[str], using_named: list[str]) -> None
 def evaluate_update(
     text: str, store: GraphStore, *, graphs: list[ox.NamedNode], route: Router,
     base_iri: str | None = None, using: list[str] | None = None,
-    using_named: list[str] | None = None,
+    using_named: list[str] | None = None, outbound: bool = False,
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
-    """The (removed, added) quads that ``text`` would cause, computed without writing."""
-    refuse_outbound(text)
+    """The (removed, added) quads that ``text`` would cause, computed without writing;
+    SERVICE and LOAD only with ``outbound``."""
+    if not outbound:
+        refuse_outbound(text)
     check_update_syntax(text, base_iri)
     try:
         parsed = parseUpdate(text)

@@ -46,19 +46,24 @@ CLASSES: Final[tuple[str, ...]] = (
     "Asset", "DataAsset", "Catalog", "Workspace", "DataPlatform", "Database", "Schema",
     "Table", "View", "Column", "Dashboard", "Chart", "Pipeline", "PipelineRun", "MLModel",
     "Feature", "Glossary", "GlossaryTerm", "ClassificationScheme", "Classification", "Tag",
-    "User", "Team", "Role", "Permission", "CustomAttribute",
+    "User", "Team", "Role", "Permission", "CustomAttribute", "AccessPolicy",
+    "ClassificationRule",
 )
 
 OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
     "workspace", "platform", "partOf", "hasPart", "hasColumn", "owner", "tag",
     "glossaryTerm", "classification", "derivedFrom", "derivesInto", "upstream", "downstream",
     "consumes", "produces", "runOf", "createdBy", "updatedBy", "memberOf", "hasRole", "grants",
-    "appliesTo",
+    "appliesTo", "targetClassification", "targetWorkspace", "callerMemberOf",
+    "callerProperty", "sharedWith", "declassifies",
 )
 
 DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
     "name", "description", "qualifiedName", "dataType", "position", "version", "createdAt",
     "updatedAt", "status", "startedAt", "endedAt", "email", "attributeKey", "valueKind",
+    "effect", "action", "callerValue", "exceptOwners",
+    "searchQuery", "searchMode", "searchLimit", "score", "searchRank",
+    "construct", "enabled", "propagates", "inheritable",
 )
 
 

@@ -20,6 +20,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from catalog import Catalog, Settings
+from catalog.audit import AuditLog
+from catalog.identity import KeyStore
 from graph_store.errors import InputError, NotFound, SemcatError, ValidationFailed
 
 app = typer.Typer(
@@ -61,6 +63,8 @@ def serve(
                                              "127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: $SEMCAT_PORT or 8000].")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    open_: Annotated[bool, typer.Option("--open", help="Anonymous callers act as admin "
+                                        "(single-user local use only).")] = False,
 ) -> None:
     """Serve the catalog: web page, REST API (/docs), SPARQL (/sparql) and Graph Store (/store)."""
     import uvicorn
@@ -68,7 +72,8 @@ def serve(
     from sparql_api import create_app
 
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    overrides: dict[str, object] = {k: v for k, v in (("host", host), ("port", port), (
+        "open", open_ or None)) if v is not None}
     settings = Settings(data=data, **overrides)  # type: ignore[arg-type]
     err.print(f"semcat serving {data} on [bold]http://{settings.host}:{settings.port}[/bold] "
               "(docs at /docs)")
@@ -88,8 +93,16 @@ def demo(
         shutil.rmtree(data)
     with _catalog(data) as cat, err.status("Loading the demo catalog..."):
         results = cat.load_demo()
+        cat.load_demo_governance()
+        _, token = cat.keys.create("admin", admin=True, label="demo bootstrap")
     counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "unchanged")}
     err.print(f"demo catalog in {data}: {len(results)} assets ({counts})")
+    key_file = data / "admin.key"
+    key_file.touch(mode=0o600)
+    key_file.chmod(0o600)
+    key_file.write_text(token + "\n")
+    err.print(f"admin API key (also in {key_file}; send it as Authorization: Bearer <key>):")
+    print(token)
 
 
 @app.command()
@@ -319,6 +332,12 @@ def search(
                                                     "e.g. tag=tag/tier-1.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="The whole result as JSON.")] = False,
+    nl: Annotated[bool, typer.Option("--nl", help="Read Q as natural language: 'PII tables "
+                                     "owned by finance changed last week'.")] = False,
+    updated_after: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
+    updated_before: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
+    created_after: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
+    created_before: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
 ) -> None:
     """Search the catalog. The first semantic search of a data directory embeds every asset."""
     from search import SearchRequest
@@ -330,8 +349,10 @@ def search(
     try:
         with _catalog(data) as cat, err.status("searching (semantic search may first embed the "
                                                "catalog)..."):
-            result = cat.search.run(SearchRequest(q=q, mode=mode, limit=limit, filters=filters,
-                                                  wait=True))
+            result = cat.search.run(SearchRequest(
+                q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
+                updated_after=updated_after, updated_before=updated_before,
+                created_after=created_after, created_before=created_before))
     except SemcatError as e:
         raise _fail(e) from e
     if as_json:
@@ -342,6 +363,8 @@ def search(
         table.add_row(f"{h.score:.3f}", ",".join(h.types), h.id,
                       ", ".join(h.why.get("matched", [])) or "semantic")
     out.print(table)
+    for r in result.interpretation.get("nl", {}).get("recognised", []):
+        err.print(f"understood {r['text']!r} as {r['filter']}={', '.join(r['values'])}")
     err.print(f"{result.total} matches in {result.took_ms:.0f} ms")
 
 
@@ -372,6 +395,168 @@ def reindex(
     err.print(f"reindexed {report.documents} assets up to changeset {report.seq}: text in "
               f"{report.text_seconds:.1f} s, {report.vectors} vectors in "
               f"{report.vector_seconds:.1f} s{rate}")
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke (works while the server runs).")
+audit_app = typer.Typer(help="The tamper-evident audit log: list entries, verify the chain.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def _audit(data: Path) -> AuditLog:
+    """The audit log alone, not the Catalog, so these commands work beside a running server."""
+    if not (data / "changelog.sqlite").exists():
+        raise _fail(InputError(f"{data} is not a semcat data directory (give --data)"))
+    return AuditLog.at(data, base=Settings(data=data).base)
+
+
+def _keys(data: Path) -> KeyStore:
+    return KeyStore.at(data, audit=_audit(data))
+
+
+@keys_app.command("create")
+def keys_create(
+    user: Annotated[str, typer.Option("--user", help="Who the key authenticates, e.g. user/alice.")],
+    data: DataDir = DEFAULT_DATA,
+    workspace: Annotated[str | None, typer.Option(help="Workspace the role applies to.")] = None,
+    role: Annotated[str | None, typer.Option(help="Role granted in that workspace.")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="An instance admin key.")] = False,
+    label: Annotated[str, typer.Option(help="What the key is for.")] = "",
+    expires_days: Annotated[float | None, typer.Option(help="Lifetime in days.")] = None,
+) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    try:
+        info, token = _keys(data).create(user, workspace=workspace, role=role, admin=admin,
+                                         label=label, expires_days=expires_days)
+    except SemcatError as e:
+        raise _fail(e) from e
+    print(token)
+    err.print(f"key {info.id} for {user}" + (f" ({role} in {workspace})" if role else "")
+              + (" [admin]" if admin else "") + (f", expires {info.expires}" if info.expires else ""))
+
+
+@keys_app.command("list")
+def keys_list(data: DataDir = DEFAULT_DATA,
+              user: Annotated[str | None, typer.Option("--user", help="Only this user's.")] = None,
+              as_json: Annotated[bool, typer.Option("--json", help="JSON.")] = False) -> None:
+    """List API keys (never their secrets)."""
+    keys = _keys(data).list(user)
+    if as_json:
+        print(json.dumps([k.to_json() for k in keys], indent=2))
+        return
+    table = Table("id", "subject", "workspace", "role", "admin", "label", "created", "expires",
+                  "revoked")
+    for k in keys:
+        table.add_row(k.id, k.subject, k.workspace or "", k.role or "", "yes" if k.admin else "",
+                      k.label, k.created, k.expires or "", k.revoked or "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (not its secret).")],
+                data: DataDir = DEFAULT_DATA) -> None:
+    """Revoke an API key; it stops working on the next request."""
+    try:
+        info = _keys(data).revoke(key_id)
+    except SemcatError as e:
+        raise _fail(e) from e
+    err.print(f"key {info.id} of {info.subject} revoked at {info.revoked}")
+
+
+@audit_app.command("list")
+def audit_list(
+    data: DataDir = DEFAULT_DATA,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many (newest first).")] = 50,
+    actor: Annotated[str | None, typer.Option(help="Only this actor's entries.")] = None,
+    action: Annotated[str | None, typer.Option(help="write, request, key.create, ...")] = None,
+    outcome: Annotated[str | None, typer.Option(help="allowed, denied or error.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json, turtle or "
+                                        "jsonld (PROV-O)")] = "table",
+) -> None:
+    """Show audit entries, newest first."""
+    log = _audit(data)
+    entries = log.entries(actor=actor, action=action, outcome=outcome, limit=limit,
+                          newest_first=True)
+    if format in ("turtle", "jsonld"):
+        sys.stdout.buffer.write(log.serialize_prov(entries, FORMATS[format]))
+    elif format == "json":
+        print(json.dumps([e.to_json() for e in entries], indent=2))
+    else:
+        table = Table("seq", "time", "actor", "via", "action", "outcome", "targets", "origin")
+        for e in entries:
+            table.add_row(str(e.seq), e.time, e.actor, e.via, e.action, e.outcome,
+                          e.targets[0] + (f" (+{len(e.targets) - 1})" if len(e.targets) > 1
+                                          else "") if e.targets else "", e.ip)
+        out.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(data: DataDir = DEFAULT_DATA) -> None:
+    """Check the audit log's hash chain. Exits 0 when intact, 1 at the first bad entry."""
+    check = _audit(data).verify()
+    if not check.ok:
+        err.print(f"[red]audit chain BROKEN[/red] at entry {check.first_bad_seq}: {check.reason} "
+                  f"({check.checked} entries before it verified)")
+        raise typer.Exit(1)
+    err.print(f"audit chain intact: {check.checked} entries, head {check.head}")
+
+
+rules_app = typer.Typer(help="Classification rules: SPARQL CONSTRUCT queries about ?this, "
+                        "applied to every write; list, add, remove.")
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def rules_list(data: DataDir = DEFAULT_DATA,
+               as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
+               = False) -> None:
+    """List the classification rules."""
+    with _catalog(data) as cat:
+        found = cat.rules.list_all()
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table("id", "name", "enabled", "version")
+    for r in found:
+        table.add_row(r["id"], r.get("name", ""), str(r["enabled"]), str(r.get("version", "")))
+    out.print(table)
+
+
+@rules_app.command("add")
+def rules_add(
+    construct: Annotated[str, typer.Argument(help="The CONSTRUCT text, @file.rq, or - for stdin.")],
+    name: Annotated[str, typer.Option(help="A short label, e.g. 'E-mail columns'.")],
+    data: DataDir = DEFAULT_DATA,
+    id: Annotated[str | None, typer.Option("--id", help="rule/slug (default: from the name); "
+                                           "an existing id is replaced.")] = None,
+    description: Annotated[str | None, typer.Option(help="What the rule is for.")] = None,
+    disabled: Annotated[bool, typer.Option("--disabled", help="Store it without applying it.")]
+    = False,
+) -> None:
+    """Add (or replace) a rule; its conclusions are applied at once."""
+    text = sys.stdin.read() if construct == "-" else \
+        Path(construct[1:]).read_text() if construct.startswith("@") else construct
+    body = {"name": name, "construct": text, "enabled": not disabled,
+            **({"description": description} if description else {})}
+    try:
+        with _catalog(data) as cat:
+            rule = cat.rules.put(id, body, actor="cli")[0] if id else \
+                cat.rules.create(body, actor="cli")
+    except SemcatError as e:
+        raise _fail(e) from e
+    err.print(f"rule {rule['id']} version {rule.get('version')}")
+
+
+@rules_app.command("remove")
+def rules_remove(rule: Annotated[str, typer.Argument(help="Rule id, e.g. rule/email-columns.")],
+                 data: DataDir = DEFAULT_DATA) -> None:
+    """Remove a rule; its conclusions are retracted."""
+    try:
+        with _catalog(data) as cat:
+            cat.rules.delete(rule, actor="cli")
+    except SemcatError as e:
+        raise _fail(e) from e
+    err.print(f"removed {rule}")
 
 
 def main() -> None:

@@ -11,12 +11,16 @@ from fastapi import FastAPI
 
 from catalog import Catalog, Settings
 from sparql_api import problems
+from sparql_api.auth import AuthMiddleware
 from sparql_api.routes import (
     assets,
     attributes,
+    audit,
     consistency,
     home,
+    keys,
     ontology,
+    rules,
     search,
     sparql,
     store,
@@ -48,7 +52,10 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     if catalog is not None:
         app.state.catalog = catalog
     problems.install(app)
+    app.add_middleware(AuthMiddleware)
     for module in (home, assets, attributes, consistency, ontology, search, sparql, store):
+        app.include_router(module.router)
+    for module in (keys, audit, rules):
         app.include_router(module.router)
     return app
 

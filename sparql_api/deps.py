@@ -17,8 +17,10 @@ def catalog_of(request: Request) -> Catalog:
 
 
 def actor_of(request: Request) -> str:
-    """Who is writing. Until access control lands every caller is the local user."""
-    return "anonymous"
+    """Who is writing, as the change log records it: the authenticated subject."""
+    principal = getattr(request.state, "principal", None)
+    subject = getattr(principal, "subject", "anonymous")
+    return subject if isinstance(subject, str) and subject else "anonymous"
 
 
 async def read_body(request: Request) -> bytes:

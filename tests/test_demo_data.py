@@ -40,6 +40,8 @@ OTHER_KEYS = {
     "Classification": {"name", "description", "partOf"},
     "Glossary": {"name", "description"},
     "GlossaryTerm": {"name", "description", "partOf"},
+    "AccessPolicy": {"name", "description", "effect", "action", "targetClassification",
+                     "exceptOwners"},
 }
 SINGLE_REFERENCES = ("workspace", "platform", "partOf", "runOf")
 PARENT_TYPES = {

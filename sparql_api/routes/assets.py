@@ -58,13 +58,15 @@ async def list_assets(
                                            "prefix - for descending")] = "name",
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="The `next` of the previous page")] = None,
+    infer: Annotated[bool, Query(description="Filters match inferred statements too (entailed "
+                                             "types, classifications)")] = False,
 ) -> JSONResponse:
     """Custom attributes filter as `attr.<name>=<value>`, e.g. `attr.costCenter=CC-12`."""
     cat = catalog_of(request)
     custom = {k.removeprefix("attr."): v for k, v in request.query_params.items()
               if k.startswith("attr.")}
     page = await call(cat.assets.page, type=type, q=q, sort=sort, limit=limit, cursor=cursor,
-                      attributes=custom,
+                      attributes=custom, infer=infer,
                       platform=platform, tag=tag, owner=owner, workspace=workspace, partOf=partOf,
                       classification=classification, term=term)
     # "items" is the page's @graph, so the whole body is one JSON-LD document.
@@ -143,8 +145,10 @@ async def explain(
 async def get_asset(
     request: Request, key: str,
     version: Annotated[int | None, Query(ge=1, description="Read this version")] = None,
+    infer: Annotated[bool, Query(description="Add the asset's inferred statements, under "
+                                             "`inferred`")] = False,
 ) -> JSONResponse:
-    doc = await call(catalog_of(request).assets.get, key, version)
+    doc = await call(catalog_of(request).assets.get, key, version, infer=infer)
     return _ld(doc, headers={"ETag": f'"{doc.get("version", 0)}"'})
 
 

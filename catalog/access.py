@@ -1,0 +1,548 @@
+"""Access control by construction: who the current caller is, which graphs they may read, which
+changes they may write, and which partition graph each asset lives in.
+
+The caller travels in a context variable that the web layer sets per request (and tests set with
+``acting_as``); without one, code runs as the local admin (CLI, in-process use). Every service
+asks this module for the caller's readable graphs before it reads, and the journal asks it to
+route and authorise every changeset before anything is logged, so no interface can forget.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from catalog.access_model import (
+    EVERY_WORKSPACE,
+    STANDARD_ROLES,
+    Caller,
+    Partition,
+    PartitionConfig,
+    Policy,
+    decide,
+)
+from catalog.asset_input import DATA_KINDS, RESERVED_WORKSPACES
+from catalog.identity import LOCAL_ADMIN, Principal
+from graph_store.changeset import Changeset
+from graph_store.errors import Forbidden, InputError
+from graph_store.journal import SYSTEM_PREDICATES
+from graph_store.layout import GraphLayout
+from graph_store.protocol import Dataset, GraphStore
+from ontology.namespaces import RDF_TYPE, SEMCAT
+
+# The caller of the current request; the web layer sets it, in-process code is the local admin.
+PRINCIPAL: ContextVar[Principal] = ContextVar("semcat_principal", default=LOCAL_ADMIN)
+
+
+def _v(term: object) -> str:
+    """A term's lexical value (subjects and objects here are never quoted triples)."""
+    return str(getattr(term, "value", term))
+
+
+def _t(local: str) -> NamedNode:
+    return NamedNode(SEMCAT + local)
+
+
+TYPE = NamedNode(RDF_TYPE)
+MEMBER_OF, HAS_ROLE, GRANTS = _t("memberOf"), _t("hasRole"), _t("grants")
+WORKSPACE, EMAIL, NAME, OWNER = _t("workspace"), _t("email"), _t("name"), _t("owner")
+CLASSIFICATION, SHARED_WITH, ACCESS_POLICY = _t("classification"), _t("sharedWith"), \
+    _t("AccessPolicy")
+_POLICY_TERMS = {_t(p) for p in ("effect", "action", "targetClassification", "targetWorkspace",
+                                 "callerMemberOf", "callerProperty", "callerValue",
+                                 "exceptOwners")}
+# Resources whose writes change who may do what: managing them needs manage-access.
+ACCESS_TYPES = frozenset(_t(c) for c in ("User", "Team", "Role", "Permission", "AccessPolicy",
+                                          "Workspace"))
+_DATA_KIND_SEGMENTS = frozenset(DATA_KINDS.values())
+_WATCHED = {MEMBER_OF, HAS_ROLE, GRANTS, EMAIL, SHARED_WITH, *_POLICY_TERMS}
+
+
+@dataclass
+class _Directory:
+    """A snapshot of users, teams, roles, policies and sharing, rebuilt after access edits."""
+
+    user_teams: dict[str, set[str]] = field(default_factory=dict)
+    agent_roles: dict[str, set[str]] = field(default_factory=dict)
+    role_grants: dict[str, frozenset[str]] = field(default_factory=dict)
+    role_workspace: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)      # lower-cased e-mail -> user IRI
+    team_names: dict[str, str] = field(default_factory=dict)  # lower-cased name -> team IRI
+    policies: tuple[Policy, ...] = ()
+    shared_from: dict[str, set[str]] = field(default_factory=dict)  # ws -> readers' workspaces
+    subjects: set[str] = field(default_factory=set)  # every resource read into the snapshot
+
+
+class AccessService:
+    def __init__(self, store: GraphStore, layout: GraphLayout) -> None:
+        self._store = store
+        self._layout = layout
+        self._pii = layout.iri("classification/pii")
+        self._lock = threading.Lock()
+        self._directory: _Directory | None = None
+        self._generation = 0
+        self._callers: dict[tuple[Principal, int], Caller] = {}
+        self._readable: dict[tuple[Principal, int, tuple[str, ...]], frozenset[str]] = {}
+        self._partitions: dict[str, tuple[Partition, Partition | None] | None] = {}
+        self.config = self._config(self._snapshot().policies)
+        self.instance_graphs = frozenset(g.value for g in (
+            layout.ontology, layout.custom_ontology, layout.shapes, layout.directory))
+
+    # -- the current caller --------------------------------------------------------------------
+    @staticmethod
+    def principal() -> Principal:
+        return PRINCIPAL.get()
+
+    @contextmanager
+    def acting_as(self, principal: Principal) -> Iterator[Caller]:
+        """Run the block as ``principal``: every read and write in it is checked for them."""
+        token = PRINCIPAL.set(principal)
+        try:
+            yield self.caller(principal)
+        finally:
+            PRINCIPAL.reset(token)
+
+    def caller(self, principal: Principal | None = None) -> Caller:
+        principal = principal or PRINCIPAL.get()
+        if principal.admin:
+            return Caller(principal)
+        snap = self._snapshot()
+        key = (principal, self._generation)
+        cached = self._callers.get(key)
+        if cached is None:
+            cached = self._callers[key] = self._resolve(principal, snap)
+        return cached
+
+    # -- reads ---------------------------------------------------------------------------------
+    def readable(self, caller: Caller | None = None) -> frozenset[str] | None:
+        """The graph IRIs the caller may read; ``None`` for everything (admins)."""
+        caller = caller or self.caller()
+        if caller.admin:
+            return None
+        graphs = tuple(sorted(g.value for g in self._store.named_graphs()
+                              if isinstance(g, NamedNode)))
+        key = (caller.principal, self._generation, graphs)
+        cached = self._readable.get(key)
+        if cached is not None:
+            return cached
+        snap = self._snapshot()
+        out = set(self.instance_graphs)
+        for g in graphs:
+            info = self.graph_info(NamedNode(g))
+            if info is not None and all(
+                    decide(caller, "read", part, snap.policies,
+                           snap.shared_from.get(part.workspace, ()))
+                    for part in info if part is not None):
+                out.add(g)
+        for g in graphs:
+            source = self._inferred_source(g)
+            if source is not None and source in out:
+                out.add(g)
+        if len(self._readable) > 1000:
+            self._readable.clear()
+        result = self._readable[key] = frozenset(out)
+        return result
+
+    def restrict(self, dataset: Dataset, *, infer: bool = True) -> Dataset:
+        """Narrow a SPARQL dataset to the caller's graphs. The union becomes the list of
+        readable graphs; named graphs the caller may not read behave as absent: asking for them
+        reveals nothing, not even that they exist."""
+        readable = self.readable()
+        if readable is None:
+            return dataset
+        allowed = tuple(NamedNode(g) for g in sorted(readable)
+                        if infer or not self._layout.is_inferred(NamedNode(g)))
+        ok = {g.value for g in allowed}
+        def keep(graphs: tuple[object, ...] | None) -> tuple[NamedNode, ...]:
+            if graphs is None:
+                return allowed
+            return tuple(g for g in graphs if isinstance(g, NamedNode) and g.value in ok)
+        return Dataset(default=keep(dataset.default), named=keep(dataset.named))
+
+    def may_read_graph(self, graph: object) -> bool:
+        readable = self.readable()
+        return readable is None or (isinstance(graph, NamedNode) and graph.value in readable)
+
+    def visible(self, quads: Iterable[Quad]) -> list[Quad]:
+        """The quads in graphs the caller may read."""
+        readable = self.readable()
+        if readable is None:
+            return list(quads)
+        return [q for q in quads if isinstance(q.graph_name, NamedNode)
+                and q.graph_name.value in readable]
+
+    def require(self, action: str, workspace: str = EVERY_WORKSPACE) -> Caller:
+        """Raise Forbidden unless the caller holds ``action`` in ``workspace`` (instance-wide
+        for the default)."""
+        caller = self.caller()
+        if not caller.can(action, workspace):
+            where = "instance-wide" if workspace == EVERY_WORKSPACE else \
+                f"in workspace {workspace!r}"
+            raise Forbidden(f"{caller.principal.subject} may not {action} {where}; ask an "
+                            "admin for a role that grants it",
+                            reason=f"missing permission {action}")
+        return caller
+
+    def check_role(self, workspace: str, role: str) -> None:
+        """Refuse a role name that grants nothing in ``workspace`` (a typo, most likely)."""
+        if not self._role_named(workspace, role, self._snapshot()):
+            known = sorted({*STANDARD_ROLES, *(self._layout.key(r).rsplit("/", 1)[-1]
+                                               for r in self._snapshot().role_grants)})
+            raise InputError(f"no role {role!r} in workspace {workspace!r}; use one of {known}")
+
+    # -- partitions ----------------------------------------------------------------------------
+    def partition_of(self, graph: object) -> Partition | None:
+        """The partition a workspace data graph holds; None for every other graph."""
+        info = self.graph_info(graph)
+        return info[0] if info is not None and info[1] is None else None
+
+    def graph_info(self, graph: object) -> tuple[Partition, Partition | None] | None:
+        """``(partition, None)`` for a partition graph; ``(subject's, object's)`` for a link
+        graph, which holds the statements of one partition's assets that name an asset of
+        another (lineage, containment): readable only to who may read both, so a hidden asset
+        is not even named; None for every other graph."""
+        if not isinstance(graph, NamedNode):
+            return None
+        value = graph.value
+        if value in self._partitions:
+            return self._partitions[value]
+        prefix = f"{self._layout.base}/graph/"
+        info: tuple[Partition, Partition | None] | None = None
+        if value.startswith(prefix):
+            segments = value[len(prefix):].split("/")
+            if len(segments) == 2:
+                ws, label = unquote(segments[0]), unquote(segments[1])
+                if ws not in RESERVED_WORKSPACES:
+                    own, _, other = label.partition("|")
+                    mine = Partition.parse(ws, own, self._layout.id_base)
+                    if other:
+                        other_ws, _, other_label = other.partition("|")
+                        info = (mine, Partition.parse(other_ws, other_label,
+                                                      self._layout.id_base))
+                    else:
+                        info = (mine, None)
+        if len(self._partitions) > 10_000:
+            self._partitions.clear()
+        self._partitions[value] = info
+        return info
+
+    def _link(self, source: NamedNode, target: NamedNode) -> NamedNode:
+        mine, theirs = self.partition_of(source), self.partition_of(target)
+        assert mine is not None and theirs is not None
+        base = self._layout.id_base
+        return self._layout.partition(
+            mine.workspace, f"{mine.label(base)}|{theirs.workspace}|{theirs.label(base)}")
+
+    def _inferred_source(self, graph: str) -> str | None:
+        """The asserted graph an inferred graph mirrors (``inferred/{ws}/{p}``, and the rules
+        engine's ``inferred/rules/{ws}/{p}`` and ``inferred/rules/propagated/{ws}/{p}``)."""
+        root = self._layout.inferred_root.value + "/"
+        if not graph.startswith(root):
+            return None
+        rest = graph[len(root):]
+        for family in ("rules/", "propagated/"):
+            rest = rest.removeprefix(family)
+        return f"{self._layout.base}/graph/{rest}"
+
+    def _config(self, policies: Iterable[Policy]) -> PartitionConfig:
+        ps = tuple(policies)
+        return PartitionConfig(
+            frozenset({self._pii, *(p.target for p in ps if p.target)}),
+            frozenset(p.target for p in ps if p.target and p.except_owners))
+
+    def route(self, removed: set[Quad], added: set[Quad],
+              known: Mapping[str, list[Quad]]) -> tuple[set[Quad], set[Quad]]:
+        """Place every touched asset (every asset, when the policies change) in the partition
+        graph its classifications and owners call for, and its statements that name an asset of
+        another partition in the link graph between the two, within the same changeset."""
+        policy_change = self._touches_policies(removed, added)
+        config = self._config(self._read_policies(removed, added)) if policy_change \
+            else self.config
+        rem_by: dict[object, set[Quad]] = {}
+        add_by: dict[object, set[Quad]] = {}
+        for q in removed:
+            rem_by.setdefault(q.subject, set()).add(q)
+        for q in added:
+            add_by.setdefault(q.subject, set()).add(q)
+        subjects = {s for s, qs in add_by.items() if any(
+            self.graph_info(q.graph_name) for q in qs)}
+        if config != self.config:
+            subjects |= {q.subject for g in self._store.named_graphs() if self.partition_of(g)
+                         for q in self._store.quads(None, TYPE, None, g)}
+        states: dict[NamedNode, tuple[set[Quad], set[Quad]]] = {}  # subject -> (now, after)
+        targets: dict[NamedNode, NamedNode] = {}
+        def state(s: NamedNode) -> tuple[set[Quad], set[Quad]]:
+            current = known.get(s.value)
+            now = set(current) if current is not None else set(self._store.quads(s, None, None,
+                                                                                   None))
+            return now, (now - rem_by.get(s, set())) | add_by.get(s, set())
+        moved = []
+        for s in subjects:
+            if not isinstance(s, NamedNode):
+                continue
+            now, after = state(s)
+            infos = [i for i in (self.graph_info(q.graph_name) for q in after) if i]
+            if not infos:
+                continue
+            ws = infos[0][0].workspace
+            part = config.partition(ws, (_v(q.object) for q in after
+                                         if q.predicate == CLASSIFICATION),
+                                    (_v(q.object) for q in after if q.predicate == OWNER))
+            target = targets[s] = self._layout.partition(ws, part.label(self._layout.id_base))
+            states[s] = (now, after)
+            if any(q.graph_name != target for q in now if q.predicate == TYPE):
+                moved.append(s)
+        for o in moved:  # statements of other assets naming a moved one follow it
+            for q in self._store.quads(None, None, o, None):
+                r = q.subject
+                if isinstance(r, NamedNode) and r not in targets and self.graph_info(
+                        q.graph_name):
+                    states[r] = state(r)
+                    targets[r] = self._home(states[r][0]) or q.graph_name  # type: ignore[assignment]
+        homes: dict[NamedNode, NamedNode | None] = {}
+        def home(o: NamedNode) -> NamedNode | None:
+            if o in targets:
+                return targets[o]
+            if o not in homes:
+                homes[o] = self._home(self._store.quads(o, TYPE, None, None)) \
+                    if self._is_data_asset(o) else None
+            return homes[o]
+        out_rem, out_add = set(removed), set(added)
+        for s, (now, after) in states.items():
+            target = targets[s]
+            placed = set()
+            for q in after:
+                g = q.graph_name
+                if self.graph_info(g) and q.predicate.value not in SYSTEM_PREDICATES:
+                    # (the journal re-stamps versions beside the type, in the home graph)
+                    g = target
+                    o = q.object  # type: ignore[assignment]
+                    if isinstance(o, NamedNode) and o != s and self._is_data_asset(o):
+                        theirs = home(o)
+                        if theirs is not None and theirs != target:
+                            g = self._link(target, theirs)
+                placed.add(q if g == q.graph_name else Quad(q.subject, q.predicate, q.object, g))
+            if placed == after:
+                continue
+            out_rem -= rem_by.get(s, set())
+            out_add -= add_by.get(s, set())
+            out_rem |= now - placed
+            out_add |= placed - now
+        if policy_change:
+            self.config = config
+        return out_rem, out_add
+
+    def place_inferred(self, home: NamedNode, obj: object) -> NamedNode:
+        """Where an inferred statement goes, given its subject's inferred graph: beside its
+        subject, unless it names an asset of another partition (an inferred ``upstream``
+        edge to a PII column): then in the inferred twin of the link graph between the two,
+        so that inferences hide what the asserted data hides."""
+        if not isinstance(obj, NamedNode) or not self._is_data_asset(obj):
+            return home
+        source = self._inferred_source(home.value)
+        mine = NamedNode(source) if source else None
+        if mine is None or self.partition_of(mine) is None:
+            return home
+        theirs = self._home(self._store.quads(obj, TYPE, None, None))
+        if theirs is None or theirs == mine:
+            return home
+        return self._layout.inferred(self._link(mine, theirs))
+
+    def _home(self, quads: Iterable[Quad]) -> NamedNode | None:
+        """The partition graph of an asset: where its type statements are."""
+        for q in quads:
+            if q.predicate == TYPE and self.partition_of(q.graph_name):
+                return q.graph_name  # type: ignore[return-value]
+        return None
+
+    def _is_data_asset(self, node: NamedNode) -> bool:
+        parts = self._layout.key(node.value).split("/")
+        return node.value.startswith(self._layout.id_base) and len(parts) > 2 and \
+            parts[1] in _DATA_KIND_SEGMENTS
+
+    def _touches_policies(self, removed: set[Quad], added: set[Quad]) -> bool:
+        return any(q.predicate in _POLICY_TERMS or (q.predicate == TYPE and q.object ==
+                                                     ACCESS_POLICY) for q in (*removed, *added))
+
+    def _read_policies(self, removed: set[Quad] = frozenset(),  # type: ignore[assignment]
+                       added: set[Quad] = frozenset()) -> list[Policy]:  # type: ignore[assignment]
+        """The access policies as they are (or will be, after removed/added)."""
+        subjects = {q.subject for q in self._store.quads(None, TYPE, ACCESS_POLICY, None)}
+        subjects |= {q.subject for q in (*removed, *added) if q.predicate in _POLICY_TERMS
+                     or q.predicate == TYPE}
+        policies = []
+        for s in subjects:
+            quads = (set(self._store.quads(s, None, None, None))  # type: ignore[arg-type]
+                     - removed) | \
+                {q for q in added if q.subject == s}
+            props: dict[str, str] = {}
+            typed = False
+            for q in quads:
+                if q.predicate == TYPE and q.object == ACCESS_POLICY:
+                    typed = True
+                elif q.predicate.value.startswith(SEMCAT):
+                    props[q.predicate.value[len(SEMCAT):]] = _v(q.object)
+            if not typed:
+                continue
+            ws = props.get("targetWorkspace") or props.get("workspace")
+            policies.append(Policy(
+                _v(s), props.get("effect", "deny").lower(), props.get("action", "read"),
+                props.get("targetClassification"),
+                self._layout.key(ws) if ws else None, props.get("callerMemberOf"),
+                props.get("callerProperty"), props.get("callerValue"),
+                props.get("exceptOwners", "false").lower() in ("true", "1")))
+        return sorted(policies, key=lambda p: p.iri)
+
+    # -- writes --------------------------------------------------------------------------------
+    def authorize(self, removed: set[Quad], added: set[Quad]) -> None:
+        """Raise Forbidden unless the caller may make every part of this change."""
+        caller = self.caller()
+        if caller.admin:
+            return
+        snap = self._snapshot()
+        subjects: dict[object, set[object]] = {}
+        for q in (*removed, *added):
+            subjects.setdefault(q.subject, set()).add(q.graph_name)
+        added_subjects = {q.subject for q in added}
+        for s, graphs in subjects.items():
+            kinds = {q.object for q in (*self._store.quads(s, TYPE, None, None),  # type: ignore[arg-type]
+                                         *(a for a in added if a.subject == s)) if q.predicate == TYPE}
+            governs_access = bool(kinds & ACCESS_TYPES)
+            deleted = s not in added_subjects and not any(
+                q not in removed and q.predicate.value not in SYSTEM_PREDICATES
+                for q in self._store.quads(s, None, None, None))  # type: ignore[arg-type]
+            for g in graphs:
+                info = self.graph_info(g)
+                name = g.value if isinstance(g, NamedNode) else "the default graph"
+                if info is not None and info[1] is not None and not decide(
+                        caller, "read", info[1], snap.policies,
+                        snap.shared_from.get(info[1].workspace, ())):
+                    self._deny(caller, "write", f"workspace {info[1].workspace!r}", s)
+                if info is not None:
+                    part = info[0]
+                    ws = part.workspace
+                    action = "manage-access" if governs_access else \
+                        "delete" if deleted else "write"
+                    shared = snap.shared_from.get(ws, ())
+                    if not (decide(caller, action, part, snap.policies) and
+                            decide(caller, "read", part, snap.policies, shared)):
+                        self._deny(caller, action, f"workspace {ws!r}", s)
+                elif name == self._layout.directory.value:
+                    if _t("ClassificationRule") in kinds:
+                        self._need(caller, "manage-rules", EVERY_WORKSPACE, s)
+                    elif governs_access:
+                        self._need(caller, "manage-access", EVERY_WORKSPACE, s)
+                    elif not caller.can_anywhere("delete" if deleted else "write"):
+                        self._deny(caller, "write", "the directory", s)
+                elif name in (self._layout.ontology.value, self._layout.custom_ontology.value):
+                    self._need(caller, "manage-attributes" if _t("CustomAttribute") in kinds
+                               else "manage-ontology", EVERY_WORKSPACE, s)
+                elif name == self._layout.shapes.value:
+                    self._need(caller, "manage-attributes", EVERY_WORKSPACE, s)
+                elif name == self._layout.graph("rules").value:
+                    self._need(caller, "manage-rules", EVERY_WORKSPACE, s)
+                else:
+                    self._deny(caller, "write", f"graph <{name}>", s)
+
+    def _need(self, caller: Caller, action: str, workspace: str, subject: object) -> None:
+        if not caller.can(action, workspace):
+            self._deny(caller, action, "instance-wide", subject)
+
+    def _deny(self, caller: Caller, action: str, where: str, subject: object) -> None:
+        what = self._layout.key(getattr(subject, "value", str(subject)))
+        raise Forbidden(f"{caller.principal.subject} may not {action} {what!r} ({where}); "
+                        "nothing was written", reason=f"missing permission {action}")
+
+    # -- the directory -------------------------------------------------------------------------
+    def on_applied(self, cs: Changeset) -> None:
+        snap = self._directory
+        for q in (*cs.removed, *cs.added):
+            if q.predicate in _WATCHED or (q.predicate == TYPE and q.object in ACCESS_TYPES) \
+                    or (snap is not None and _v(q.subject) in snap.subjects):
+                with self._lock:
+                    self._directory = None
+                    self._generation += 1
+                    self._callers.clear()
+                return
+
+    def _snapshot(self) -> _Directory:
+        snap = self._directory
+        if snap is None:
+            with self._lock:
+                snap = self._directory = self._read_directory()
+        return snap
+
+    def _read_directory(self) -> _Directory:
+        d = _Directory()
+        quads = self._store.quads
+        for q in quads(None, MEMBER_OF, None, None):
+            d.user_teams.setdefault(_v(q.subject), set()).add(_v(q.object))
+        for q in quads(None, HAS_ROLE, None, None):
+            d.agent_roles.setdefault(_v(q.subject), set()).add(_v(q.object))
+        grants: dict[str, set[str]] = {}
+        for q in quads(None, GRANTS, None, None):
+            grants.setdefault(_v(q.subject), set()).add(_v(q.object).rsplit("/", 1)[-1])
+        for q in quads(None, TYPE, _t("Role"), None):
+            role = _v(q.subject)
+            slug = role.rsplit("/", 1)[-1]
+            d.role_grants[role] = frozenset(grants.get(role) or STANDARD_ROLES.get(slug) or ())
+            for w in quads(q.subject, WORKSPACE, None, None):  # type: ignore[arg-type]
+                d.role_workspace[role] = self._layout.key(_v(w.object))
+        for q in quads(None, EMAIL, None, None):
+            d.emails[_v(q.object).lower()] = _v(q.subject)
+        for q in quads(None, TYPE, _t("Team"), None):
+            for n in quads(q.subject, NAME, None, None):  # type: ignore[arg-type]
+                d.team_names[_v(n.object).lower()] = _v(q.subject)
+            d.team_names.setdefault(self._layout.key(_v(q.subject)).lower(), _v(q.subject))
+        d.policies = tuple(self._read_policies())
+        for q in quads(None, SHARED_WITH, None, None):
+            d.shared_from.setdefault(self._layout.key(_v(q.subject)), set()).add(
+                self._layout.key(_v(q.object)))
+        d.subjects = {*d.user_teams, *d.agent_roles, *d.role_grants, *d.emails.values(),
+                      *d.team_names.values(), *(p.iri for p in d.policies)}
+        return d
+
+    def _resolve(self, principal: Principal, snap: _Directory) -> Caller:
+        user = self._user_for(principal.subject, snap)
+        teams = set(snap.user_teams.get(user, ())) if user else set()
+        for group in principal.groups:
+            team = snap.team_names.get(group.lower()) or snap.team_names.get(
+                f"team/{group}".lower())
+            if team:
+                teams.add(team)
+        permissions: dict[str, set[str]] = {}
+        for agent in (user, *teams):
+            for role in snap.agent_roles.get(agent or "", ()):
+                scope = snap.role_workspace.get(role, EVERY_WORKSPACE)
+                permissions.setdefault(scope, set()).update(snap.role_grants.get(role, ()))
+        for ws, name in principal.grants:
+            permissions.setdefault(ws, set()).update(self._role_named(ws, name, snap))
+        attributes: dict[str, set[str]] = {}
+        if user:
+            for q in self._store.quads(NamedNode(user), None, None, None):
+                if isinstance(q.object, Literal | NamedNode):
+                    attributes.setdefault(q.predicate.value, set()).add(_v(q.object))
+        return Caller(principal, user, frozenset(teams),
+                      {k: frozenset(v) for k, v in attributes.items()},
+                      {k: frozenset(v) for k, v in permissions.items()})
+
+    def _user_for(self, subject: str, snap: _Directory) -> str | None:
+        if "@" in subject and "/" not in subject:
+            return snap.emails.get(subject.lower())
+        iri = self._layout.iri(subject)
+        if next(iter(self._store.quads(NamedNode(iri), TYPE, _t("User"), None)), None):
+            return iri
+        return None
+
+    def _role_named(self, workspace: str, name: str, snap: _Directory) -> frozenset[str]:
+        for key in (f"{workspace}/role/{name}", f"role/{name}"):
+            grants = snap.role_grants.get(self._layout.iri(key))
+            if grants:
+                return grants
+        return STANDARD_ROLES.get(name, frozenset())
