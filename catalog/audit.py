@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
+from catalog.durable_sqlite import connect
 from catalog.identity import LOCAL_ADMIN, Principal
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
@@ -142,12 +142,7 @@ class AuditLog:
     def __init__(self, path: Path | None, *, base: str = "http://127.0.0.1:8000") -> None:
         self.base = base.rstrip("/")
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False,
-                                   isolation_level=None, timeout=30)
-        if path:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, _SCHEMA)
 
     @classmethod
     def at(cls, data: Path | None, *, base: str = "http://127.0.0.1:8000") -> AuditLog:

@@ -11,13 +11,13 @@ import builtins
 import hashlib
 import hmac
 import secrets
-import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from catalog.durable_sqlite import connect
 from graph_store.errors import InputError, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
@@ -105,12 +105,7 @@ class KeyStore:
     def __init__(self, path: Path | None, *, audit: AuditLog | None = None) -> None:
         self.audit = audit
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False,
-                                   isolation_level=None, timeout=30)
-        if path:
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = connect(path, _SCHEMA)
 
     @classmethod
     def at(cls, data: Path | None, *, audit: AuditLog | None = None) -> KeyStore:
