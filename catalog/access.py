@@ -504,8 +504,9 @@ class AccessService:
         for q in quads(None, SHARED_WITH, None, None):
             d.shared_from.setdefault(self._layout.key(_v(q.subject)), set()).add(
                 self._layout.key(_v(q.object)))
-        d.subjects = {*d.user_teams, *d.agent_roles, *d.role_grants, *d.emails.values(),
-                      *d.team_names.values(), *(p.iri for p in d.policies)}
+        users = {_v(q.subject) for q in quads(None, TYPE, _t("User"), None)}
+        d.subjects = {*users, *d.user_teams, *d.agent_roles, *d.role_grants,
+                      *d.emails.values(), *d.team_names.values(), *(p.iri for p in d.policies)}
         return d
 
     def _resolve(self, principal: Principal, snap: _Directory) -> Caller:

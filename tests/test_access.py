@@ -280,3 +280,21 @@ def test_inferences_hide_what_the_asserted_data_hides(cat: Catalog) -> None:
     with cat.access.acting_as(BOB):
         assert keys(cat, customers_up) == set()
     cat.assets.patch(CUSTOMERS, {"derivedFrom": None}, actor="admin")
+
+
+def test_a_policy_on_a_user_property_follows_edits_to_the_user(cat: Catalog) -> None:
+    cat.assets.upsert({"id": "policy/no-pii-for-temps", "type": "AccessPolicy",
+                       "name": "Temps see no PII", "effect": "deny", "action": "read",
+                       "targetClassification": "classification/pii",
+                       "callerProperty": f"{SC}description", "callerValue": "temp"},
+                      actor="admin")
+    dave = Principal("user/dave", "api-key", grants=(("acme", "viewer"),))
+    try:
+        with cat.access.acting_as(dave):
+            assert cat.assets.get(EMAIL)["name"] == "email"
+        cat.assets.patch("user/dave", {"description": "temp"}, actor="admin")
+        with cat.access.acting_as(dave), pytest.raises(NotFound):
+            cat.assets.get(EMAIL)
+    finally:
+        cat.assets.delete("policy/no-pii-for-temps", actor="admin")
+        cat.assets.patch("user/dave", {"description": None}, actor="admin")
