@@ -132,7 +132,7 @@ class AccessService:
         if cached is not None:
             return cached
         snap = self._snapshot()
-        out = set(self.instance_graphs)
+        out = set(self.instance_graphs.intersection(graphs))  # absent graphs cost time too
         for g in graphs:
             info = self.graph_info(NamedNode(g))
             if info is not None and all(

@@ -71,7 +71,8 @@ class _Semantic:
             if text in self._cache:
                 self._cache.move_to_end(text)
                 return self._cache[text]
-        vector = self.embedder.encode([text])[0]
+        # one torch thread: the search's keyword half runs on the other core meanwhile
+        vector = self.embedder.encode([text], threads=1)[0]
         with self._lock:
             self._cache[text] = vector
             if len(self._cache) > 256:

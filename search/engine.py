@@ -12,6 +12,7 @@ keyword and field-sorted results page through every match.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,9 @@ SEMANTIC_K = 200  # nearest vectors a semantic or hybrid search considers (befor
 COLUMN_PENALTY = 0.1
 FACET_SIZE = 30
 SNIPPET_CHARS = 160
+# helper threads for one search's semantic half and facet counts, beside its keyword ranking
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
+_FACET_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="facets")  # never waits
 _SORT_FIELDS = {"name": ("sort_name", Order.Asc), "-name": ("sort_name", Order.Desc),
                 "updatedAt": ("sort_updated", Order.Asc),
                 "-updatedAt": ("sort_updated", Order.Desc)}
@@ -106,44 +110,100 @@ class SearchEngine:
         extra += range_clauses(self.index.schema, dated)
         searcher = self.index.searcher()
         text = keyword.build(self.index, req.q) if req.q else None
-        semantic: list[tuple[int, float]] = []
         interpretation: dict[str, Any] = {"q": req.q, "filters": filters}
         if dated:
             interpretation["dates"] = {r.field.removesuffix("_at") + "At": r.to_json()
                                        for r in dated}
-        if text is not None and req.mode in ("semantic", "hybrid") and vectors is not None:
-            semantic = self._roll_up(searcher, vectors.match_text(
-                req.q, self.semantic_threshold, k=self.semantic_k,
-                allowed=self._allowed_vids(searcher, graphs, keys)))
-        core = self._core(req.mode, text, semantic)
         all_filters = self.index.filter_query(filters) + extra
         relaxable = text is not None and text.min_match > 1
+        # Two things run side by side (torch and tantivy release the GIL): on a helper
+        # thread, the query's embedding and nearest vectors, then the facet counts over the
+        # match set they complete; here, the keyword ranking, which needs neither.
+        wanted = text is not None and req.mode in ("semantic", "hybrid") and vectors is not None
+        sem_ready: Future[list[tuple[int, float]]] = Future()
+        counted: dict[str, int] = {}
+        job: Future[tuple[Query, dict[str, list[FacetValue]], bool]] | None = None
+        if wanted or req.facets:
+            allowed = self._allowed_vids(searcher, graphs, keys) if wanted else None
+            job = _POOL.submit(self._match_and_count, req, searcher, text,
+                               vectors if wanted else None, allowed, filters, extra, counted,
+                               sem_ready)
+        else:
+            sem_ready.set_result([])
+        window: list[tuple[int, float]] | None = None
+        if wanted and req.mode == "hybrid" and req.sort == "relevance" and text is not None:
+            window = self._keyword_window(searcher, _both(text.match, all_filters))
+        semantic = sem_ready.result()
         while True:
-            # Each pass over the whole match set costs ~10 ms at a million assets, so the
-            # total comes from a pass made anyway when there is one: the ranking when it
-            # enumerates every match, else the facet aggregation over the same query.
+            core = self._core(req.mode, text, semantic)
             ranked, available = self._rank(req, searcher, text, semantic, core, all_filters,
-                                           offset)
-            total = available if self._ranking_counts_all(req, text, semantic) else None
-            counted: dict[str, int] = {}
-            facets = self._facets(req, searcher, core, filters, extra,
-                                  count_into=counted if total is None else None)
-            total = total if total is not None else counted.get("total")
+                                           offset, window)
+            hits = self._hits(req, searcher, text, ranked, filters)
+            if job is not None:
+                _, facets, counts_all = job.result()
+            else:  # nothing ran beside the ranking, or a second (relaxed) pass
+                _, facets, counts_all = self._count_pass(req, searcher, text, semantic, filters,
+                                                         extra, counted)
+            total = available if counts_all else counted.get("total")
             if total is None:
                 total = count_of(searcher.search(_both(core, all_filters), 1, count=True))
             if total or not relaxable:
                 break
             assert text is not None
             text = keyword.build(self.index, req.q, relaxed=True)
-            core = self._core(req.mode, text, semantic)
             relaxable = False
+            window = None
+            job = None
+            counted = {}
             interpretation["relaxed"] = True
         if text is not None:
             interpretation.update(text.interpretation())
-        hits = self._hits(req, searcher, text, ranked, filters)
         end = offset + req.limit
         nxt = req.cursor_at(end) if available > end else None
         return Outcome(hits, total, facets, nxt, interpretation)
+
+    def _match_and_count(self, req: SearchRequest, searcher: tantivy.Searcher,
+                         text: keyword.TextQuery | None, vectors: VectorSearch | None,
+                         allowed: Collection[int] | None, filters: dict[str, tuple[str, ...]],
+                         extra: list[tuple[Occur, Query]], counted: dict[str, int],
+                         sem_ready: Future[list[tuple[int, float]]]
+                         ) -> tuple[Query, dict[str, list[FacetValue]], bool]:
+        """The helper thread's part of ``run``: semantic matches (handed over through
+        ``sem_ready`` as soon as they are known), then the facet counts."""
+        try:
+            semantic: list[tuple[int, float]] = []
+            if vectors is not None:
+                assert text is not None
+                semantic = self._roll_up(searcher, vectors.match_text(
+                    req.q, self.semantic_threshold, k=self.semantic_k, allowed=allowed))
+        except BaseException as e:
+            sem_ready.set_exception(e)
+            raise
+        sem_ready.set_result(semantic)
+        return self._count_pass(req, searcher, text, semantic, filters, extra, counted)
+
+    def _count_pass(self, req: SearchRequest, searcher: tantivy.Searcher,
+                    text: keyword.TextQuery | None, semantic: list[tuple[int, float]],
+                    filters: dict[str, tuple[str, ...]], extra: list[tuple[Occur, Query]],
+                    counted: dict[str, int]) -> tuple[Query, dict[str, list[FacetValue]], bool]:
+        """Facets over the match set, and whether the ranking will count the total itself
+        (else the facet aggregation over exactly the match set counts it into ``counted``:
+        each pass over the whole match set costs ~10 ms at a million assets)."""
+        core = self._core(req.mode, text, semantic)
+        counts_all = self._ranking_counts_all(req, text, semantic)
+        facets = self._facets(req, searcher, core, filters, extra,
+                              count_into=None if counts_all else counted)
+        if not counts_all and "total" not in counted:
+            counted["total"] = count_of(searcher.search(
+                _both(core, self.index.filter_query(filters) + extra), 1, count=True))
+        return core, facets, counts_all
+
+    def _keyword_window(self, searcher: tantivy.Searcher,
+                        query: Query) -> list[tuple[int, float]]:
+        """The best ``window`` keyword matches (vid, BM25 x prior), for fusion."""
+        result = searcher.search(query, self.window, count=False, weight_by_field="prior")
+        vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
+        return [(v, float(s)) for v, (s, _) in zip(vids, result.hits, strict=True)]
 
     def restriction(self, graphs: Collection[str] | None,
                     keys: Collection[str] | None) -> list[tuple[Occur, Query]]:
@@ -230,9 +290,11 @@ class SearchEngine:
     # -- ranking -------------------------------------------------------------------------------
     def _rank(self, req: SearchRequest, searcher: tantivy.Searcher,
               text: keyword.TextQuery | None, semantic: list[tuple[int, float]], core: Query,
-              filters: list[tuple[Occur, Query]],
-              offset: int) -> tuple[list[tuple[int, float, dict[str, Any]]], int]:
-        """The page as (vid, score, why-so) and how many results can be paged through."""
+              filters: list[tuple[Occur, Query]], offset: int,
+              window: list[tuple[int, float]] | None = None
+              ) -> tuple[list[tuple[int, float, dict[str, Any]]], int]:
+        """The page as (vid, score, why-so) and how many results can be paged through.
+        ``window``: the keyword list for fusion, if already searched."""
         matched = _both(core, filters)
         sort = req.sort if req.sort != "relevance" or text is not None else "name"
         if sort in _SORT_FIELDS:
@@ -259,9 +321,7 @@ class SearchEngine:
         sem_rank = {v: (i + 1, s) for i, (v, s) in enumerate(sem)}
         kw: list[tuple[int, float]] = []
         if req.mode == "hybrid":
-            result = searcher.search(keyword_q, self.window, count=False, weight_by_field="prior")
-            vids = ints(searcher.fast_field_values("vid", [a for _, a in result.hits]))
-            kw = [(v, float(s)) for v, (s, _) in zip(vids, result.hits, strict=True)]
+            kw = window if window is not None else self._keyword_window(searcher, keyword_q)
         kw_rank = {v: (i + 1, s) for i, (v, s) in enumerate(kw)}
         if req.mode == "hybrid":
             scores = rrf([v for v, _ in kw], [v for v, _ in sem])
@@ -336,13 +396,19 @@ class SearchEngine:
         counts: dict[str, list[tuple[str, int, str | None]]] = {}
         now = now_utc()
         everything = tuple(sorted(filters))
-        for others, facets in groups.items():
+        def aggregate(others: tuple[str, ...], facets: list[str]) -> dict[str, Any]:
             query = _both(core, self.index.filter_query({f: filters[f] for f in others}) + extra)
             aggs = {f: facet_kinds.aggregation(f, FACET_SIZE, now) for f in facets}
             if count_into is not None and others == everything:
                 aggs[_TOTAL] = {"value_count": {"field": "vid"}}  # one vid per document
-            result = searcher.aggregate(query, aggs)
-            if count_into is not None and _TOTAL in aggs:
+            return dict(searcher.aggregate(query, aggs))
+        # a facet that is filtered on needs its own pass; passes run side by side
+        pending = list(groups.items())
+        later = [(g, _FACET_POOL.submit(aggregate, *g)) for g in pending[1:]]
+        results = [(pending[0], aggregate(*pending[0]))] if pending else []
+        results += [(g, job.result()) for g, job in later]
+        for (others, facets), result in results:
+            if count_into is not None and others == everything:
                 count_into["total"] = int(result.get(_TOTAL, {}).get("value") or 0)
             for f in facets:
                 counts[f] = facet_kinds.counts(f, result.get(f, {}))
