@@ -61,6 +61,7 @@ _POLICY_TERMS = {_t(p) for p in ("effect", "action", "targetClassification", "ta
 ACCESS_TYPES = frozenset(_t(c) for c in ("User", "Team", "Role", "Permission", "AccessPolicy",
                                           "Workspace"))
 _DATA_KIND_SEGMENTS = frozenset(DATA_KINDS.values())
+_TEAM = _t("Team")
 _WATCHED = {MEMBER_OF, HAS_ROLE, GRANTS, EMAIL, SHARED_WITH, *_POLICY_TERMS}
 
 
@@ -275,6 +276,8 @@ class AccessService:
         if config != self.config:
             subjects |= {q.subject for g in self._store.named_graphs() if self.partition_of(g)
                          for q in self._store.quads(None, TYPE, None, g)}
+        teams = frozenset(self._snapshot().team_names.values()) | {  # incl. teams made now
+            _v(q.subject) for q in added if q.predicate == TYPE and q.object == _TEAM}
         states: dict[NamedNode, tuple[set[Quad], set[Quad]]] = {}  # subject -> (now, after)
         targets: dict[NamedNode, NamedNode] = {}
         def state(s: NamedNode) -> tuple[set[Quad], set[Quad]]:
@@ -293,7 +296,8 @@ class AccessService:
             ws = infos[0][0].workspace
             part = config.partition(ws, (_v(q.object) for q in after
                                          if q.predicate == CLASSIFICATION),
-                                    (_v(q.object) for q in after if q.predicate == OWNER))
+                                    (_v(q.object) for q in after if q.predicate == OWNER),
+                                    teams)
             target = targets[s] = self._layout.partition(ws, part.label(self._layout.id_base))
             states[s] = (now, after)
             if any(q.graph_name != target for q in now if q.predicate == TYPE):

@@ -88,11 +88,16 @@ class PartitionConfig:
     owner_scoped: frozenset[str]  # targets of policies that exempt owners
 
     def partition(self, workspace: str, classifications: Iterable[str],
-                  owners: Iterable[str]) -> Partition:
+                  owners: Iterable[str], teams: frozenset[str] = frozenset()) -> Partition:
+        """Owning teams stand for their assets' owners where there are any (``teams`` are
+        the known team IRIs): one partition per team, not per team-and-person pair."""
         cs = tuple(classifications)
         matched = frozenset(t for t in self.targets
                             if any(c == t or c.startswith(t + "/") for c in cs))
-        kept = frozenset(owners) if matched & self.owner_scoped else frozenset()
+        kept: frozenset[str] = frozenset()
+        if matched & self.owner_scoped:
+            every = frozenset(owners)
+            kept = (every & teams) or every
         return Partition(workspace, matched, kept)
 
 
