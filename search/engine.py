@@ -258,8 +258,8 @@ class SearchEngine:
             return Query.all_query()
         sem = _vid_query(self.index, [v for v, _ in semantic]) if semantic else None
         if mode == "keyword" or (sem is None and mode == "hybrid"):
-            return text.match
-        parts = [text.exact] if mode == "semantic" else [text.match]
+            return text.filter  # (the same match set as text.match, cheaper to count)
+        parts = [text.exact] if mode == "semantic" else [text.filter]
         if sem is not None:
             parts.append(sem)
         return Query.boolean_query([(Occur.Should, p) for p in parts], 1)
