@@ -298,3 +298,16 @@ def test_a_policy_on_a_user_property_follows_edits_to_the_user(cat: Catalog) -> 
     finally:
         cat.assets.delete("policy/no-pii-for-temps", actor="admin")
         cat.assets.patch("user/dave", {"description": None}, actor="admin")
+
+
+def test_a_policy_with_a_typo_is_refused_and_changes_nothing(cat: Catalog) -> None:
+    from graph_store.errors import ValidationFailed
+
+    seq = cat.journal.applied_seq
+    with pytest.raises(ValidationFailed, match="violation"):
+        cat.assets.upsert({"id": "policy/typo", "type": "AccessPolicy", "name": "Typo",
+                           "effect": "dney", "action": "read",
+                           "targetClassification": "classification/pii"}, actor="admin")
+    assert cat.journal.applied_seq == seq
+    with cat.access.acting_as(BOB):
+        assert cat.assets.get(HASH)["name"] == "email_hash"
