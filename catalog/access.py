@@ -45,6 +45,13 @@ def _v(term: object) -> str:
     return str(getattr(term, "value", term))
 
 
+def _by_subject(quads: Iterable[Quad]) -> dict[object, set[Quad]]:
+    out: dict[object, set[Quad]] = {}
+    for q in quads:
+        out.setdefault(q.subject, set()).add(q)
+    return out
+
+
 def _t(local: str) -> NamedNode:
     return NamedNode(SEMCAT + local)
 
@@ -265,12 +272,7 @@ class AccessService:
         policy_change = self._touches_policies(removed, added)
         config = self._config(self._read_policies(removed, added)) if policy_change \
             else self.config
-        rem_by: dict[object, set[Quad]] = {}
-        add_by: dict[object, set[Quad]] = {}
-        for q in removed:
-            rem_by.setdefault(q.subject, set()).add(q)
-        for q in added:
-            add_by.setdefault(q.subject, set()).add(q)
+        rem_by, add_by = _by_subject(removed), _by_subject(added)
         subjects = {s for s, qs in add_by.items() if any(
             self.graph_info(q.graph_name) for q in qs)}
         if config != self.config:
@@ -379,12 +381,12 @@ class AccessService:
         """The access policies as they are (or will be, after removed/added)."""
         subjects = {q.subject for q in self._store.quads(None, TYPE, ACCESS_POLICY, None)}
         subjects |= {q.subject for q in (*removed, *added) if q.predicate in _POLICY_TERMS
-                     or q.predicate == TYPE}
+                     or (q.predicate == TYPE and q.object == ACCESS_POLICY)}
+        added_by = _by_subject(q for q in added if q.subject in subjects)
         policies = []
         for s in subjects:
             quads = (set(self._store.quads(s, None, None, None))  # type: ignore[arg-type]
-                     - removed) | \
-                {q for q in added if q.subject == s}
+                     - removed) | added_by.get(s, set())
             props: dict[str, str] = {}
             typed = False
             for q in quads:
@@ -413,12 +415,12 @@ class AccessService:
         subjects: dict[object, set[object]] = {}
         for q in (*removed, *added):
             subjects.setdefault(q.subject, set()).add(q.graph_name)
-        added_subjects = {q.subject for q in added}
+        added_by = _by_subject(added)
         for s, graphs in subjects.items():
             kinds = {q.object for q in (*self._store.quads(s, TYPE, None, None),  # type: ignore[arg-type]
-                                         *(a for a in added if a.subject == s)) if q.predicate == TYPE}
+                                         *added_by.get(s, ())) if q.predicate == TYPE}
             governs_access = bool(kinds & ACCESS_TYPES)
-            deleted = s not in added_subjects and not any(
+            deleted = s not in added_by and not any(
                 q not in removed and q.predicate.value not in SYSTEM_PREDICATES
                 for q in self._store.quads(s, None, None, None))  # type: ignore[arg-type]
             for g in graphs:
