@@ -17,6 +17,7 @@ from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.audit import AuditLog
 from catalog.identity import KeyStore
+from catalog.jsonld import BUILT_IN, Vocabulary
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
 from catalog.search import SearchService
@@ -25,7 +26,7 @@ from catalog.sparql import SparqlService
 from catalog.sparql_search import SparqlSearch, graph_select
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
-from graph_store.errors import InputError, NotFound
+from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
@@ -43,6 +44,7 @@ from reasoning import (
     find_inconsistencies,
 )
 from reasoning.classifier import Classifier
+from reasoning.rules import check_rule_texts
 from shapes import (
     ChangeView,
     StoreView,
@@ -84,14 +86,18 @@ class Catalog:
         self._sync_graph(ontology_turtle(), self.layout.ontology, "ontology from semcat.ttl")
         self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
         self.attributes = AttributeService(self.journal, self.store, self.layout)
+        # Problems that keep parts of the catalog from working as stored (a vocabulary that
+        # does not compile): reported by /healthz, repaired by an admin's next edit.
+        self.problems: dict[str, str] = {}
         self.validator = self._compile_shapes()
+        self._proposed: Validator | None = None  # compiled by a check, installed once applied
         self.ontology = OntologyEditor(self.journal, self.store, self.layout, self.assets,
                                        data_graphs=self.sparql.data_graphs,
                                        validator=lambda: self.validator)
         self.sparql.ontology = self.ontology
         self.assets.access = self.sparql.access = self.access
         self.sparql.allow_outbound = settings.allow_outbound
-        self.assets.vocabulary = self.attributes.vocabulary()
+        self.assets.vocabulary = self._rest_vocabulary()
         self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
         self.reasoner = Materialiser(self.store, self.layout, self.journal)
         self.reasoner.place = self.access.place_inferred
@@ -151,26 +157,76 @@ class Catalog:
         self.journal.commit(old, new, actor="system", message=message, exact=True)
 
     # -- validation ----------------------------------------------------------------------------
+    def _vocabulary_graphs(self) -> tuple[NamedNode, ...]:
+        return (self.layout.shapes, self.layout.ontology, self.attributes.graph)
+
+    def _compile(self, removed: set[Quad] = frozenset(),  # type: ignore[assignment]
+                 added: set[Quad] = frozenset()) -> Validator:  # type: ignore[assignment]
+        """The validator of the stored shapes and ontology, or of what they become with
+        ``removed`` and ``added``; InputError when they do not compile."""
+        def graph(g: NamedNode) -> list[Quad]:
+            return [*(q for q in self.store.quads(None, None, None, g) if q not in removed),
+                    *(q for q in added if q.graph_name == g)]
+        try:
+            shapes = compile_shapes(graph(self.layout.shapes),
+                                    [*graph(self.layout.ontology), *graph(self.attributes.graph)])
+        except SemcatError:
+            raise
+        except Exception as e:  # a malformed shape the compiler did not foresee
+            raise InputError(f"the shapes do not compile: {e}") from e
+        return Validator(shapes)
+
     def _compile_shapes(self) -> Validator:
-        ontology = [*self.store.quads(None, None, None, self.layout.ontology),
-                    *self.store.quads(None, None, None, self.attributes.graph)]
-        return Validator(compile_shapes(self.store.quads(None, None, None, self.layout.shapes),
-                                        ontology))
+        """On open: the stored vocabulary's validator; if it does not compile, the shipped
+        one, and the problem is reported, so that a catalog always opens and can be repaired."""
+        try:
+            validator = self._compile()
+            self.problems.pop("shapes", None)
+            return validator
+        except SemcatError as e:
+            log.error("the stored shapes do not compile (%s); validating with the shipped "
+                      "core shapes until an admin repairs %s", e.detail, self.layout.shapes.value)
+            self.problems["shapes"] = (f"the stored shapes do not compile: {e.detail}; writes "
+                                       "are validated with the shipped core shapes until an "
+                                       f"admin repairs {self.layout.shapes.value}")
+            return Validator(compile_shapes(parse_rdf(core_shapes_turtle(), RdfFormat.TURTLE),
+                                            parse_rdf(ontology_turtle(), RdfFormat.TURTLE)))
+
+    def _rest_vocabulary(self) -> Vocabulary:
+        try:
+            vocabulary = self.attributes.vocabulary()
+            self.problems.pop("attributes", None)
+            return vocabulary
+        except Exception as e:  # never keep the catalog from opening
+            log.exception("the custom attributes could not be read")
+            self.problems["attributes"] = f"the custom attributes could not be read: {e}"
+            return BUILT_IN
 
     def _recompile_if_vocabulary_changed(self, cs: Changeset) -> None:
-        vocabulary = (self.layout.shapes, self.layout.ontology, self.attributes.graph)
+        vocabulary = self._vocabulary_graphs()
         if any(q.graph_name in vocabulary for q in (*cs.removed, *cs.added)):
-            self.validator = self._compile_shapes()
-            self.assets.vocabulary = self.attributes.vocabulary()
+            proposed, self._proposed = self._proposed, None
+            self.validator = proposed if proposed is not None else self._compile_shapes()
+            if proposed is not None:
+                self.problems.pop("shapes", None)
+            self.assets.vocabulary = self._rest_vocabulary()
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:
+        """Everything that may refuse a change, before it is logged: authorisation, rule
+        texts, the vocabulary compiling, SHACL and (optionally) disjointness."""
         self.access.authorize(removed, added)
+        check_rule_texts(self.store, removed, added, self.layout.id_base)
+        validator = self.validator
+        self._proposed = None
+        vocabulary = self._vocabulary_graphs()
+        if any(q.graph_name in vocabulary for q in (*removed, *added)):
+            validator = self._proposed = self._compile(removed, added)
         violations: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
         if self.settings.validate_writes:
             focus = {q.subject for q in removed} | {q.subject for q in added}
-            report = self.validator.validate(focus, ChangeView(self.store, removed, added))
+            report = validator.validate(focus, ChangeView(self.store, removed, added))
             violations = [r.to_json() for r in report.violations]
             warnings = [r.to_json() for r in report.warnings]
         if self.settings.refuse_inconsistent_writes:

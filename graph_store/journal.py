@@ -139,7 +139,11 @@ class Journal:
             self.store.apply(cs)
             self.applied_seq = cs.seq
             for callback in self.on_applied:
-                callback(cs)
+                try:
+                    callback(cs)
+                except Exception:  # the write is durable: a projection catches up later
+                    log.exception("a projection could not follow changeset %d (%s)", cs.seq,
+                                  getattr(callback, "__qualname__", callback))
             if time.monotonic() - self._checkpointed_at > CHECKPOINT_EVERY_S:
                 self.checkpoint()
             return cs

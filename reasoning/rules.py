@@ -37,7 +37,7 @@ from graph_store.rdflib_bridge import to_oxigraph
 from graph_store.sparql_guard import _NOT_CODE, query_dataset, refuse_outbound
 from ontology.namespaces import PREFIXES, RDF_TYPE, SEMCAT
 
-__all__ = ["CompiledRule", "Rule", "compile_rule", "read_rules"]
+__all__ = ["CompiledRule", "Rule", "check_rule_texts", "compile_rule", "read_rules"]
 
 FOCUS: Final = "this"
 BATCH: Final = 400  # assets per VALUES block
@@ -237,6 +237,29 @@ def read_rules(store: GraphStore, base_iri: str) -> list[Rule]:
                           values.get(ENABLED, "true") not in ("false", "0"), text, compiled,
                           error))
     return sorted(rules, key=lambda r: r.iri.value)
+
+
+def check_rule_texts(store: GraphStore, removed: set[Any], added: set[Any],
+                     base_iri: str) -> None:
+    """Refuse a change that leaves a rule without exactly one text that compiles, whichever
+    interface wrote it (the rules API checks the same before it gets here)."""
+    touched = {q.subject for q in added if q.predicate == CONSTRUCT_TEXT or (
+        q.predicate == _TYPE and q.object == RULE_CLASS)}
+    for subject in touched:
+        after = {q for q in store.quads(subject, None, None) if q not in removed} | \
+            {q for q in added if q.subject == subject}
+        if not any(q.predicate == _TYPE and q.object == RULE_CLASS for q in after):
+            continue
+        texts = [str(getattr(q.object, "value", "")) for q in after if q.predicate == CONSTRUCT_TEXT]
+        where = getattr(subject, "value", str(subject))
+        if len(texts) != 1:
+            raise InputError(f"the classification rule <{where}> needs exactly one "
+                             f"semcat:construct text, not {len(texts)}; nothing was written")
+        try:
+            compile_rule(texts[0], base_iri)
+        except InputError as e:
+            raise type(e)(f"the classification rule <{where}> is refused: {e.detail}; "
+                          "nothing was written") from e
 
 
 def evaluate(store: GraphStore, dataset: Dataset, rule: CompiledRule, base_iri: str,

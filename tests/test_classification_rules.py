@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from catalog import Catalog, Settings
+from graph_store.errors import InputError
 from reasoning.explain import Explanation
 
 WS, PG = "acme", "platform/pg"
@@ -322,7 +323,7 @@ def test_reapply_and_reopen_agree_with_incremental(tmp_path: Any) -> None:
 
 
 def test_bad_rules_are_refused_with_nothing_written(cat: Catalog) -> None:
-    from graph_store.errors import Forbidden, InputError
+    from graph_store.errors import Forbidden
 
     seq = cat.journal.applied_seq
     bad = {
@@ -484,11 +485,22 @@ def test_rules_cli(tmp_path: Any) -> None:
     assert semcat("rules", "remove", "rule/e-mail-columns").returncode == 3
 
 
-def test_a_rule_written_around_the_api_that_does_not_compile_is_reported_not_run(
-        cat: Catalog) -> None:
+def test_a_rule_written_around_the_api_is_checked_like_one(cat: Catalog) -> None:
+    broken = f"""INSERT DATA {{ <{ID}rule/broken> a <{SEMCAT}ClassificationRule> ;
+        <{SEMCAT}name> "Broken" ; <{SEMCAT}construct> "SELECT * WHERE {{ ?s ?p ?o }}" }}"""
+    seq = cat.journal.applied_seq
+    with pytest.raises(InputError, match="rule/broken"):
+        cat.sparql.update(broken, actor="steward")
+    assert cat.journal.applied_seq == seq and cat.rules.list_all() == []
+
+
+def test_a_stored_rule_that_does_not_compile_is_reported_not_run(cat: Catalog) -> None:
+    """What an older release could have stored: reported, skipped, the rest maintained."""
+    check, cat.journal.check = cat.journal.check, None
     cat.sparql.update(f"""INSERT DATA {{ <{ID}rule/broken> a <{SEMCAT}ClassificationRule> ;
         <{SEMCAT}name> "Broken" ; <{SEMCAT}construct> "SELECT * WHERE {{ ?s ?p ?o }}" }}""",
                       actor="steward")
+    cat.journal.check = check
     [doc] = cat.rules.list_all()
     assert doc["id"] == "rule/broken" and "CONSTRUCT" in doc["error"]
     assert EMAIL in derived(cat, ckey("mart", "email"))  # everything else still maintained

@@ -46,4 +46,6 @@ REST (JSON-LD), query it with SPARQL 1.1, or read and write whole graphs.</p>
 @router.get("/healthz", summary="Liveness, and how far the store has applied the change log")
 async def health(request: Request) -> JSONResponse:
     cat = catalog_of(request)
-    return JSONResponse({"status": "ok", "appliedSeq": cat.journal.applied_seq})
+    problems = dict(cat.problems)
+    return JSONResponse({"status": "degraded" if problems else "ok",
+                         "appliedSeq": cat.journal.applied_seq, "problems": problems})
