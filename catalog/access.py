@@ -269,6 +269,7 @@ class AccessService:
         """Place every touched asset (every asset, when the policies change) in the partition
         graph its classifications and owners call for, and its statements that name an asset of
         another partition in the link graph between the two, within the same changeset."""
+        self.check_placement(added)
         policy_change = self._touches_policies(removed, added)
         config = self._config(self._read_policies(removed, added)) if policy_change \
             else self.config
@@ -295,7 +296,7 @@ class AccessService:
             infos = [i for i in (self.graph_info(q.graph_name) for q in after) if i]
             if not infos:
                 continue
-            ws = infos[0][0].workspace
+            ws = self.namespace(s) or infos[0][0].workspace
             part = config.partition(ws, (_v(q.object) for q in after
                                          if q.predicate == CLASSIFICATION),
                                     (_v(q.object) for q in after if q.predicate == OWNER),
@@ -406,6 +407,14 @@ class AccessService:
         return sorted(policies, key=lambda p: p.iri)
 
     # -- writes --------------------------------------------------------------------------------
+    def namespace(self, term: object) -> str | None:
+        """The workspace whose id space holds ``term`` (``{base}/id/{ws}/...``), if any: only
+        those who may write that workspace may write statements about it, in any graph."""
+        if not isinstance(term, NamedNode) or not term.value.startswith(self._layout.id_base):
+            return None
+        first, slash, _ = self._layout.key(term.value).partition("/")
+        return unquote(first) if slash and first not in RESERVED_WORKSPACES else None
+
     def authorize(self, removed: set[Quad], added: set[Quad]) -> None:
         """Raise Forbidden unless the caller may make every part of this change."""
         caller = self.caller()
@@ -415,37 +424,43 @@ class AccessService:
         subjects: dict[object, set[object]] = {}
         for q in (*removed, *added):
             subjects.setdefault(q.subject, set()).add(q.graph_name)
-        added_by = _by_subject(added)
+        added_by, removed_by = _by_subject(added), _by_subject(removed)
         for s, graphs in subjects.items():
-            kinds = {q.object for q in (*self._store.quads(s, TYPE, None, None),  # type: ignore[arg-type]
-                                         *added_by.get(s, ())) if q.predicate == TYPE}
+            current = set(self._store.quads(s, None, None, None))  # type: ignore[arg-type]
+            after = (current - removed_by.get(s, set())) | added_by.get(s, set())
+            kinds = {q.object for q in (*current, *after) if q.predicate == TYPE}
             governs_access = bool(kinds & ACCESS_TYPES)
-            deleted = s not in added_by and not any(
-                q not in removed and q.predicate.value not in SYSTEM_PREDICATES
-                for q in self._store.quads(s, None, None, None))  # type: ignore[arg-type]
+            deleted = not any(q.predicate.value not in SYSTEM_PREDICATES for q in after)
+            action = "manage-access" if governs_access else "delete" if deleted else "write"
+            ws = self.namespace(s)
+            if ws is not None:
+                self._need(caller, action, ws, s)
             for g in graphs:
                 info = self.graph_info(g)
                 name = g.value if isinstance(g, NamedNode) else "the default graph"
-                if info is not None and info[1] is not None and not decide(
-                        caller, "read", info[1], snap.policies,
-                        snap.shared_from.get(info[1].workspace, ())):
-                    self._deny(caller, "write", f"workspace {info[1].workspace!r}", s)
                 if info is not None:
                     part = info[0]
-                    ws = part.workspace
-                    action = "manage-access" if governs_access else \
-                        "delete" if deleted else "write"
-                    shared = snap.shared_from.get(ws, ())
+                    other = info[1]
+                    if other is not None and any(q.graph_name == g for q in
+                                                 added_by.get(s, ())) and not decide(
+                            caller, "read", other, snap.policies,
+                            snap.shared_from.get(other.workspace, ())):
+                        # naming what you may not read; removing such a statement (deleting
+                        # your own asset) reveals nothing and needs no read of the other side
+                        self._deny(caller, "write", f"workspace {part.workspace!r}", s)
+                    shared = snap.shared_from.get(part.workspace, ())
                     if not (decide(caller, action, part, snap.policies) and
                             decide(caller, "read", part, snap.policies, shared)):
-                        self._deny(caller, action, f"workspace {ws!r}", s)
+                        self._deny(caller, action, f"workspace {part.workspace!r}", s)
                 elif name == self._layout.directory.value:
+                    if ws is not None:
+                        continue  # a workspace's own resource (its roles): checked above
                     if _t("ClassificationRule") in kinds:
                         self._need(caller, "manage-rules", EVERY_WORKSPACE, s)
                     elif governs_access:
                         self._need(caller, "manage-access", EVERY_WORKSPACE, s)
-                    elif not caller.can_anywhere("delete" if deleted else "write"):
-                        self._deny(caller, "write", "the directory", s)
+                    else:
+                        self._shared_vocabulary(caller, action, s, current | after)
                 elif name in (self._layout.ontology.value, self._layout.custom_ontology.value):
                     self._need(caller, "manage-attributes" if _t("CustomAttribute") in kinds
                                else "manage-ontology", EVERY_WORKSPACE, s)
@@ -456,9 +471,37 @@ class AccessService:
                 else:
                     self._deny(caller, "write", f"graph <{name}>", s)
 
+    def _shared_vocabulary(self, caller: Caller, action: str, subject: object,
+                           quads: set[Quad]) -> None:
+        """Tags, glossary terms, platforms and classifications are shared by every workspace:
+        changing one needs that action instance-wide, or in the workspace that owns it
+        (``semcat:workspace``, before and after the change, so nobody moves one into theirs)."""
+        owners = {self._layout.key(_v(q.object)) for q in quads if q.predicate == WORKSPACE}
+        if not owners:
+            self._need(caller, action, EVERY_WORKSPACE, subject)
+        for ws in owners:
+            self._need(caller, action, ws, subject)
+
+    def check_placement(self, added: set[Quad]) -> None:
+        """Statements about a workspace's data assets live in that workspace's partition (or
+        link) graphs: refuse them elsewhere, whoever writes them."""
+        for q in added:
+            s = q.subject
+            ws = self.namespace(s)
+            if ws is None or not self._is_data_asset(s):  # type: ignore[arg-type]
+                continue
+            info = self.graph_info(q.graph_name)
+            if info is None or info[0].workspace != ws:
+                where = getattr(q.graph_name, "value", "the default graph")
+                raise InputError(
+                    f"statements about {self._layout.key(_v(s))!r} belong in workspace {ws!r}'s "
+                    f"graphs, not <{where}>; write them to the default graph (?default, or no "
+                    "GRAPH in SPARQL) to have them placed in their access partition")
+
     def _need(self, caller: Caller, action: str, workspace: str, subject: object) -> None:
         if not caller.can(action, workspace):
-            self._deny(caller, action, "instance-wide", subject)
+            self._deny(caller, action, "instance-wide" if workspace == EVERY_WORKSPACE else
+                       f"workspace {workspace!r}", subject)
 
     def _deny(self, caller: Caller, action: str, where: str, subject: object) -> None:
         what = self._layout.key(getattr(subject, "value", str(subject)))

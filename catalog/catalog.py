@@ -290,7 +290,8 @@ class Catalog:
                 if g is None:
                     g = routes[q.subject] = self.sparql.route(q.subject)
                 placed.append(Quad(q.subject, q.predicate, q.object, g))
-            cs = self.journal.commit([], placed, actor=actor, message=f"load {path.name}")
+            cs = self.journal.commit([], placed, actor=actor, message=f"load {path.name}",
+                                     pinned=target)
             results.append(cs)
             if on_file:
                 on_file(path, len(placed))

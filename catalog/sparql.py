@@ -228,7 +228,8 @@ class SparqlService:
         self._refuse_inferred(node)
         if node is not None and self.ontology is not None and self.ontology.governs(node):
             return self.ontology.write_graph(node, removed, added, actor=actor, message=message)
-        return self._journal.commit(removed, added, actor=actor, message=message, exact=exact)
+        return self._journal.commit(removed, added, actor=actor, message=message, exact=exact,
+                                    pinned=node)
 
     def _refuse_inferred(self, graph: object) -> None:
         if self._layout.is_inferred(graph):

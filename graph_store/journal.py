@@ -20,7 +20,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
-from graph_store.errors import ValidationFailed
+from graph_store.errors import Conflict, ValidationFailed
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
@@ -105,12 +105,15 @@ class Journal:
         workspace: str = "",
         exact: bool = False,
         known: Mapping[str, list[Quad]] | None = None,
+        pinned: NamedNode | None = None,
     ) -> Changeset | None:
         """Write one changeset; ``None`` when it would change nothing.
 
         ``exact`` promises that every removed quad exists and no added one does, and ``known``
         gives assets' current quads: callers that have read them already (the REST path) spare
-        a store lookup per quad and per asset.
+        a store lookup per quad and per asset. ``pinned`` is a graph the writer named (Graph
+        Store protocol): if preparing the change would move what it adds there elsewhere (to
+        another access partition), the write is refused rather than relocated.
         """
         with self.lock:
             rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
@@ -120,7 +123,10 @@ class Journal:
                 rem = {q for q in rem if self._exists(q)}
                 add = {q for q in add if not self._exists(q)}
             if self.prepare is not None and (rem or add):
+                asked = add
                 rem, add = self.prepare(rem, add, known or {})
+                if pinned is not None:
+                    _refuse_relocation(pinned, asked, add)
             if not rem and not add:
                 return None
             warnings: Results = []
@@ -206,3 +212,18 @@ class Journal:
                 Quad(subject, CREATED_BY, created_by.object if created_by else who, graph),
             ))
         return versions
+
+
+def _refuse_relocation(graph: NamedNode, asked: set[Quad], placed: set[Quad]) -> None:
+    moved = [q for q in asked if q.graph_name == graph and q not in placed]
+    if not moved:
+        return
+    q = moved[0]
+    where = next((p.graph_name for p in placed if (p.subject, p.predicate, p.object) ==
+                  (q.subject, q.predicate, q.object)), None)
+    raise Conflict(
+        f"{len(moved)} statement(s) written to <{graph.value}> belong in another graph, e.g. "
+        f"<{getattr(q.subject, 'value', q.subject)}>'s go to "
+        f"<{getattr(where, 'value', 'another access partition')}> (its access partition); "
+        "nothing was written. Write them to the default graph (?default) to have them placed, "
+        "or name the graph they belong in")
