@@ -9,7 +9,9 @@ route and authorise every changeset before anything is logged, so no interface c
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,8 +35,13 @@ from graph_store.changeset import Changeset
 from graph_store.errors import Forbidden, InputError
 from graph_store.journal import SYSTEM_PREDICATES
 from graph_store.layout import GraphLayout
+from graph_store.overlay import Overlay
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT
+from reasoning.access_classes import Derivation, contains_pii
+from reasoning.rules import CONSTRUCT_TEXT, ENABLED, RULE_CLASS, Rule, evaluate, read_rules
+
+log = logging.getLogger(__name__)
 
 # The caller of the current request; the web layer sets it, in-process code is the local admin.
 PRINCIPAL: ContextVar[Principal] = ContextVar("semcat_principal", default=LOCAL_ADMIN)
@@ -61,6 +68,8 @@ MEMBER_OF, HAS_ROLE, GRANTS = _t("memberOf"), _t("hasRole"), _t("grants")
 WORKSPACE, EMAIL, NAME, OWNER = _t("workspace"), _t("email"), _t("name"), _t("owner")
 CLASSIFICATION, SHARED_WITH, ACCESS_POLICY = _t("classification"), _t("sharedWith"), \
     _t("AccessPolicy")
+PART_OF = _t("partOf")
+MAX_VISITS = 8  # routing revisits an asset while what it depends on settles; a bound for cycles
 _POLICY_TERMS = {_t(p) for p in ("effect", "action", "targetClassification", "targetWorkspace",
                                  "callerMemberOf", "callerProperty", "callerValue",
                                  "exceptOwners")}
@@ -98,6 +107,7 @@ class AccessService:
         self._callers: dict[tuple[Principal, int], Caller] = {}
         self._readable: dict[tuple[Principal, int, tuple[str, ...]], frozenset[str]] = {}
         self._partitions: dict[str, tuple[Partition, Partition | None] | None] = {}
+        self._rule_cache: list[Rule] | None = None  # classification rules, for routing
         self.config = self._config(self._snapshot().policies)
         self.instance_graphs = frozenset(g.value for g in (
             layout.ontology, layout.custom_ontology, layout.shapes, layout.directory))
@@ -266,53 +276,113 @@ class AccessService:
 
     def route(self, removed: set[Quad], added: set[Quad],
               known: Mapping[str, list[Quad]]) -> tuple[set[Quad], set[Quad]]:
-        """Place every touched asset (every asset, when the policies change) in the partition
-        graph its classifications and owners call for, and its statements that name an asset of
-        another partition in the link graph between the two, within the same changeset."""
+        """Place every asset the change affects in the partition graph its effective
+        classifications (asserted, by a rule, along lineage, rolled up) and owners call for,
+        merged with its container's (what hides a table hides its columns), and its statements
+        that name an asset of another partition in the link graph between the two, within the
+        same changeset. Affected are the assets it touches, and transitively what is derived
+        from, part of or (for the roll-up) built on an asset whose partition changes; every
+        asset, when the policies change."""
         self.check_placement(added)
         policy_change = self._touches_policies(removed, added)
         config = self._config(self._read_policies(removed, added)) if policy_change \
             else self.config
         rem_by, add_by = _by_subject(removed), _by_subject(added)
-        subjects = {s for s, qs in add_by.items() if any(
-            self.graph_info(q.graph_name) for q in qs)}
-        if config != self.config:
-            subjects |= {q.subject for g in self._store.named_graphs() if self.partition_of(g)
-                         for q in self._store.quads(None, TYPE, None, g)}
+        touched = {s for s, qs in (*add_by.items(), *rem_by.items())
+                   if isinstance(s, NamedNode) and any(self.graph_info(q.graph_name) for q in qs)}
+        view = Overlay(self._store, removed, added)
+        derivation = self._derivation(view, touched, config, removed, added)
+        start = set(touched) | set(derivation.changed_rules)
+        everything = config != self.config
+        if everything:
+            start |= {q.subject for g in self._store.named_graphs() if self.partition_of(g)
+                      for q in self._store.quads(None, TYPE, None, g)
+                      if isinstance(q.subject, NamedNode)}
         teams = frozenset(self._snapshot().team_names.values()) | {  # incl. teams made now
             _v(q.subject) for q in added if q.predicate == TYPE and q.object == _TEAM}
         states: dict[NamedNode, tuple[set[Quad], set[Quad]]] = {}  # subject -> (now, after)
         targets: dict[NamedNode, NamedNode] = {}
+
         def state(s: NamedNode) -> tuple[set[Quad], set[Quad]]:
-            current = known.get(s.value)
-            now = set(current) if current is not None else set(self._store.quads(s, None, None,
-                                                                                   None))
-            return now, (now - rem_by.get(s, set())) | add_by.get(s, set())
-        moved = []
-        for s in subjects:
-            if not isinstance(s, NamedNode):
+            if s not in states:
+                current = known.get(s.value)
+                now = set(current) if current is not None else set(self._store.quads(
+                    s, None, None, None))
+                states[s] = now, (now - rem_by.get(s, set())) | add_by.get(s, set())
+            return states[s]
+
+        fresh: dict[NamedNode, frozenset[str]] = {}
+
+        def effective(y: NamedNode) -> frozenset[str]:
+            return fresh[y] if y in fresh else derivation.stored(y)
+
+        def tested(classes: frozenset[str]) -> Partition:
+            return config.partition("", classes, ())
+
+        queue = deque(sorted(start, key=str))
+        queued = set(queue)
+        visits: dict[NamedNode, int] = {}
+        while queue:
+            s = queue.popleft()
+            queued.discard(s)
+            visits[s] = visits.get(s, 0) + 1
+            if visits[s] > MAX_VISITS:
+                log.warning("routing %s did not settle; placing it as computed", s.value)
                 continue
             now, after = state(s)
             infos = [i for i in (self.graph_info(q.graph_name) for q in after) if i]
             if not infos:
                 continue
             ws = self.namespace(s) or infos[0][0].workspace
-            part = config.partition(ws, (_v(q.object) for q in after
-                                         if q.predicate == CLASSIFICATION),
-                                    (_v(q.object) for q in after if q.predicate == OWNER),
-                                    teams)
+            derivation.forget(s)
+            before = effective(s)
+            classes = derivation.stored(s) if everything and s not in touched and \
+                s not in derivation.changed_rules else derivation.effective(s, effective)
+            fresh[s] = classes
+            part = config.partition(ws, classes, (_v(q.object) for q in after
+                                                  if q.predicate == OWNER), teams)
+            for parent in derivation.facts.objects(s, PART_OF):
+                if parent != s and self._is_data_asset(parent):
+                    above = targets.get(parent) or self._home(view.quads(parent, TYPE, None))
+                    theirs = self.partition_of(above)
+                    if theirs is not None and theirs.workspace == ws:
+                        part = Partition(ws, part.targets | theirs.targets,
+                                         part.owners | theirs.owners)
+            previous = targets.get(s) or self._home(now)
             target = targets[s] = self._layout.partition(ws, part.label(self._layout.id_base))
-            states[s] = (now, after)
-            if any(q.graph_name != target for q in now if q.predicate == TYPE):
-                moved.append(s)
+            follow: set[NamedNode] = set()
+            if tested(classes) != tested(before):
+                follow |= derivation.facts.children(s)        # what it propagates to
+                follow |= derivation.rollup_targets(s)         # what rolls it up
+            if target != previous:
+                follow |= derivation.facts.parts(s)            # what it contains
+            for nxt in follow:
+                if nxt not in queued and self._is_data_asset(nxt):
+                    queued.add(nxt)
+                    queue.append(nxt)
+        moved = [s for s, target in targets.items()
+                 if any(q.graph_name != target for q in states[s][0] if q.predicate == TYPE)]
         for o in moved:  # statements of other assets naming a moved one follow it
             for q in self._store.quads(None, None, o, None):
                 r = q.subject
                 if isinstance(r, NamedNode) and r not in targets and self.graph_info(
                         q.graph_name):
-                    states[r] = state(r)
-                    targets[r] = self._home(states[r][0]) or q.graph_name  # type: ignore[assignment]
+                    now, _ = state(r)
+                    targets[r] = self._home(now) or q.graph_name  # type: ignore[assignment]
+        return self._place(states, targets, removed, added, rem_by, add_by, policy_change,
+                           config)
+
+    def _place(self, states: dict[NamedNode, tuple[set[Quad], set[Quad]]],
+               targets: dict[NamedNode, NamedNode], removed: set[Quad], added: set[Quad],
+               rem_by: dict[object, set[Quad]], add_by: dict[object, set[Quad]],
+               policy_change: bool, config: PartitionConfig) -> tuple[set[Quad], set[Quad]]:
+        """The change with every routed asset's statements in their graphs. A statement the
+        caller adds naming an asset it may not read stays beside its subject: it must not
+        reveal, by where it lands or by a refusal, that the asset exists (SHACL then judges
+        the reference as it judges one to an absent asset)."""
+        readable = self.readable()
         homes: dict[NamedNode, NamedNode | None] = {}
+
         def home(o: NamedNode) -> NamedNode | None:
             if o in targets:
                 return targets[o]
@@ -320,9 +390,10 @@ class AccessService:
                 homes[o] = self._home(self._store.quads(o, TYPE, None, None)) \
                     if self._is_data_asset(o) else None
             return homes[o]
+
         out_rem, out_add = set(removed), set(added)
-        for s, (now, after) in states.items():
-            target = targets[s]
+        for s, target in targets.items():
+            now, after = states[s]
             placed = set()
             for q in after:
                 g = q.graph_name
@@ -332,7 +403,9 @@ class AccessService:
                     o = q.object  # type: ignore[assignment]
                     if isinstance(o, NamedNode) and o != s and self._is_data_asset(o):
                         theirs = home(o)
-                        if theirs is not None and theirs != target:
+                        if theirs is not None and theirs != target and not (
+                                readable is not None and q in added and q not in now
+                                and theirs.value not in readable):
                             g = self._link(target, theirs)
                 placed.add(q if g == q.graph_name else Quad(q.subject, q.predicate, q.object, g))
             if placed == after:
@@ -344,6 +417,58 @@ class AccessService:
         if policy_change:
             self.config = config
         return out_rem, out_add
+
+    def _derivation(self, view: Overlay, touched: set[NamedNode], config: PartitionConfig,
+                    removed: set[Quad], added: set[Quad]) -> Derivation:
+        """What derives the classifications routing needs; after a change to the rules, with
+        every asset's conclusions under the new rules (``changed_rules``: whose differ)."""
+        rules_changed = any(q.predicate in (CONSTRUCT_TEXT, ENABLED) or q.object == RULE_CLASS
+                            for q in (*removed, *added))
+        rules = read_rules(view, self._layout.id_base) if rules_changed else self._rules()
+        graphs = self._derived_graphs()
+        concluded: dict[NamedNode, set[NamedNode]] | None = None
+        changed: set[NamedNode] = set()
+        if rules_changed:
+            concluded = {}
+            dataset = Dataset(default=tuple(g for g in self._store.named_graphs()
+                                            if isinstance(g, NamedNode)
+                                            and not self._layout.is_inferred(g)
+                                            and g != self._layout.shapes))
+            for rule in rules:
+                if rule.enabled and rule.compiled is not None:
+                    for s, p, o in evaluate(self._store, dataset, rule.compiled,
+                                            self._layout.id_base):
+                        if p == CLASSIFICATION and isinstance(o, NamedNode):
+                            concluded.setdefault(s, set()).add(o)
+            stored: dict[NamedNode, set[NamedNode]] = {}
+            for g in graphs[0]:
+                for q in self._store.quads(None, CLASSIFICATION, None, g):
+                    if isinstance(q.subject, NamedNode) and isinstance(q.object, NamedNode):
+                        stored.setdefault(q.subject, set()).add(q.object)
+            changed = {s for s in concluded.keys() | stored.keys()
+                       if concluded.get(s, set()) != stored.get(s, set())}
+        rollup = any(t == contains_pii(self._layout).value for t in config.targets)
+        derivation = Derivation(self._store, view, self._layout,
+                                [r for r in rules if r.enabled], touched, graphs,
+                                rollup=rollup, concluded=concluded)
+        derivation.changed_rules = changed
+        return derivation
+
+    def _rules(self) -> list[Rule]:
+        if self._rule_cache is None:
+            self._rule_cache = read_rules(self._store, self._layout.id_base)
+        return self._rule_cache
+
+    def _derived_graphs(self) -> tuple[list[NamedNode], list[NamedNode]]:
+        """The classifier's graphs: (rule conclusions, propagation and inheritance)."""
+        rules_root = self._layout.rule_inferred().value + "/"
+        prop_root = self._layout.rule_inferred(propagated=True).value + "/"
+        rules: list[NamedNode] = []
+        propagated: list[NamedNode] = []
+        for g in self._store.named_graphs():
+            if isinstance(g, NamedNode) and g.value.startswith(rules_root):
+                (propagated if g.value.startswith(prop_root) else rules).append(g)
+        return rules, propagated
 
     def place_inferred(self, home: NamedNode, obj: object) -> NamedNode:
         """Where an inferred statement goes, given its subject's inferred graph: beside its
@@ -510,6 +635,9 @@ class AccessService:
 
     # -- the directory -------------------------------------------------------------------------
     def on_applied(self, cs: Changeset) -> None:
+        if any(q.predicate in (CONSTRUCT_TEXT, ENABLED) or q.object == RULE_CLASS
+               for q in (*cs.removed, *cs.added)):
+            self._rule_cache = None
         snap = self._directory
         for q in (*cs.removed, *cs.added):
             if q.predicate in _WATCHED or (q.predicate == TYPE and q.object in ACCESS_TYPES) \

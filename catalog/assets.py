@@ -245,7 +245,12 @@ class AssetService:
             plan: list[tuple[AssetInput, int, str]] = []
             known: dict[str, list[Quad]] = {}
             for a in inputs:
+                # What the caller may not read is no part of what it replaces: statements in
+                # graphs hidden from it (a lineage edge to a PII column) stay as they are, and
+                # an asset hidden from it as a whole looks absent.
                 current = known[a.iri] = self._current(a.iri)
+                if self.access is not None:
+                    current = self.access.visible(current)
                 version = self._version_of(current)
                 if expected is not None and a.key in expected and expected[a.key] != version:
                     raise PreconditionFailed(

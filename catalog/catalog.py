@@ -30,6 +30,7 @@ from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
+from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
@@ -226,7 +227,9 @@ class Catalog:
         warnings: list[dict[str, Any]] = []
         if self.settings.validate_writes:
             focus = {q.subject for q in removed} | {q.subject for q in added}
-            report = validator.validate(focus, ChangeView(self.store, removed, added))
+            readable = self.access.readable()
+            source = self.store if readable is None else Restricted(self.store, readable)
+            report = validator.validate(focus, ChangeView(source, removed, added))
             violations = [r.to_json() for r in report.violations]
             warnings = [r.to_json() for r in report.warnings]
         if self.settings.refuse_inconsistent_writes:

@@ -169,6 +169,11 @@ def _classifications() -> Iterator[Asset]:
         for slug, value_name, value_description in values:
             yield {"id": f"{scheme_key}/{slug}", "type": "Classification", "name": value_name,
                    "description": value_description, "partOf": scheme_key}
+    yield {"id": "classification/contains-pii", "type": "Classification", "name": "Contains PII",
+           "description": "Derived, never asserted: a table, schema or database that holds a PII "
+                          "column, and a dashboard or model built on one (so \"PII tables\" "
+                          "finds them). It does not propagate along lineage.",
+           "partOf": "classification/pii"}
 
 
 def _glossary() -> Iterator[Asset]:

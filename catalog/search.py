@@ -225,7 +225,8 @@ class SearchService:
         Graph-aware filters (lineage, ``where``) are resolved over those graphs too."""
         t0 = time.perf_counter()
         readable = self._scope(readable)
-        request, reading = nl.interpret(request, self.text)  # nl=true: filters from q
+        request, reading = nl.interpret(request, self.text,  # nl=true: filters from q
+                                        graphs=readable)
         graph = graph_filters.plan(self._normalise(request).validated(), self._select(readable),
                                    self._layout.key, self._layout.iri)
         req = graph.request

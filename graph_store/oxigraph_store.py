@@ -143,6 +143,11 @@ class OxigraphStore:
         finally:
             self._find_derived()
 
+    def load_quads(self, quads: Iterable[Quad]) -> None:
+        """Add quads outside the change log: only for throwaway in-memory stores
+        (``graph_store.overlay.scratch``)."""
+        self._store.extend(quads)
+
     def named_graphs(self) -> list[NamedNode | BlankNode]:
         return list(self._store.named_graphs())
 

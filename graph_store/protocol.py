@@ -24,6 +24,19 @@ class Dataset:
     named: tuple[NamedNode | BlankNode, ...] | None = None
 
 
+class QuadSource(Protocol):
+    """What reads asserted statements by pattern: a store, or a store with a change applied
+    (``graph_store.overlay.Overlay``)."""
+
+    def quads(
+        self,
+        subject: Subject | None = None,
+        predicate: NamedNode | None = None,
+        object: Object | None = None,
+        graph: GraphName | None = None,
+    ) -> Iterator[Quad]: ...
+
+
 class GraphStore(Protocol):
     def apply(self, changeset: Changeset, /) -> None: ...
 

@@ -33,10 +33,19 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
+from reasoning.access_classes import (
+    contains_pii,
+    holds_pii,
+    is_pii,
+    rollup_closure,
+    rollup_sources,
+    rollup_targets,
+)
 from reasoning.propagation import (
     CLASSIFICATION,
     DECLASSIFIES,
     INHERITABLE,
+    PART_OF,
     PROPAGATES,
     TAG,
     Facts,
@@ -87,6 +96,10 @@ class Classifier:
         self._seq: int | None = None
         self._status_at = time.monotonic()
         self._failed = False
+        self._contains = contains_pii(layout)
+
+    def _facts(self) -> Facts:
+        return Facts(self._store, local=frozenset({self._contains}))
 
     # -- what is there -----------------------------------------------------------------------
     def rules(self) -> list[Rule]:
@@ -149,7 +162,7 @@ class Classifier:
         """Recompute every rule conclusion, propagated classification and inherited tag."""
         with self._journal.lock, self._lock:
             started = time.perf_counter()
-            facts = Facts(self._store)
+            facts = self._facts()
             dataset = self.dataset()
             rules = self._active()
             concluded: dict[NamedNode, set[PO]] = {}
@@ -162,9 +175,18 @@ class Classifier:
             self._size = sum(1 for _ in self._store.quads(None, _TYPE, None))
             propagated = self._propagate_all(facts, concluded)
             inherited = self._inherit_all(facts)
+            holders = {q.subject for q in self._store.quads(None, CLASSIFICATION, None)
+                       if isinstance(q.subject, NamedNode) and is_pii(self._layout,
+                                                                      _value(q.object))}
+            holders |= {s for s, pos in concluded.items()
+                        if holds_pii(self._layout, (_value(o) for p, o in pos
+                                                    if p == CLASSIFICATION))}
+            holders |= {s for s, cs in propagated.items()
+                        if holds_pii(self._layout, (c.value for c in cs))}
+            rolled = rollup_closure(facts, holders)
             quads: list[Quad] = []
             counts = [0, 0, 0]
-            for s in {*concluded, *propagated, *inherited}:
+            for s in {*concluded, *propagated, *inherited, *rolled}:
                 home = self.home(s)
                 if home is None:
                     continue
@@ -173,6 +195,8 @@ class Classifier:
                 own = concluded.get(s, set())
                 quads += (Quad(s, p, o, rule_graph) for p, o in own)  # type: ignore[arg-type]
                 extra = {(CLASSIFICATION, c) for c in propagated.get(s, ())} - own
+                if s in rolled:
+                    extra.add((CLASSIFICATION, self._contains))
                 extra |= {(TAG, t) for t in inherited.get(s, ())}
                 quads += (Quad(s, p, o, prop_graph) for p, o in extra)  # type: ignore[arg-type]
                 counts[0] += len(own)
@@ -304,7 +328,7 @@ class Classifier:
 
     def _update(self, touched: set[NamedNode], cs: Changeset, flags_prop: set[NamedNode],
                 flags_tag: set[NamedNode]) -> set[NamedNode]:
-        facts = Facts(self._store)
+        facts = self._facts()
         rule_graphs, prop_graphs = self._content_graphs()
         stored: dict[NamedNode, tuple[set[Quad], set[Quad]]] = {}
 
@@ -351,6 +375,39 @@ class Classifier:
         _worklist(touched | forced, facts.children, lambda y: (
             self._prop_changed(y, facts, own_classes, new_prop, old_asserted, stored_objects)
             or y in forced))
+        # 2b. the roll-up: containers and consumers of assets whose PII may have changed
+        contains = self._contains
+
+        def stored_contains(y: NamedNode) -> bool:
+            return any(q.predicate == CLASSIFICATION and q.object == contains
+                       for q in stored_of(y)[1])
+
+        def classes_of(y: NamedNode) -> set[str]:
+            prop = new_prop[y] if y in new_prop else \
+                {q.object for q in stored_of(y)[1] if q.predicate == CLASSIFICATION}
+            found = {c.value for c in own_classes(y) | prop} - {contains.value}  # type: ignore[union-attr]
+            if new_roll.get(y, stored_contains(y)):
+                found.add(contains.value)
+            return found
+
+        new_roll: dict[NamedNode, bool] = {}
+        start = {t for y in touched | new_prop.keys() for t in rollup_targets(facts, y)}
+        start |= touched | {q.object for q in cs.removed  # type: ignore[misc]
+                            if q.predicate == PART_OF and isinstance(q.object, NamedNode)}
+        queue = deque(sorted(start, key=str))
+        visits: dict[NamedNode, int] = {}
+        while queue:
+            t = queue.popleft()
+            visits[t] = visits.get(t, 0) + 1
+            if visits[t] > 8:  # a containment cycle: settle as is
+                continue
+            rolled = any(holds_pii(self._layout, classes_of(y))
+                         for y in rollup_sources(facts, t) if y != t)
+            if rolled != new_roll.get(t, stored_contains(t)):
+                new_roll[t] = rolled
+                queue.extend(sorted(rollup_targets(facts, t), key=str))
+            else:
+                new_roll.setdefault(t, rolled)
         # 3. inheritance: touched assets and their parts while tags change
         forced_tags = facts.carriers(TAG, flags_tag)
         new_inh: dict[NamedNode, set[NamedNode]] = {}
@@ -367,7 +424,7 @@ class Classifier:
         removed: set[Quad] = set()
         added: set[Quad] = set()
         changed: set[NamedNode] = set()
-        for y in touched | new_prop.keys() | new_inh.keys():
+        for y in touched | new_prop.keys() | new_inh.keys() | new_roll.keys():
             rules_q, prop_q = stored_of(y)
             home = self.home(y)
             want_rules: set[Quad] = set()
@@ -379,7 +436,9 @@ class Classifier:
                     {(q.predicate, q.object) for q in rules_q}
                 want_rules = {Quad(y, p, o, rg) for p, o in pos}  # type: ignore[arg-type]
                 classes = new_prop[y] if y in new_prop else \
-                    {q.object for q in prop_q if q.predicate == CLASSIFICATION}
+                    {q.object for q in prop_q if q.predicate == CLASSIFICATION} - {contains}
+                if new_roll.get(y, stored_contains(y)):
+                    classes = classes | {contains}
                 tags = new_inh[y] if y in new_inh else \
                     {q.object for q in prop_q if q.predicate == TAG}
                 extra = ({(CLASSIFICATION, c) for c in classes} - pos) | {(TAG, t) for t in tags}
@@ -404,7 +463,7 @@ class Classifier:
         received = set(facts.propagated(y, own_classes))
         new_prop[y] = received - own
         before = old_asserted(y, CLASSIFICATION) | stored_objects(y, CLASSIFICATION)
-        return (own | received) != before
+        return (own | received) != before - {self._contains}
 
     @staticmethod
     def _scheme_members(facts: Facts, flagged: set[NamedNode]) -> set[NamedNode]:
@@ -473,3 +532,7 @@ def _worklist(start: Iterable[NamedNode], successors: Callable[[NamedNode], set[
                 if nxt not in seen:
                     seen.add(nxt)
                     queue.append(nxt)
+
+
+def _value(term: object) -> str:
+    return str(getattr(term, "value", ""))

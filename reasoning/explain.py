@@ -39,6 +39,8 @@ from graph_store.errors import InputError, NotFound
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import OWL, PREFIXES, RDF_TYPE, RDFS, SEMCAT, XSD
+from reasoning.access_classes import CONSUMES as _CONSUMES
+from reasoning.access_classes import contains_pii, holds_pii, rollup_sources
 from reasoning.propagation import CLASSIFICATION, INHERITABLE, PART_OF, TAG, Facts
 from reasoning.rules import Rule, read_rules
 from reasoning.rules import premises as rule_premises
@@ -382,7 +384,8 @@ class _Derivations:
         self._rule_graphs = [g for g in store.named_graphs() if isinstance(g, NamedNode)
                              and g.value.startswith(self.rules_root)
                              and not g.value.startswith(self.propagated_root)]
-        self.facts = Facts(store)
+        self.contains = contains_pii(layout)
+        self.facts = Facts(store, local=frozenset({self.contains}))
 
     def rules(self) -> list[Rule]:
         if self._rules is None:
@@ -417,6 +420,8 @@ class _Derivations:
 
     def _propagation(self, st: Statement) -> list[tuple[str, list[Statement]]]:
         s, p, o = st
+        if p == CLASSIFICATION and o == self.contains and isinstance(s, NamedNode):
+            return self._rollup(s)
         if p == CLASSIFICATION and isinstance(s, NamedNode):
             via = self.facts.propagated(s, self._sources).get(o)
             if via is None:
@@ -433,6 +438,29 @@ class _Derivations:
                      [*chain, (ancestor, TAG, o), (o, INHERITABLE, Literal("true",
                                                                               datatype=_BOOLEAN))])]
         return []
+
+    def _classes(self, x: Any) -> set[Any]:
+        """``x``'s classifications, asserted and derived (its own, propagated, rolled up)."""
+        return {q.object for q in self.store.quads(x, CLASSIFICATION, None, None)
+                if isinstance(q.object, NamedNode)} | {
+            q.object for g in self.store.named_graphs() if isinstance(g, NamedNode)
+            and g.value.startswith(self.rules_root)
+            for q in self.store.quads(x, CLASSIFICATION, None, g)}
+
+    def _rollup(self, s: NamedNode) -> list[tuple[str, list[Statement]]]:
+        """contains-pii: a part (or, for dashboards, charts and models, an input) that is PII
+        or contains PII."""
+        found = []
+        for y in sorted(rollup_sources(self.facts, s), key=str):
+            link = (y, PART_OF, s) if self.facts.objects(y, PART_OF) & {s} else (s, _CONSUMES, y)
+            for c in sorted(self._classes(y), key=str):
+                if holds_pii(self.layout, [c.value]):
+                    found.append((f"roll-up: {_text(s)} contains or is built on {_text(y)}, "
+                                  f"which is {_curie(c)}", [link, (y, CLASSIFICATION, c)]))
+                    break
+            if found:
+                break
+        return found
 
     def _part_chain(self, s: Any, ancestor: Any) -> list[Statement] | None:
         back: dict[Any, Any] = {s: None}

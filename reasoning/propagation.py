@@ -28,7 +28,7 @@ from typing import Final
 
 from pyoxigraph import Literal, NamedNode
 
-from graph_store.protocol import GraphStore
+from graph_store.protocol import QuadSource
 from ontology.namespaces import DCAT, RDF_TYPE, RDFS, SEMCAT
 
 __all__ = ["CLASSIFICATION", "DECLASSIFIES", "DERIVED_FROM", "INHERITABLE", "PART_OF",
@@ -49,13 +49,13 @@ MAX_ANCESTORS: Final = 64  # partOf chains are short; this only guards against c
 Sources = Callable[[NamedNode], set[NamedNode]]
 
 
-def _false(store: GraphStore, subject: NamedNode, flag: NamedNode) -> bool:
+def _false(store: QuadSource, subject: NamedNode, flag: NamedNode) -> bool:
     found = next(iter(store.quads(subject, flag, None)), None)
     return found is not None and isinstance(found.object, Literal) and \
         found.object.value in ("false", "0")
 
 
-def _true(store: GraphStore, subject: NamedNode, flag: NamedNode) -> bool:
+def _true(store: QuadSource, subject: NamedNode, flag: NamedNode) -> bool:
     found = next(iter(store.quads(subject, flag, None)), None)
     return found is not None and isinstance(found.object, Literal) and \
         found.object.value in ("true", "1")
@@ -65,8 +65,10 @@ class Facts:
     """Asserted facts the two definitions read, with small memos for one maintenance pass
     (make a new one per changeset: the memos assume the store does not change meanwhile)."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: QuadSource, *, local: frozenset[NamedNode] = frozenset()) -> None:
+        """``local``: classifications judged on their own, which never propagate (roll-ups)."""
         self.store = store
+        self.local = local
         self._propagates: dict[NamedNode, bool] = {}
         self._inheritable: dict[NamedNode, bool] = {}
         self._schemes: dict[NamedNode, NamedNode | None] = {}
@@ -105,6 +107,8 @@ class Facts:
     def propagates(self, classification: NamedNode) -> bool:
         """False when the classification, or else its scheme, says ``propagates false``."""
         known = self._propagates.get(classification)
+        if known is None and classification in self.local:
+            known = self._propagates[classification] = False
         if known is None:
             scheme = self.scheme(classification)
             own = next(iter(self.store.quads(classification, PROPAGATES, None)), None)

@@ -32,7 +32,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from graph_store.errors import InputError, QuerySyntaxError
 from graph_store.journal import SYSTEM_PREDICATES
-from graph_store.protocol import Dataset, GraphStore
+from graph_store.protocol import Dataset, GraphStore, QuadSource
 from graph_store.rdflib_bridge import to_oxigraph
 from graph_store.sparql_guard import _NOT_CODE, query_dataset, refuse_outbound
 from ontology.namespaces import PREFIXES, RDF_TYPE, SEMCAT
@@ -214,7 +214,7 @@ class Rule:
     error: str | None = None  # why a stored text no longer compiles (then it never runs)
 
 
-def read_rules(store: GraphStore, base_iri: str) -> list[Rule]:
+def read_rules(store: QuadSource, base_iri: str) -> list[Rule]:
     """Every rule in the asserted graphs, compiled; a rule whose text no longer compiles is
     returned with its error and skipped by the engine."""
     rules = []

@@ -151,6 +151,7 @@ class DocBuilder:
             domains = tuple(Ref(v, self._label(self.layout.iri(v)) if "/" in v else v)
                             for v in attributes["domain"])
         parents = refs("partOf")
+        home = next((q.graph_name for q in quads if q.predicate.value == RDF_TYPE), None)
         updated = values.get(UPDATED_AT.value)
         created = values.get(CREATED_AT.value)
         classifications = refs("classification")
@@ -158,7 +159,7 @@ class DocBuilder:
         return AssetDoc(
             key=key, types=types, name=text("name") or key, qualified_name=text("qualifiedName"),
             description=text("description"),
-            columns=self._columns(iri) if WITH_COLUMNS.intersection(types) else (),
+            columns=self._columns(iri, home) if WITH_COLUMNS.intersection(types) else (),
             parent=parents[0] if parents else None, platform=next(iter(refs("platform")), None),
             workspace=next(iter(refs("workspace")), None), owners=refs("owner"),
             tags=refs("tag"), terms=refs("glossaryTerm"),
@@ -170,7 +171,9 @@ class DocBuilder:
             inferred_types=inferred_types, inferred_classifications=inferred_classes,
             created_at=str(created[0].value) if created else "")
 
-    def _columns(self, table: str) -> tuple[Column, ...]:
+    def _columns(self, table: str, home: object) -> tuple[Column, ...]:
+        """The table's columns that share its graph: a column another access partition holds
+        (a PII column of a general table) must not make the table findable by its name."""
         found: list[tuple[int, str, Column]] = []
         for q in self.store.quads(None, _P["partOf"], NamedNode(table), None):
             column = q.subject
@@ -179,7 +182,7 @@ class DocBuilder:
             for c in self.store.quads(column, None, None, None):  # type: ignore[arg-type]
                 p = c.predicate.value
                 if p == RDF_TYPE and _value(c.object) == SEMCAT + "Column":
-                    is_column = True
+                    is_column = c.graph_name == home
                 elif isinstance(c.object, Literal) and p.startswith(SEMCAT):
                     props.setdefault(p.removeprefix(SEMCAT), c.object.value)
             if is_column:

@@ -22,12 +22,12 @@ import threading
 import time
 import unicodedata
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tantivy import Query
+from tantivy import Occur, Query
 
 from graph_store.errors import InputError
 from search.analysis import edit_distance, stem, words
@@ -181,25 +181,42 @@ def _is_acronym(label: str) -> bool:
 
 
 # -- vocabulary from the index ----------------------------------------------------------------
-_CACHE: weakref.WeakKeyDictionary[TextIndex, tuple[int, float, Vocabulary]] = (
+Scope = frozenset[str] | None  # the graphs a caller may read; None: every graph
+_CACHE: weakref.WeakKeyDictionary[TextIndex, dict[Scope, tuple[int, float, Vocabulary]]] = (
     weakref.WeakKeyDictionary())
 _CACHE_LOCK = threading.Lock()
+_SCOPES_KEPT = 64
 
 
-def vocabulary(index: TextIndex) -> Vocabulary:
-    """The index's vocabulary, rebuilt when the index has changed (at most every second)."""
+def vocabulary(index: TextIndex, graphs: Scope = None) -> Vocabulary:
+    """The vocabulary of what the caller may read in the index (``graphs``: its readable
+    graphs), rebuilt when the index has changed (at most every second): a reader must not
+    learn the names of owners, tags or workspaces that only hidden assets carry."""
     with _CACHE_LOCK:
-        cached = _CACHE.get(index)
+        cached = _CACHE.get(index, {}).get(graphs)
         if cached and (cached[0] == index.seq or time.monotonic() - cached[1] < REFRESH_S):
             return cached[2]
-    built = build_vocabulary(index)
+    built = build_vocabulary(index, graphs)
     with _CACHE_LOCK:
-        _CACHE[index] = (index.seq, time.monotonic(), built)
+        scopes = _CACHE.setdefault(index, {})
+        if len(scopes) >= _SCOPES_KEPT:
+            scopes.clear()
+        scopes[graphs] = (index.seq, time.monotonic(), built)
     return built
 
 
-def _values(index: TextIndex, field_name: str) -> list[str]:
-    result = index.searcher().aggregate(Query.all_query(), {
+def _scope(index: TextIndex, graphs: Scope) -> Query:
+    return Query.all_query() if graphs is None else index.any_of("f_graph", sorted(graphs))
+
+
+def _within(index: TextIndex, query: Query, graphs: Scope) -> Query:
+    if graphs is None:
+        return query
+    return Query.boolean_query([(Occur.Must, query), (Occur.Must, _scope(index, graphs))])
+
+
+def _values(index: TextIndex, field_name: str, graphs: Scope = None) -> list[str]:
+    result = index.searcher().aggregate(_scope(index, graphs), {
         "v": {"terms": {"field": field_name, "size": 65_000}}})
     return [str(b["key"]) for b in result.get("v", {}).get("buckets", [])]
 
@@ -208,28 +225,29 @@ def _local_words(key: str) -> list[str]:
     return words(key.rsplit("/", 1)[-1].replace(".", " ").replace("-", " "))
 
 
-def build_vocabulary(index: TextIndex) -> Vocabulary:
+def build_vocabulary(index: TextIndex, graphs: Scope = None) -> Vocabulary:
     vocab = Vocabulary()
     for phrase, types in TYPE_WORDS.items():
         vocab.add(phrase.split(), Entry("type", types, " or ".join(types), True))
     for facet in FACETS:
-        keys = _values(index, "f_" + facet)
+        keys = _values(index, "f_" + facet, graphs)
         if facet in ("classification", "term", "domain", "owner", "tag"):
             kinds = {"classification": ["Classification"], "term": ["GlossaryTerm"],
                      "domain": ["Domain"], "owner": ["Team", "User"], "tag": ["Tag"]}[facet]
-            keys = sorted(set(keys) | set(_keys_of_types(index, kinds)))
+            keys = sorted(set(keys) | set(_keys_of_types(index, kinds, graphs)))
         stored = index.by_keys(keys)
         for key in keys:
             fields = stored.get(key, {})
             label = str((fields.get("name") or [key])[0])
             _add_value(vocab, facet, key, (key,), label, fields)
-    _add_schemes(vocab, index)
+    _add_schemes(vocab, index, graphs)
     return vocab
 
 
-def _keys_of_types(index: TextIndex, types: list[str]) -> list[str]:
+def _keys_of_types(index: TextIndex, types: list[str], graphs: Scope = None) -> list[str]:
     searcher = index.searcher()
-    found = searcher.search(index.any_of("f_type", types), 10_000, count=False).hits
+    found = searcher.search(_within(index, index.any_of("f_type", types), graphs), 10_000,
+                            count=False).hits
     return [str(searcher.doc(a)["id"][0]) for _, a in found]
 
 
@@ -248,7 +266,7 @@ def _add_value(vocab: Vocabulary, facet: str, key: str, values: tuple[str, ...],
         strong = facet == "platform" or ((acronym or multiword)
                                          and facet in ("tag", "classification", "workspace"))
         vocab.add(phrase, Entry(facet, values, label, strong))
-    if facet == "classification" and len(label_words) > 1:
+    if facet == "classification" and len(label_words) > 1 and "." in label:
         vocab.add(label_words[-1:], Entry(facet, values, label, False))  # "email" of PII.Email
     if facet == "owner" and "User" in fields.get("f_type", []) and label_words:
         vocab.add(label_words[:1], Entry(facet, values, label, False))  # a first name
@@ -256,15 +274,16 @@ def _add_value(vocab: Vocabulary, facet: str, key: str, values: tuple[str, ...],
         vocab.add(label_words[:-1], Entry(facet, values, label, False))
 
 
-def _add_schemes(vocab: Vocabulary, index: TextIndex) -> None:
+def _add_schemes(vocab: Vocabulary, index: TextIndex, graphs: Scope = None) -> None:
     """A classification scheme (``PII``) stands for all of its classifications."""
     searcher = index.searcher()
-    schemes = searcher.search(index.term("f_type", "ClassificationScheme"), 1_000,
-                              count=False).hits
+    schemes = searcher.search(_within(index, index.term("f_type", "ClassificationScheme"),
+                                      graphs), 1_000, count=False).hits
     for _, address in schemes:
         doc = searcher.doc(address).to_dict()
         key, label = str(doc["id"][0]), str((doc.get("name") or doc["id"])[0])
-        members = searcher.search(index.term("f_parent", key), 10_000, count=False).hits
+        members = searcher.search(_within(index, index.term("f_parent", key), graphs), 10_000,
+                                  count=False).hits
         values = tuple(sorted(str(searcher.doc(a)["id"][0]) for _, a in members))
         if values:
             _add_value(vocab, "classification", key, values, label, doc)
@@ -466,10 +485,13 @@ def apply(request: SearchRequest, parsed: Parsed) -> tuple[SearchRequest, dict[s
                  "applied": applied, "overridden": sorted(set(overridden))}
 
 
-def interpret(request: SearchRequest, index: TextIndex,
-              now: datetime | None = None) -> tuple[SearchRequest, dict[str, Any] | None]:
+def interpret(request: SearchRequest, index: TextIndex, now: datetime | None = None, *,
+              graphs: Collection[str] | None = None
+              ) -> tuple[SearchRequest, dict[str, Any] | None]:
     """``request`` unchanged unless it asks for natural-language parsing (``nl``); then the
-    request to run and the reading to show under ``interpretation.nl``."""
+    request to run and the reading to show under ``interpretation.nl``, read with the
+    vocabulary of what the caller may read (``graphs``)."""
     if not request.nl or not request.q.strip():
         return request, None
-    return apply(request, parse(request.q, vocabulary(index), now))
+    scope = frozenset(graphs) if graphs is not None else None
+    return apply(request, parse(request.q, vocabulary(index, scope), now))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from graph_store.protocol import GraphStore
+from graph_store.protocol import QuadSource
 from ontology.namespaces import RDF, RDF_TYPE, XSD
 from shapes.model import PropertyShape, Shapes
 from shapes.report import ValidationReport, ValidationResult
@@ -44,7 +44,7 @@ class GraphView(Protocol):
 class StoreView:
     """The store as it is (``semcat validate``)."""
 
-    def __init__(self, store: GraphStore) -> None:
+    def __init__(self, store: QuadSource) -> None:
         self.store = store
 
     def outgoing(self, node: Term) -> dict[str, list[Term]]:
@@ -63,7 +63,7 @@ class StoreView:
 class ChangeView(StoreView):
     """The store as it will be once ``removed`` and ``added`` are applied."""
 
-    def __init__(self, store: GraphStore, removed: set[Quad], added: Iterable[Quad]) -> None:
+    def __init__(self, store: QuadSource, removed: set[Quad], added: Iterable[Quad]) -> None:
         super().__init__(store)
         self.removed = removed
         self.added: dict[Term, list[Quad]] = {}

@@ -133,8 +133,9 @@ def test_rule_on_name_pattern_and_type(cat: Catalog) -> None:
     assert EMAIL not in derived(cat, ckey("raw", "contact_email"), infer=False)  # not asserted
     assert EMAIL not in derived(cat, ckey("raw", "email_count"))  # a number, not text
     assert EMAIL not in derived(cat, ckey("raw", "contact"))
+    # PII by a rule decides access like asserted PII: the column moved to the PII partition
     assert graph_of(cat, ckey("raw", "contact_email"), "classification", EMAIL) == \
-        {f"{BASE}/graph/inferred/rules/{WS}/general"}
+        {f"{BASE}/graph/inferred/rules/{WS}/classification%2Fpii"}
     # Already asserted on raw.email: not stored a second time.
     [home] = graph_of(cat, ckey("raw", "email"), "classification", EMAIL)
     assert not home.startswith(f"{BASE}/graph/inferred/")
@@ -191,8 +192,9 @@ def test_propagation_along_table_and_column_lineage_multi_hop(cat: Catalog) -> N
         assert NAME not in derived(cat, tkey(t), infer=False)
     assert EMAIL in derived(cat, ckey("stg", "email"))  # column level
     assert EMAIL in derived(cat, ckey("mart", "email"))  # two hops
+    # PII along lineage decides access like asserted PII: the PII partition
     assert graph_of(cat, ckey("mart", "email"), "classification", EMAIL) == \
-        {f"{BASE}/graph/inferred/rules/propagated/{WS}/general"}
+        {f"{BASE}/graph/inferred/rules/propagated/{WS}/classification%2Fpii"}
     assert EMAIL not in derived(cat, ckey("mart", "contact"))
     # A new source upstream flows all the way down; removing it retracts it again.
     cat.assets.upsert(column("raw", "contact", classifications=[NAME]), actor="test")

@@ -85,7 +85,7 @@ def demo(demo_catalog: Catalog) -> Catalog:
 def semantic_demo(demo_catalog: Catalog) -> Catalog:
     """The demo with its vectors built by the background worker (one torch thread): ~30 s."""
     assert demo_catalog.search.wait(timeout=300), "the vector index did not catch up"
-    assert len(demo_catalog.search.vectors) == len(demo_catalog.search.text) == 1909
+    assert len(demo_catalog.search.vectors) == len(demo_catalog.search.text) == 1910
     return demo_catalog
 
 
