@@ -32,7 +32,7 @@ from catalog.access_model import (
 from catalog.asset_input import DATA_KINDS, RESERVED_WORKSPACES
 from catalog.identity import LOCAL_ADMIN, Principal
 from graph_store.changeset import Changeset
-from graph_store.errors import Forbidden, InputError
+from graph_store.errors import Forbidden, InputError, ValidationFailed
 from graph_store.journal import SYSTEM_PREDICATES
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Overlay
@@ -540,15 +540,77 @@ class AccessService:
         first, slash, _ = self._layout.key(term.value).partition("/")
         return unquote(first) if slash and first not in RESERVED_WORKSPACES else None
 
-    def authorize(self, removed: set[Quad], added: set[Quad]) -> None:
-        """Raise Forbidden unless the caller may make every part of this change."""
+    def moved_only(self, removed: set[Quad], added: set[Quad]) -> set[object]:
+        """Data assets the change only moves between partition and link graphs (the same
+        statements removed from some and added to others): routing's doing, not the caller's."""
+        rem_by, add_by = _by_subject(removed), _by_subject(added)
+        moved: set[object] = set()
+        for s, gone in rem_by.items():
+            new = add_by.get(s)
+            if not new or not isinstance(s, NamedNode) or not self._is_data_asset(s):
+                continue
+            content = {(q.predicate, q.object) for q in gone
+                       if q.predicate.value not in SYSTEM_PREDICATES}
+            if content and content == {(q.predicate, q.object) for q in new
+                                       if q.predicate.value not in SYSTEM_PREDICATES} and all(
+                    self.graph_info(q.graph_name) for q in (*gone, *new)):
+                moved.add(s)
+        return moved
+
+    def authorize_workspaces(self, removed: set[Quad], added: set[Quad], *,
+                             moved: set[object] = frozenset()) -> None:  # type: ignore[assignment]
+        """The first, coarse check: Forbidden unless the caller may write in every workspace
+        whose ids the change touches. It depends on nothing hidden, so it may come before the
+        checks that must treat hidden and absent alike (SHACL, references)."""
+        caller = self.caller()
+        if caller.admin:
+            return
+        for s in {q.subject for q in (*removed, *added)} - moved:
+            ws = self.namespace(s)
+            if ws is not None and not (caller.can("write", ws) or caller.can("delete", ws)
+                                       or caller.can("manage-access", ws)):
+                self._deny(caller, "write", f"workspace {ws!r}", s)
+
+    def check_references(self, removed: set[Quad], added: set[Quad]) -> None:
+        """Refuse (422) a new statement that names a data asset the caller cannot see, whether
+        it does not exist or is hidden from the caller: one answer for both, so that naming an
+        asset tells nothing about it; and a reference to a hidden asset would otherwise decide,
+        through what the referrer derives from it, where the referrer lands."""
+        readable = self.readable()
+        before = {(q.subject, q.predicate, q.object) for q in removed}
+        typed = {q.subject for q in added if q.predicate == TYPE}
+        problems: list[dict[str, str]] = []
+        for q in added:
+            o = q.object
+            if not isinstance(o, NamedNode) or (q.subject, q.predicate, o) in before or \
+                    o in typed or o == q.subject or not self._is_data_asset(o):
+                continue
+            seen = any(q2 not in removed and (readable is None or getattr(
+                q2.graph_name, "value", None) in readable)
+                for q2 in self._store.quads(o, TYPE, None, None))
+            if not seen:
+                problems.append({
+                    "severity": "Violation", "focusNode": _v(q.subject),
+                    "path": q.predicate.value, "value": o.value,
+                    "message": f"{self._layout.key(o.value)!r} is not an asset you can see: it "
+                               "does not exist or you may not read it; create it first or fix "
+                               "the reference"})
+        if problems:
+            raise ValidationFailed(f"{len(problems)} reference(s) to unknown assets; nothing "
+                                   "was written", report=problems[:100])
+
+    def authorize(self, removed: set[Quad], added: set[Quad], *,
+                  moved: set[object] = frozenset()) -> None:  # type: ignore[assignment]
+        """Raise Forbidden unless the caller may make every part of this change (but the
+        moves routing adds: ``moved``)."""
         caller = self.caller()
         if caller.admin:
             return
         snap = self._snapshot()
         subjects: dict[object, set[object]] = {}
         for q in (*removed, *added):
-            subjects.setdefault(q.subject, set()).add(q.graph_name)
+            if q.subject not in moved:
+                subjects.setdefault(q.subject, set()).add(q.graph_name)
         added_by, removed_by = _by_subject(added), _by_subject(removed)
         for s, graphs in subjects.items():
             current = set(self._store.quads(s, None, None, None))  # type: ignore[arg-type]

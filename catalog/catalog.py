@@ -214,19 +214,27 @@ class Catalog:
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:
-        """Everything that may refuse a change, before it is logged: authorisation, rule
-        texts, the vocabulary compiling, SHACL and (optionally) disjointness."""
-        self.access.authorize(removed, added)
+        """Everything that may refuse a change, before it is logged: rule texts, the
+        vocabulary compiling, who may write which workspace, SHACL, references, authorisation
+        per partition and (optionally) disjointness.
+
+        SHACL reads the store as the caller may read it and comes before authorisation, so a
+        reference to an asset hidden from the caller is refused exactly as one to an absent
+        asset. Assets the change only moves between access partitions (consequences of it, such
+        as what lies downstream of a column that became PII) are neither validated nor
+        authorised: their content does not change and the caller chose none of it."""
         check_rule_texts(self.store, removed, added, self.layout.id_base)
         validator = self.validator
         self._proposed = None
         vocabulary = self._vocabulary_graphs()
         if any(q.graph_name in vocabulary for q in (*removed, *added)):
             validator = self._proposed = self._compile(removed, added)
+        moved = self.access.moved_only(removed, added)
+        self.access.authorize_workspaces(removed, added, moved=moved)
         violations: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
         if self.settings.validate_writes:
-            focus = {q.subject for q in removed} | {q.subject for q in added}
+            focus = ({q.subject for q in removed} | {q.subject for q in added}) - moved
             readable = self.access.readable()
             source = self.store if readable is None else Restricted(self.store, readable)
             report = validator.validate(focus, ChangeView(source, removed, added))
@@ -234,6 +242,9 @@ class Catalog:
             warnings = [r.to_json() for r in report.warnings]
         if self.settings.refuse_inconsistent_writes:
             violations += self._disjointness().violations(self.store, removed, added)
+        if not violations:
+            self.access.check_references(removed, added)
+            self.access.authorize(removed, added, moved=moved)
         return violations, warnings
 
     def _disjointness(self) -> DisjointnessGuard:

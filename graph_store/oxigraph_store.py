@@ -68,6 +68,24 @@ class OxigraphStore:
 
     def apply(self, changeset: Changeset, /) -> None:
         """Idempotent: replaying a suffix of the log in order converges to the same state."""
+        self._apply(changeset)
+        self._drop_emptied(changeset)
+
+    def _drop_emptied(self, changeset: Changeset) -> None:
+        """pyoxigraph keeps a named graph after its last quad is gone; an asset moved out of an
+        access partition must not leave it listed (every listed graph costs readers time)."""
+        emptied = {q.graph_name for q in changeset.removed} - {q.graph_name for q in
+                                                               changeset.added}
+        try:
+            for g in emptied:
+                if isinstance(g, NamedNode) and next(iter(
+                        self._store.quads_for_pattern(None, None, None, g)), None) is None:
+                    self._store.remove_graph(g)
+                    self._derived.discard(g)
+        except OSError as e:
+            raise BackendError(f"could not apply changeset {changeset.seq}: {e}") from e
+
+    def _apply(self, changeset: Changeset) -> None:
         try:
             if changeset.size <= ATOMIC_LIMIT and not _has_blank(changeset.removed + changeset.added):
                 self._store.update(f"DELETE DATA {{ {_triples_text(changeset.removed)} }} ;"

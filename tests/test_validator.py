@@ -72,8 +72,8 @@ def test_every_write_path_refuses_a_violation(http: httpx.Client, tmp_path: Path
     assert bulk.status_code == 422
     update = http.post("/update", data={"update": f"INSERT DATA {{ {turtle} }}"})
     assert update.status_code == 422 and "partOf" in update.text
-    gsp = http.put("/store", params={"graph": "http://example.org/g1"}, content=turtle,
-                   headers={"Content-Type": "text/turtle"})
+    gsp = http.post("/store", params={"default": ""}, content=turtle,
+                    headers={"Content-Type": "text/turtle"})
     assert gsp.status_code == 422 and any(e["path"] == semcat + "partOf"
                                           for e in gsp.json()["errors"])
     assert http.get("/healthz").json()["appliedSeq"] == before
