@@ -116,7 +116,6 @@ class Derivation:
                                         order):
                     if p == CLASSIFICATION and isinstance(o, NamedNode) and s in found:
                         found[s].add(o)
-            local.close()
         self._concluded = found
         return found
 
