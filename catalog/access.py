@@ -330,10 +330,14 @@ class AccessService:
                 log.warning("routing %s did not settle; placing it as computed", s.value)
                 continue
             now, after = state(s)
-            infos = [i for i in (self.graph_info(q.graph_name) for q in after) if i]
+            infos = [i for i in (self.graph_info(q.graph_name) for q in after
+                                 if q.predicate.value not in SYSTEM_PREDICATES) if i]
             if not infos:
                 continue
-            ws = self.namespace(s) or infos[0][0].workspace
+            # the workspace its ids or its own statement name; the graphs only as a last resort
+            declared = sorted(self._layout.key(_v(q.object)) for q in after
+                              if q.predicate == WORKSPACE)
+            ws = self.namespace(s) or (declared[0] if declared else infos[0][0].workspace)
             derivation.forget(s)
             before = effective(s)
             classes = derivation.stored(s) if everything and s not in touched and \
