@@ -97,7 +97,7 @@ def test_demo_refuses_a_store_another_program_holds(tmp_path: Path) -> None:
         assert holder.stdout is not None and holder.stdout.readline() == "open\n"
         r = semcat("demo", "--force", data=data)
         assert r.returncode == 4, r.stderr
-        assert f"{data / 'store'} is in use by another process" in r.stderr
+        assert f"{data} is in use by another process" in r.stderr
     finally:
         holder.communicate("", timeout=30)
     assert still_there(data)
