@@ -75,7 +75,8 @@ class Settings(BaseSettings):
         "local use; `semcat serve --open`). Off, every API call needs an API key or a token.",
     )
     oidc_issuer: str | None = Field(
-        default=None, description="OpenID Connect issuer; bearer JWTs must carry it as `iss`."
+        default=None, description="OpenID Connect issuer; bearer JWTs must carry it as `iss`. Set "
+        "it with the audience and the JWKS URL, or none of them (startup fails otherwise)."
     )
     oidc_audience: str | None = Field(
         default=None, description="Audience bearer JWTs must name in `aud` (semcat's client id)."
