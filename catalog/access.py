@@ -214,6 +214,25 @@ class AccessService:
                                                for r in self._snapshot().role_grants)})
             raise InputError(f"no role {role!r} in workspace {workspace!r}; use one of {known}")
 
+    def check_user(self, subject: str) -> None:
+        """Refuse a key subject that names no user (by id or e-mail): a typo, most likely."""
+        if self._user_for(subject, self._snapshot()) is None:
+            raise InputError(f"no user {subject!r} in the catalog; give a User's id (e.g. "
+                             "user/alice) or e-mail")
+
+    def check_workspace(self, workspace: str) -> None:
+        """Refuse a workspace the catalog knows neither as a Workspace nor by its data."""
+        known = self.workspaces()
+        if workspace not in known:
+            raise InputError(f"no workspace {workspace!r}; use one of {sorted(known)}")
+
+    def workspaces(self) -> set[str]:
+        declared = {self._layout.key(_v(q.subject))
+                    for q in self._store.quads(None, TYPE, _t("Workspace"), None)}
+        used = {info[0].workspace for g in self._store.named_graphs()
+                if (info := self.graph_info(g)) is not None}
+        return declared | used
+
     # -- partitions ----------------------------------------------------------------------------
     def partition_of(self, graph: object) -> Partition | None:
         """The partition a workspace data graph holds; None for every other graph."""

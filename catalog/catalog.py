@@ -263,6 +263,8 @@ class Catalog:
     def validate(self, *, workspace: str | None = None,
                  on_progress: Callable[[int, int], None] | None = None) -> ValidationReport:
         """Validate every typed node of the catalog (or of one workspace) as it is now."""
+        if workspace is not None:
+            self.access.check_workspace(workspace)  # a typo would validate nothing, "conforming"
         graphs = [g for g in self.sparql.data_graphs()
                   if workspace is None or g.value.startswith(f"{self.layout.base}/graph/{workspace}/")]
         nodes = list(dict.fromkeys(q.subject for g in graphs for q in self.store.quads(
@@ -294,6 +296,10 @@ class Catalog:
             raw = path.read_bytes()
             data = gzip.decompress(raw) if path.suffix == ".gz" else raw
             quads = parse_rdf(data, fmt, base_iri=path.resolve().as_uri())
+            if not quads:
+                raise InputError(f"{path.name}: no triples in it, read as {fmt.name}" + (
+                    " (JSON without a JSON-LD @context, such as a DataHub export, yields none)"
+                    if fmt == RdfFormat.JSON_LD else "") + "; nothing loaded")
             routes: dict[Any, NamedNode] = {}
             placed = []
             for q in quads:

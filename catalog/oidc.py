@@ -15,7 +15,7 @@ from jwt import PyJWKClient
 
 from catalog.identity import Principal
 from catalog.settings import Settings
-from graph_store.errors import BackendError, Unauthenticated
+from graph_store.errors import Unauthenticated
 
 ALGORITHMS = ("RS256", "ES256")
 
@@ -34,14 +34,10 @@ class OidcVerifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OidcVerifier | None:
-        """None when OIDC is not configured; all three of issuer, audience and JWKS URL are
-        needed, since a token whose audience is not checked could be any app's."""
+        """None when OIDC is not configured (``Settings`` refuses half a configuration)."""
         s = settings
-        if not (s.oidc_issuer or s.oidc_audience or s.oidc_jwks_url):
-            return None
         if not (s.oidc_issuer and s.oidc_audience and s.oidc_jwks_url):
-            raise BackendError("OIDC is half configured: set SEMCAT_OIDC_ISSUER, "
-                               "SEMCAT_OIDC_AUDIENCE and SEMCAT_OIDC_JWKS_URL together")
+            return None
         return cls(issuer=s.oidc_issuer, audience=s.oidc_audience, jwks_url=s.oidc_jwks_url,
                    user_claim=s.oidc_user_claim, groups_claim=s.oidc_groups_claim)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,7 +75,8 @@ class Settings(BaseSettings):
         "local use; `semcat serve --open`). Off, every API call needs an API key or a token.",
     )
     oidc_issuer: str | None = Field(
-        default=None, description="OpenID Connect issuer; bearer JWTs must carry it as `iss`."
+        default=None, description="OpenID Connect issuer; bearer JWTs must carry it as `iss`. Set "
+        "it with the audience and the JWKS URL, or none of them (startup fails otherwise)."
     )
     oidc_audience: str | None = Field(
         default=None, description="Audience bearer JWTs must name in `aud` (semcat's client id)."
@@ -88,6 +90,23 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = Field(
         default="groups", description="JWT claim listing the user's groups (mapped to teams)."
     )
+
+    @model_validator(mode="after")
+    def _oidc_all_or_nothing(self) -> Settings:
+        """Refused here, so that a server with OIDC configured by halves fails at startup, not
+        on its first request; all three are needed, since a token whose audience is not
+        checked could be any app's."""
+        given = {f"SEMCAT_OIDC_{name.upper()}": getattr(self, f"oidc_{name}")
+                 for name in ("issuer", "audience", "jwks_url")}
+        unset = [name for name, value in given.items() if not value]
+        if 0 < len(unset) < len(given):
+            raise ValueError(f"OpenID Connect is half configured: {' and '.join(unset)} "
+                             f"{'is' if len(unset) == 1 else 'are'} not set; set "
+                             f"{', '.join(given)} together, or none of them")
+        if self.oidc_jwks_url and urlparse(self.oidc_jwks_url).scheme not in ("http", "https"):
+            raise ValueError(f"SEMCAT_OIDC_JWKS_URL must be an http(s) URL, not "
+                             f"{self.oidc_jwks_url!r}")
+        return self
 
     @property
     def base(self) -> str:

@@ -18,6 +18,7 @@ from pyoxigraph import Quad, RdfFormat, parse, serialize
 
 from graph_store.changeset import Changeset, group_by_subject
 from graph_store.errors import BackendError
+from ontology.namespaces import RDF_TYPE
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS changesets (
@@ -175,6 +176,25 @@ class ChangeLog:
             ).fetchall()
         for version, r, a in rows:
             yield version, from_nquads(r), from_nquads(a)
+
+    def state(self, asset: str) -> list[Quad]:
+        """The asset's statements as the log leaves them (empty once deleted): what the store
+        holds, for readers in another process while a server holds the store."""
+        quads: set[Quad] = set()
+        for _, removed, added in self.deltas(asset, 2**62):
+            quads.difference_update(removed)
+            quads.update(added)
+        return sorted(quads, key=str)
+
+    def assets_typed(self, classes: list[str]) -> list[str]:
+        """Assets that were ever given one of ``classes`` (IRIs) as a type. It scans the whole
+        log (no index by type): for rare lookups of small classes, such as the directory's."""
+        patterns = [f"%<{RDF_TYPE}> <{c}> %" for c in classes]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT asset FROM deltas WHERE asset != '' AND ("
+                + " OR ".join("added LIKE ?" for _ in patterns) + ")", patterns).fetchall()
+        return [asset for (asset,) in rows]
 
     def changesets(self, message_prefix: str, *, after: int = 0,
                    upto: int | None = None) -> Iterator[Changeset]:

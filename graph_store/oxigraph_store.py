@@ -12,6 +12,7 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Stor
 
 from graph_store.changeset import Changeset
 from graph_store.errors import BackendError, QuerySyntaxError
+from graph_store.lock import StoreLock
 from graph_store.protocol import Dataset, GraphName, Object, Subject
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,11 @@ class OxigraphStore:
         """``derived`` is the IRI under which projection graphs live (inferred triples):
         ``quads`` with no graph skips them, so every read of the current asserted state (asset
         documents, version stamps, routing, SHACL) is blind to what a reasoner added."""
+        self._lock = StoreLock.acquire(path) if path else None  # before RocksDB opens it
         try:
             self._store = Store(str(path)) if path else Store()
         except OSError as e:
+            self._release()
             raise BackendError(f"cannot open the store at {path}: {e}") from e
         self._derived_root = derived
         self._derived: set[NamedNode | BlankNode] = set()
@@ -183,3 +186,8 @@ class OxigraphStore:
         self._store.flush()
         del self._store
         gc.collect()
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import logging
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,14 +21,20 @@ from rich.table import Table
 
 from catalog import Catalog, Settings
 from catalog.audit import AuditLog
+from catalog.data_dir import holds_catalog, wipe
 from catalog.identity import KeyStore
-from graph_store.errors import InputError, NotFound, SemcatError, ValidationFailed
+from catalog.key_checks import check_key
+from graph_store.errors import Conflict, InputError, NotFound, SemcatError, ValidationFailed
 
 app = typer.Typer(
     help="semcat — a graph-native knowledge catalog.\n\n"
     "Start with `semcat demo` (a fresh catalog of a believable company) and `semcat serve`, "
     "then open http://127.0.0.1:8000. Every command works on the data directory given by "
-    "--data (default: $SEMCAT_DATA, else ./.semcat).",
+    "--data (default: $SEMCAT_DATA, else ./.semcat).\n\n"
+    "Exit codes: 0 done; 1 failed (or, for validate, does not conform); 2 bad input, "
+    "refused (a typo, a file that is not RDF or reads as no triples, a write the shapes "
+    "refuse, a non-empty directory for demo) or bad settings; 3 not found; 4 the data "
+    "directory is in use by another process (e.g. `semcat serve`).",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -38,7 +44,8 @@ out = Console()
 DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
                                        help="Data directory (store + change log).")]
 DEFAULT_DATA = Path(".semcat")
-EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3}
+EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
+                                             Conflict: 4}
 
 
 @contextmanager
@@ -47,13 +54,22 @@ def _catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
         yield cat
 
 
-def _fail(e: SemcatError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {e.detail}")
+def _report(e: SemcatError) -> int:
+    """Print what went wrong; the exit code for it. ``main`` is the one caller: commands just
+    raise."""
+    err.print(f"[red]error:[/red] {escape(e.detail)}")
     for r in e.extra.get("errors", [])[:50]:
         where = " ".join(str(r.get(k, "")) for k in ("severity", "focusNode", "path", "item"))
         err.print(f"  {where.strip()}: {r.get('message', '')}", markup=False)
-    code = next((c for cls, c in EXIT_CODES.items() if isinstance(e, cls)), 1)
-    return typer.Exit(code)
+    return next((c for cls, c in EXIT_CODES.items() if isinstance(e, cls)), 1)
+
+
+def _report_settings(e: ValidationError) -> int:
+    for problem in e.errors():
+        name = "SEMCAT_" + "_".join(map(str, problem["loc"])).upper() if problem["loc"] else ""
+        message = problem["msg"].removeprefix("Value error, ")
+        err.print(f"[red]error:[/red] {escape(f'{name}: {message}' if name else message)}")
+    return 2
 
 
 @app.command()
@@ -84,13 +100,22 @@ def serve(
 @app.command()
 def demo(
     data: DataDir = DEFAULT_DATA,
-    keep: Annotated[bool, typer.Option(help="Keep existing data instead of starting fresh.")] = False,
+    keep: Annotated[bool, typer.Option(help="Load the demo into the catalog already there.")]
+    = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace (delete) the catalog already "
+                                        "there, unless another process has it open.")] = False,
 ) -> None:
-    """Create a fresh data directory holding the demo catalog (Acme Outfitters)."""
-    if data.exists() and not keep:
-        if any(data.iterdir()) and not (data / "changelog.sqlite").exists():
-            raise _fail(InputError(f"{data} is not a semcat data directory; refusing to wipe it"))
-        shutil.rmtree(data)
+    """Create a data directory holding the demo catalog (Acme Outfitters).
+
+    Refuses a non-empty directory unless --keep or --force; --force deletes only a semcat
+    catalog, and never one another process (a server) has open."""
+    if keep and force:
+        raise InputError("--keep loads into the catalog there and --force replaces it: give one")
+    if not keep and data.is_dir() and any(data.iterdir()):
+        if not force:
+            raise InputError(f"{data} is not empty; `semcat demo --force` replaces the catalog "
+                             "in it, --keep adds the demo to it; or choose another --data")
+        wipe(data)
     with _catalog(data) as cat, err.status("Loading the demo catalog..."):
         results = cat.load_demo()
         cat.load_demo_governance()
@@ -113,21 +138,21 @@ def load(
     graph: Annotated[str | None, typer.Option(help="Put triples in this named graph instead of "
                                               "their subjects' partition graphs.")] = None,
 ) -> None:
-    """Load RDF files through the change log: one versioned changeset per file."""
-    try:
-        with _catalog(data) as cat, Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(), console=err,
-        ) as progress:
-            task = progress.add_task("loading", total=len(files))
-            for path in files:
-                progress.update(task, description=f"loading {path.name}")
-                cs = cat.load([path], graph=graph)[0]
-                n = cs.size if cs else 0
-                progress.console.print(f"{path}: {n} triples changed")
-                progress.advance(task)
-    except SemcatError as e:
-        raise _fail(e) from e
+    """Load RDF files through the change log: one versioned changeset per file.
+
+    A file that is not RDF, or reads as no triples (e.g. a DataHub JSON export), stops the load
+    there with exit code 2; the files before it stay loaded."""
+    with _catalog(data) as cat, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err,
+    ) as progress:
+        task = progress.add_task("loading", total=len(files))
+        for path in files:
+            progress.update(task, description=f"loading {path.name}")
+            cs = cat.load([path], graph=graph)[0]
+            n = cs.size if cs else 0
+            progress.console.print(f"{path}: {n} triples changed")
+            progress.advance(task)
 
 
 FORMATS = {"json": "application/sparql-results+json", "csv": "text/csv",
@@ -151,21 +176,18 @@ def query(
     """
     text = sys.stdin.read() if sparql == "-" else (
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
-    try:
-        with _catalog(data) as cat:
-            result = cat.sparql.query(text, infer=infer)
-            if format == "table" and result.kind == "solutions":
-                _print_table(result.variables, result.serialize(
-                    "text/csv", timeout_s=cat.settings.query_timeout_s,
-                    max_bytes=cat.settings.max_result_bytes))
-                return
-            media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
-            if media is None or media not in result.media_types:
-                raise InputError(f"format {format!r} does not fit a {result.kind} result")
-            sys.stdout.buffer.write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
-                                                     max_bytes=cat.settings.max_result_bytes))
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat:
+        result = cat.sparql.query(text, infer=infer)
+        if format == "table" and result.kind == "solutions":
+            _print_table(result.variables, result.serialize(
+                "text/csv", timeout_s=cat.settings.query_timeout_s,
+                max_bytes=cat.settings.max_result_bytes))
+            return
+        media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
+        if media is None or media not in result.media_types:
+            raise InputError(f"format {format!r} does not fit a {result.kind} result")
+        sys.stdout.buffer.write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
+                                                 max_bytes=cat.settings.max_result_bytes))
 
 
 def _print_table(variables: list[str], csv_bytes: bytes) -> None:
@@ -181,13 +203,10 @@ def _print_table(variables: list[str], csv_bytes: bytes) -> None:
 def reason(data: DataDir = DEFAULT_DATA) -> None:
     """Rematerialise the OWL 2 RL inferences of the whole catalog (data + ontology) into its
     inferred graphs; queries see them unless they ask for infer=false."""
-    try:
-        with _catalog(data) as cat, err.status("reasoning...") as status:
-            report = cat.reason(on_phase=lambda phase: status.update(f"{phase}..."))
-            status.update("checking consistency...")
-            findings = cat.consistency()
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat, err.status("reasoning...") as status:
+        report = cat.reason(on_phase=lambda phase: status.update(f"{phase}..."))
+        status.update("checking consistency...")
+        findings = cat.consistency()
     dropped = ", ".join(f"{n:,} {rule}" for rule, n in sorted(report.dropped_by_rule.items()))
     err.print(f"{report.inferred:,} inferred triples in {report.graphs} graphs from "
               f"{report.asserted:,} asserted, in {report.seconds:.1f} s (reasoner "
@@ -215,11 +234,8 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a tree.")] = False,
 ) -> None:
     """Explain why inferred statements about an asset hold, down to asserted facts."""
-    try:
-        with _catalog(data) as cat:
-            found = cat.explain(asset, predicate, object)
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat:
+        found = cat.explain(asset, predicate, object)
     if as_json:
         print(json.dumps([x.to_json() for x in found], indent=2))
         return
@@ -249,7 +265,7 @@ def export(
 ) -> None:
     """Dump the whole catalog (data, ontology, shapes) as RDF."""
     if format not in EXPORTS:
-        raise _fail(InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}"))
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}")
     with _catalog(data) as cat:
         buffer = io.BytesIO()
         cat.export(buffer, EXPORTS[format])
@@ -267,11 +283,8 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """Show every version of an asset: when, who, why."""
-    try:
-        with _catalog(data) as cat:
-            versions = cat.assets.versions(asset)
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat:
+        versions = cat.assets.versions(asset)
     if as_json:
         print(json.dumps([v.__dict__ for v in versions], indent=2))
         return
@@ -295,7 +308,7 @@ def validate(
 
     Exits 1 when there are violations, 0 when it conforms (warnings allowed)."""
     if format not in REPORT_FORMATS:
-        raise _fail(InputError(f"unknown format {format!r}; use one of {', '.join(REPORT_FORMATS)}"))
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(REPORT_FORMATS)}")
     with _catalog(data) as cat, Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} nodes"),
         TimeElapsedColumn(), console=err, transient=True,
@@ -346,15 +359,12 @@ def search(
     for f in where or []:
         facet, _, value = f.partition("=")
         filters[facet] = (*filters.get(facet, ()), value)
-    try:
-        with _catalog(data) as cat, err.status("searching (semantic search may first embed the "
-                                               "catalog)..."):
-            result = cat.search.run(SearchRequest(
-                q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
-                updated_after=updated_after, updated_before=updated_before,
-                created_after=created_after, created_before=created_before))
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat, err.status("searching (semantic search may first embed the "
+                                           "catalog)..."):
+        result = cat.search.run(SearchRequest(
+            q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
+            updated_after=updated_after, updated_before=updated_before,
+            created_after=created_after, created_before=created_before))
     if as_json:
         print(json.dumps(result.to_json(), indent=2))
         return
@@ -405,8 +415,8 @@ app.add_typer(audit_app, name="audit")
 
 def _audit(data: Path) -> AuditLog:
     """The audit log alone, not the Catalog, so these commands work beside a running server."""
-    if not (data / "changelog.sqlite").exists():
-        raise _fail(InputError(f"{data} is not a semcat data directory (give --data)"))
+    if not holds_catalog(data):
+        raise InputError(f"{data} is not a semcat data directory (give --data)")
     return AuditLog.at(data, base=Settings(data=data).base)
 
 
@@ -423,13 +433,19 @@ def keys_create(
     admin: Annotated[bool, typer.Option("--admin", help="An instance admin key.")] = False,
     label: Annotated[str, typer.Option(help="What the key is for.")] = "",
     expires_days: Annotated[float | None, typer.Option(help="Lifetime in days.")] = None,
+    allow_unknown: Annotated[bool, typer.Option(
+        "--allow-unknown", help="Make the key even if the user or the workspace is not (yet) in "
+        "the catalog.")] = False,
 ) -> None:
-    """Create an API key and print it (it is shown only once)."""
-    try:
-        info, token = _keys(data).create(user, workspace=workspace, role=role, admin=admin,
-                                         label=label, expires_days=expires_days)
-    except SemcatError as e:
-        raise _fail(e) from e
+    """Create an API key and print it (it is shown only once).
+
+    The user, the workspace and the role must exist (exit code 2 names what does not), unless
+    --allow-unknown; an --admin key may name anyone. Works beside a running server."""
+    keys = _keys(data)
+    check_key(data, Settings(data=data).base, user, workspace=workspace, role=role,
+              admin=admin, allow_unknown=allow_unknown)
+    info, token = keys.create(user, workspace=workspace, role=role, admin=admin,
+                                     label=label, expires_days=expires_days)
     print(token)
     err.print(f"key {info.id} for {user}" + (f" ({role} in {workspace})" if role else "")
               + (" [admin]" if admin else "") + (f", expires {info.expires}" if info.expires else ""))
@@ -456,10 +472,7 @@ def keys_list(data: DataDir = DEFAULT_DATA,
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (not its secret).")],
                 data: DataDir = DEFAULT_DATA) -> None:
     """Revoke an API key; it stops working on the next request."""
-    try:
-        info = _keys(data).revoke(key_id)
-    except SemcatError as e:
-        raise _fail(e) from e
+    info = _keys(data).revoke(key_id)
     err.print(f"key {info.id} of {info.subject} revoked at {info.revoked}")
 
 
@@ -538,12 +551,9 @@ def rules_add(
         Path(construct[1:]).read_text() if construct.startswith("@") else construct
     body = {"name": name, "construct": text, "enabled": not disabled,
             **({"description": description} if description else {})}
-    try:
-        with _catalog(data) as cat:
-            rule = cat.rules.put(id, body, actor="cli")[0] if id else \
-                cat.rules.create(body, actor="cli")
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat:
+        rule = cat.rules.put(id, body, actor="cli")[0] if id else \
+            cat.rules.create(body, actor="cli")
     err.print(f"rule {rule['id']} version {rule.get('version')}")
 
 
@@ -551,13 +561,16 @@ def rules_add(
 def rules_remove(rule: Annotated[str, typer.Argument(help="Rule id, e.g. rule/email-columns.")],
                  data: DataDir = DEFAULT_DATA) -> None:
     """Remove a rule; its conclusions are retracted."""
-    try:
-        with _catalog(data) as cat:
-            cat.rules.delete(rule, actor="cli")
-    except SemcatError as e:
-        raise _fail(e) from e
+    with _catalog(data) as cat:
+        cat.rules.delete(rule, actor="cli")
     err.print(f"removed {rule}")
 
 
 def main() -> None:
-    app(prog_name="semcat")
+    """Errors become a message and an exit code here, the one place (EXIT_CODES)."""
+    try:
+        app(prog_name="semcat")
+    except SemcatError as e:
+        sys.exit(_report(e))
+    except ValidationError as e:  # settings, from the environment or the options
+        sys.exit(_report_settings(e))

@@ -23,8 +23,9 @@ def semcat(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def cli_key(data: Path, *args: str) -> str:
-    """A key made by `semcat keys create` beside the running server."""
-    token = semcat("keys", "create", "--data", str(data), *args).stdout.strip()
+    """A key made by `semcat keys create` beside the running server, often before the
+    directory naming its user and workspace is loaded (hence --allow-unknown)."""
+    token = semcat("keys", "create", "--data", str(data), "--allow-unknown", *args).stdout.strip()
     assert token.startswith("sck_"), token
     return token
 
