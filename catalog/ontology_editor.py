@@ -347,6 +347,9 @@ class OntologyEditor:
         if self._declared(NamedNode(SEMCAT + name)):
             raise Conflict(f"semcat:{name} exists; a custom term of the same name would make "
                            "bare references ambiguous; choose another name")
+        vocabulary = self._assets.vocabulary  # REST bodies name custom terms by local name
+        if name in vocabulary.by_key or name in vocabulary.classes:
+            raise Conflict(f"{name!r} is a REST key or type name already; choose another name")
         return iri
 
     # -- class and property edits --------------------------------------------------------------

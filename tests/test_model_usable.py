@@ -47,7 +47,7 @@ def api(server: Any) -> Iterator[httpx.Client]:
 
 def sensor(name: str, **extra: Any) -> dict[str, Any]:
     return {"id": f"acme/sensor/{name}", "type": "Sensor", "workspace": "acme", "name": name,
-            **extra}
+            "qualifiedName": f"plant.{name}", **extra}
 
 
 def test_a_new_class_is_an_asset_type_by_short_name(api: httpx.Client) -> None:
@@ -69,7 +69,7 @@ def test_a_new_class_is_an_asset_type_by_short_name(api: httpx.Client) -> None:
     found = api.get("/api/v1/search", params={"q": "thermometer", "type": "Sensor",
                                               "mode": "keyword", "wait": "true"})
     assert found.status_code == 200, found.text
-    assert [h["id"] for h in found.json()["items"]] == ["acme/sensor/s1"]
+    assert [h["id"] for h in found.json()["hits"]] == ["acme/sensor/s1"]
 
 
 def test_new_properties_are_usable_by_short_name(api: httpx.Client) -> None:
@@ -116,7 +116,7 @@ def test_unknown_property_errors_list_what_applies_to_the_type(api: httpx.Client
                                         "firmware": "1"})
     assert r.status_code == 422
     message = next(e["message"] for e in r.json()["errors"] if "firmware" in e["message"])
-    assert "inheritable" in message and "firmware" not in message.split("known")[1]
+    assert "inheritable" in message and "firmware" not in message.split("known")[-1]
 
 
 def test_unknown_types_are_400_listing_the_known_ones(api: httpx.Client) -> None:
