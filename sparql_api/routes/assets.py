@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -31,8 +31,10 @@ def _if_match(value: str | None) -> int | None:
 
 def _write(result: Any, request: Request, created_status: int = 201) -> JSONResponse:
     status = created_status if result.status == "created" else 200
+    # the id percent-encoded once more as a URL path: its own escapes (%20, %2F) survive the
+    # server's decoding of the path, and a header holds only ASCII
     return _ld(asdict(result), status, {
-        "Location": str(request.url_for("get_asset", key=result.id)),
+        "Location": str(request.url_for("get_asset", key=quote(result.id, safe="/"))),
         "ETag": f'"{result.version}"'})
 
 
