@@ -181,12 +181,16 @@ def _check_item(item: Any, context_url: str,
     if problem:
         problems.append(problem)
     types = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
-    unknown = sorted(k for k in clean if not vocabulary.is_property_key(k))
+    # Keys the vocabulary lacks, and keys of terms declared for other classes (Vocabulary
+    # .allowed); the message lists the terms meant for the item's types.
+    class_iris = [vocabulary.classes[t] for t in types if t in vocabulary.classes]
+    unknown = sorted(k for k in clean if not vocabulary.is_property_key(k) or (
+        not problem and k in vocabulary.by_key and not vocabulary.allowed(k, class_iris)))
     if unknown:
-        applicable = vocabulary.applicable(
-            [vocabulary.classes[t] for t in types if t in vocabulary.classes])
-        what = f"for {' and '.join(types)}" if types and not problem else "properties"
-        problems.append(f"unknown properties {unknown}; known {what}: {applicable} or full IRIs")
+        what = f"for {' and '.join(types)}" if not problem else "properties"
+        known = vocabulary.applicable(class_iris) if not problem else sorted(vocabulary.by_key)
+        problems.append(f"unknown properties {unknown} {what}; known {what}: {known} or full "
+                        "IRIs")
     name = clean.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append("'name' is required and must be a non-empty string")

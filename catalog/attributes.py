@@ -250,8 +250,8 @@ class AttributeService:
         """The REST vocabulary: built-in terms and classes, the classes and properties added to
         the ontology (by their local names) and every defined attribute, with what each term
         is meant for (rdfs:domain, SHACL targetClass, appliesTo) and the class hierarchy."""
-        def rows(sparql: str, dataset: Dataset = Dataset()) -> list[Any]:  # noqa: B008
-            return list(self._store.query(sparql, dataset=dataset))  # type: ignore[call-overload]
+        def rows(sparql: str, dataset: Dataset | None = None) -> list[Any]:
+            return list(self._store.query(sparql, dataset=dataset or Dataset()))  # type: ignore[call-overload]
 
         ontology = Dataset(default=(self._layout.ontology, self.graph))
         namespace = f"{self._layout.base}/ontology#"
@@ -276,17 +276,19 @@ class AttributeService:
         parents = rows(f"SELECT ?c ?p WHERE {{ ?c <{RDFS}subClassOf> ?p "
                        "FILTER(isIRI(?c) && isIRI(?p)) }", ontology)
         superclasses = superclass_closure([(r["c"].value, r["p"].value) for r in parents])
-        meant: dict[str, set[str]] = {}
+        domains: dict[str, set[str]] = {}
         for r in rows(f"SELECT ?p ?c WHERE {{ {{ ?p <{RDFS}domain> ?c }} UNION "
                       f"{{ ?p <{SEMCAT}appliesTo> ?c }} FILTER(isIRI(?c)) }}", ontology):
-            meant.setdefault(r["p"].value, set()).add(r["c"].value)
+            domains.setdefault(r["p"].value, set()).add(r["c"].value)
+        targets: dict[str, set[str]] = {}
         for r in rows(f"SELECT ?p ?c WHERE {{ GRAPH {self._layout.shapes} {{ ?s <{SH}targetClass>"
                       f" ?c ; <{SH}property>/<{SH}path> ?p FILTER(isIRI(?p)) }} }}"):
-            meant.setdefault(r["p"].value, set()).add(r["c"].value)
+            targets.setdefault(r["p"].value, set()).add(r["c"].value)
         custom = tuple(t for k, t in sorted(terms.items()) if k not in BUILT_IN.by_key)
-        applies = {t.key: frozenset(meant[t.iri])
-                   for t in (*BUILT_IN.terms, *custom) if t.iri in meant}
-        return Vocabulary(custom, classes, superclasses, applies)
+        meant = {t.key: frozenset(domains.get(t.iri) or targets[t.iri])
+                 for t in (*BUILT_IN.terms, *custom) if t.iri in domains or t.iri in targets}
+        return Vocabulary(custom, classes, superclasses, meant,
+                          {t.key: frozenset(domains[t.iri]) for t in custom if t.iri in domains})
 
     @staticmethod
     def _property_term(key: str, iri: str, kind: str, range_: Any, functional: bool) -> Term:
@@ -310,7 +312,8 @@ class AttributeService:
         ontology = [*self._store.quads(None, None, None, self._layout.ontology),
                     *self._store.quads(None, None, None, self.graph)]
         validator = Validator(compile_shapes(shapes, ontology))
-        targets = " ".join(f"<{SEMCAT}{c}>" for c in spec.appliesTo)
+        classes = self.vocabulary().classes
+        targets = " ".join(f"<{classes[c]}>" for c in spec.appliesTo)
         rows = self._store.query(
             f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {targets} }} ?t <{RDFS}subClassOf>* ?c . "
             "?s a ?t }", dataset=Dataset())
@@ -382,4 +385,3 @@ class AttributeService:
                 Quad(self.iri(name), NamedNode(OWL + "deprecated"), _TRUE, self.graph),
                 Quad(prop, NamedNode(SH + "deactivated"), _TRUE, self._layout.shapes),
             ], actor=actor, message=f"attribute {name}: retire")
-

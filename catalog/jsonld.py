@@ -89,12 +89,16 @@ class Vocabulary:
     so that they read and write like built-in ones as soon as they are defined.
 
     ``superclasses`` maps a class IRI to every class it belongs to (itself included);
-    ``applies`` maps a term's key to the classes it is meant for (rdfs:domain, SHACL
-    targetClass, appliesTo), absent for terms meant for anything."""
+    ``meant`` maps a term's key to the classes it is meant for (its rdfs:domain or appliesTo,
+    else the classes whose SHACL shapes check it), absent for terms meant for anything: what an
+    unknown-property error lists. ``domains`` maps the catalog's own terms to their declared
+    domains: using one on anything else is refused, since OWL would infer the asset to be of
+    those classes (built-in terms keep their documented, more permissive use)."""
 
     def __init__(self, custom: tuple[Term, ...] = (), classes: dict[str, str] | None = None,
                  superclasses: dict[str, frozenset[str]] | None = None,
-                 applies: dict[str, frozenset[str]] | None = None) -> None:
+                 meant: dict[str, frozenset[str]] | None = None,
+                 domains: dict[str, frozenset[str]] | None = None) -> None:
         self.terms = (*TERMS, *custom)
         self.custom = custom
         self.by_key = {t.key: t for t in self.terms}
@@ -103,7 +107,8 @@ class Vocabulary:
         self.classes = {**{c: SEMCAT + c for c in CLASSES}, **(classes or {})}
         self.class_names = {iri: name for name, iri in self.classes.items()}
         self.superclasses = superclasses or {}
-        self.applies = applies or {}
+        self.meant = meant or {}
+        self.domains = domains or {}
 
     def context(self) -> dict[str, Any]:
         """The published context (served at /api/v1/context.jsonld)."""
@@ -139,11 +144,16 @@ class Vocabulary:
         """Every class that instances of ``class_iris`` belong to."""
         return {c for i in class_iris for c in self.superclasses.get(i, frozenset({i}))}
 
+    def allowed(self, key: str, class_iris: list[str]) -> bool:
+        """Whether instances of ``class_iris`` may have the term ``key`` (its declared domain)."""
+        domain = self.domains.get(key)
+        return domain is None or bool(domain & self.kinds_of(class_iris))
+
     def applicable(self, class_iris: list[str]) -> list[str]:
-        """The keys of the terms meant for instances of ``class_iris`` (all when unknown)."""
+        """The keys of the terms meant for instances of ``class_iris``."""
         kinds = self.kinds_of(class_iris)
         return sorted(k for k in self.by_key if k not in SYSTEM_KEYS and (
-            k not in self.applies or not kinds or self.applies[k] & kinds))
+            k not in self.meant or bool(self.meant[k] & kinds)))
 
 
 def _curie(iri: str) -> str:

@@ -30,7 +30,6 @@ from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import SEMCAT
 from search import graph_filters, nl
 from search import suggest as autocomplete
 from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
@@ -91,7 +90,9 @@ class SearchService:
         self._journal = journal
         self._layout = layout
         self._dir = data / "search" if data is not None else None
-        self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom})
+        self._vocabulary = vocabulary
+        self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom},
+                                lambda: vocabulary().class_names)
         self.text = TextIndex(self._dir / "text" if self._dir else None)
         self.engine = SearchEngine(self.text)
         self._lock = threading.RLock()
@@ -210,11 +211,18 @@ class SearchService:
         return self._ensure_vectors().wait(target, timeout)
 
     def _normalise(self, request: SearchRequest) -> SearchRequest:
-        """Filter values as keys: IRIs and ``semcat:`` class names are accepted too."""
+        """Filter values as keys: class IRIs and CURIEs are accepted too; an unknown class is
+        an InputError that lists the known ones."""
+        vocabulary = self._vocabulary()
+
         def key(facet: str, value: str) -> str:
             if facet == "type":
-                return value.removeprefix(SEMCAT).removeprefix("semcat:")
-            return self._layout.key(value)
+                iri = vocabulary.class_iri(value)
+                if iri is None:
+                    raise InputError(f"unknown type {value!r}; use one of "
+                                     f"{sorted(vocabulary.classes)}")
+                return vocabulary.class_names[iri]
+            return self._layout.key(self._layout.iri(value))  # an id in its one spelling
         return replace(request, filters={f: tuple(key(f, v) for v in (
             (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()})
 
