@@ -333,10 +333,11 @@ class AttributeService:
         existing assets would break, unless ``force`` with a migration."""
         if spec.name in BUILT_IN.by_key:
             raise Conflict(f"{spec.name!r} is a built-in property; choose another name")
-        taken = self.vocabulary().by_key.get(spec.name)
-        if taken is not None and taken.iri != self.iri(spec.name).value:
-            raise Conflict(f"{spec.name!r} is the REST key of the ontology's property "
-                           f"{taken.iri}; choose another name")
+        vocabulary = self.vocabulary()
+        taken = vocabulary.by_key.get(spec.name)
+        if vocabulary.taken(spec.name) and (taken is None or taken.iri != self.iri(spec.name).value):
+            raise Conflict(f"{spec.name!r} is a REST key, type name or prefix already (of "
+                           f"{taken.iri if taken else 'the context'}); choose another name")
         with self._journal.lock:
             old = self.stored(spec.name)
             if create and old:

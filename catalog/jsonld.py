@@ -125,6 +125,12 @@ class Vocabulary:
             ctx[t.key] = entry
         return ctx
 
+    def taken(self, name: str) -> bool:
+        """Whether ``name`` is a term of the published context already (a key, a type name, a
+        prefix or a keyword alias): a new term of that name would redefine it."""
+        return name in self.by_key or name in self.classes or name in PREFIXES or \
+            name in KEYWORDS
+
     def is_property_key(self, key: str) -> bool:
         """Keys the context maps: its terms, absolute IRIs and CURIEs of known prefixes."""
         if key in self.by_key or key in KEYWORDS:

@@ -348,8 +348,9 @@ class OntologyEditor:
             raise Conflict(f"semcat:{name} exists; a custom term of the same name would make "
                            "bare references ambiguous; choose another name")
         vocabulary = self._assets.vocabulary  # REST bodies name custom terms by local name
-        if name in vocabulary.by_key or name in vocabulary.classes:
-            raise Conflict(f"{name!r} is a REST key or type name already; choose another name")
+        if vocabulary.taken(name):
+            raise Conflict(f"{name!r} is a REST key, type name or prefix already; choose "
+                           "another name")
         return iri
 
     # -- class and property edits --------------------------------------------------------------

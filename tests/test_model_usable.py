@@ -148,6 +148,14 @@ def test_names_that_clash_with_rest_keys_are_refused(api: httpx.Client) -> None:
     r = api.post("/api/v1/attributes", json={
         "name": "firmware", "label": "Firmware", "datatype": "string", "appliesTo": ["Table"]})
     assert r.status_code == 409, r.text
+    # prefixes of the context are names too: a term "xsd" would redefine xsd:integer
+    for path, body in (("/api/v1/ontology/properties", {"name": "xsd", "label": "X",
+                                                        "kind": "datatype"}),
+                       ("/api/v1/attributes", {"name": "xsd", "label": "X",
+                                               "datatype": "string", "appliesTo": ["Table"]})):
+        r = api.post(path, json=body)
+        assert r.status_code == 409, (path, r.text)
+    assert api.get("/api/v1/context.jsonld").json()["@context"]["xsd"].startswith("http")
 
 
 def _with_context(doc: dict[str, Any], ctx: dict[str, Any]) -> str:
