@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from catalog.access import AccessService
 
 log = logging.getLogger(__name__)
+_ID_FACETS = frozenset({"platform", "tag", "owner", "workspace", "classification", "term"})
 
 WAIT_TIMEOUT_S = 120.0
 CATCH_UP_LIMIT = 10_000  # more affected assets than this: re-read every asset instead
@@ -211,8 +212,9 @@ class SearchService:
         return self._ensure_vectors().wait(target, timeout)
 
     def _normalise(self, request: SearchRequest) -> SearchRequest:
-        """Filter values as keys: class IRIs and CURIEs are accepted too; an unknown class is
-        an InputError that lists the known ones."""
+        """Filter values as keys: ids in their one spelling (given encoded or as the source
+        names them), class IRIs and CURIEs too; an unknown class is an InputError that lists
+        the known ones. Attribute and domain values stay as written."""
         vocabulary = self._vocabulary()
 
         def key(facet: str, value: str) -> str:
@@ -222,9 +224,16 @@ class SearchService:
                     raise InputError(f"unknown type {value!r}; use one of "
                                      f"{sorted(vocabulary.classes)}")
                 return vocabulary.class_names[iri]
-            return self._layout.key(self._layout.iri(value))  # an id in its one spelling
+            if facet in _ID_FACETS:
+                return self._layout.key(self._layout.iri(value))
+            return self._layout.key(value)
+
+        def asset(value: str | None) -> str | None:
+            return None if value is None else self._layout.key(self._layout.iri(value))
+
         return replace(request, filters={f: tuple(key(f, v) for v in (
-            (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()})
+            (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()},
+            downstream_of=asset(request.downstream_of), upstream_of=asset(request.upstream_of))
 
     def run(self, request: SearchRequest, *, caller: str | None = None,
             readable: Collection[str] | None = None) -> SearchResult:

@@ -201,3 +201,18 @@ def test_shacl_messages_name_the_constraint_and_the_expected_value(catalog: Cata
     class_message = next(v["message"] for v in core if v["constraint"] ==
                          "ClassConstraintComponent")
     assert "class" in class_message and "Schema" in class_message
+
+
+def test_search_filters_take_ids_in_either_spelling(api: httpx.Client) -> None:
+    assert api.post("/api/v1/assets", json={"type": "Tag", "id": "tag/hall 3",
+                                           "name": "hall 3"}).status_code == 201
+    r = api.post("/api/v1/assets", json=sensor("s9", description="humidity probe",
+                                                tags=["tag/hall 3"]))
+    assert r.status_code == 201, r.text
+    assert api.get("/api/v1/assets/acme/sensor/s9").json()["tags"] == ["tag/hall%203"]
+    for tag in ("tag/hall 3", "tag/hall%203"):
+        found = api.get("/api/v1/search", params={"q": "humidity", "tag": tag, "type": "Sensor",
+                                                  "mode": "keyword", "wait": "true"})
+        assert [h["id"] for h in found.json()["hits"]] == ["acme/sensor/s9"], tag
+        listed = api.get("/api/v1/assets", params={"tag": tag}).json()["items"]
+        assert [i["id"] for i in listed] == ["acme/sensor/s9"], tag
