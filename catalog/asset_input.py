@@ -148,7 +148,8 @@ def _canonical_references(clean: dict[str, Any], vocabulary: Vocabulary) -> None
     for k, v in clean.items():
         term = vocabulary.by_key.get(k)
         if term is not None and term.kind == ID:
-            values = [reference(x) or x for x in (v if isinstance(v, list) else [v])]
+            values = [reference(x) or x if isinstance(x, str) else x
+                      for x in (v if isinstance(v, list) else [v])]
             clean[k] = values if isinstance(v, list) else values[0]
 
 
