@@ -27,8 +27,9 @@ from catalog.jsonld import (
     Vocabulary,
 )
 from graph_store.errors import InputError, ValidationFailed
+from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import GraphLayout
-from ontology.namespaces import CLASSES
+from ontology.namespaces import SEMCAT
 
 # Data assets get ids from their natural key: {workspace}/{kind}/{platform}/{qualifiedName}.
 DATA_KINDS = {
@@ -36,8 +37,7 @@ DATA_KINDS = {
     "Column": "column", "Dashboard": "dashboard", "Chart": "chart", "Pipeline": "pipeline",
     "PipelineRun": "run", "MLModel": "model", "Feature": "feature",
 }
-KEY = re.compile(r"^[A-Za-z0-9_~@+-][A-Za-z0-9._~@+%-]*(/[A-Za-z0-9._~@+%-]+)*$")
-IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 # Workspace names that would collide with graph names ({base}/graph/{ws}/...) or id prefixes.
 RESERVED_WORKSPACES = frozenset({
@@ -56,16 +56,43 @@ class AssetInput:
     quads: tuple[Quad, ...]
 
 
-def valid_key(key: str) -> bool:
-    return bool(KEY.match(key)) and (".." not in key or ".." not in key.split("/"))
-
-
-def natural_key(item: dict[str, Any]) -> str | None:
-    kind = DATA_KINDS.get(str(item.get("type")))
-    ws, platform, qn = item.get("workspace"), item.get("platform"), item.get("qualifiedName")
-    if not (kind and isinstance(ws, str) and isinstance(platform, str) and isinstance(qn, str)):
+def as_key(value: str) -> str | None:
+    """The canonical spelling of an asset id given in any form (graph_store/keys.py), or None
+    when ``value`` can be no id."""
+    try:
+        return canonical_key(value)
+    except InputError:
         return None
-    return f"{ws}/{kind}/{platform.rsplit('/', 1)[-1]}/{qn}"
+
+
+def data_kind(types: list[str], vocabulary: Vocabulary) -> str | None:
+    """The id segment of a data asset's kind: its type's, or its nearest superclass's (a custom
+    subclass of Table is keyed like a Table); None for other assets."""
+    kinds = vocabulary.kinds_of([vocabulary.classes[t] for t in types if t in vocabulary.classes])
+    found = [(len(vocabulary.kinds_of([SEMCAT + name])), kind) for name, kind in DATA_KINDS.items()
+             if SEMCAT + name in kinds]
+    return max(found)[1] if found else None  # the most specific: a View is a Table too
+
+
+def natural_key(item: dict[str, Any], vocabulary: Vocabulary = BUILT_IN) -> str | None:
+    """``{workspace}/{kind}/{platform}/{qualifiedName}``, each part one encoded segment."""
+    types = item.get("type")
+    kind = data_kind(types if isinstance(types, list) else [str(types)], vocabulary)
+    ws, platform, qn = item.get("workspace"), item.get("platform"), item.get("qualifiedName")
+    if not (kind and isinstance(ws, str) and isinstance(platform, str) and isinstance(qn, str)
+            and qn and as_key(ws) and as_key(platform)):
+        return None
+    return f"{as_key(ws)}/{kind}/{as_key(platform).rsplit('/', 1)[-1]}/{encode_segment(qn)}"  # type: ignore[union-attr]
+
+
+def _nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_nul(k) or _nul(v) for k, v in value.items())
+    return False
 
 
 def _check_value(key: str, value: Any, vocabulary: Vocabulary) -> str | None:
@@ -82,7 +109,7 @@ def _check_value(key: str, value: Any, vocabulary: Vocabulary) -> str | None:
         return f"'{key}' takes one value, got a list of {len(value)}"
     for v in value if term.many else [value]:
         if term.kind == ID:
-            if not isinstance(v, str) or not (valid_key(v) or IRI.match(v)):
+            if not isinstance(v, str) or reference(v) is None:
                 return f"'{key}' must be an asset id (a key like 'acme/table/pg/db.s.t') or an IRI; got {v!r}"
         elif term.kind == INTEGER:
             if not isinstance(v, int) or isinstance(v, bool):
@@ -105,6 +132,36 @@ def _check_value(key: str, value: Any, vocabulary: Vocabulary) -> str | None:
     return None
 
 
+def reference(value: str) -> str | None:
+    """What a reference names: an absolute IRI as given, an id in its canonical spelling;
+    None for neither."""
+    if IRI.match(value) and not value.startswith("./"):
+        try:
+            return NamedNode(value).value
+        except ValueError:
+            return None
+    return as_key(value)
+
+
+def _canonical_references(clean: dict[str, Any], vocabulary: Vocabulary) -> None:
+    """References in their canonical spelling, so that each form names one IRI."""
+    for k, v in clean.items():
+        term = vocabulary.by_key.get(k)
+        if term is not None and term.kind == ID:
+            values = [reference(x) or x if isinstance(x, str) else x
+                      for x in (v if isinstance(v, list) else [v])]
+            clean[k] = values if isinstance(v, list) else values[0]
+
+
+def _check_type(kind: Any, vocabulary: Vocabulary) -> str | None:
+    kinds = kind if isinstance(kind, list) and kind else [kind]
+    unknown = [k for k in kinds if not isinstance(k, str) or k not in vocabulary.classes]
+    if unknown:
+        return (f"'type' must be one of {sorted(vocabulary.classes)} (or a list of them); got "
+                f"{kind!r}")
+    return None
+
+
 def _check_item(item: Any, context_url: str,
                 vocabulary: Vocabulary) -> tuple[dict[str, Any] | None, list[str]]:
     if not isinstance(item, dict):
@@ -118,13 +175,23 @@ def _check_item(item: Any, context_url: str,
     for alias, keyword in (("@id", "id"), ("@type", "type")):
         if alias in clean:
             clean[keyword] = clean.pop(alias)
-    unknown = sorted(k for k in clean if not vocabulary.is_property_key(k))
-    if unknown:
-        problems.append(f"unknown properties {unknown}; known: {sorted(vocabulary.by_key)} or "
-                        "full IRIs")
+    if _nul(clean):
+        return clean, ["a NUL character (\\u0000) is no part of any name or value; remove it"]
     kind = clean.get("type")
-    if not isinstance(kind, str) or kind not in CLASSES:
-        problems.append(f"'type' must be one of {list(CLASSES)}; got {kind!r}")
+    problem = _check_type(kind, vocabulary)
+    if problem:
+        problems.append(problem)
+    types = [k for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)]
+    # Keys the vocabulary lacks, and keys of terms declared for other classes (Vocabulary
+    # .allowed); the message lists the terms meant for the item's types.
+    class_iris = [vocabulary.classes[t] for t in types if t in vocabulary.classes]
+    unknown = sorted(k for k in clean if not vocabulary.is_property_key(k) or (
+        not problem and k in vocabulary.by_key and not vocabulary.allowed(k, class_iris)))
+    if unknown:
+        what = f"for {' and '.join(types)}" if not problem else "properties"
+        known = vocabulary.applicable(class_iris) if not problem else sorted(vocabulary.by_key)
+        problems.append(f"unknown properties {unknown} {what}; known {what}: {known} or full "
+                        "IRIs")
     name = clean.get("name")
     if not isinstance(name, str) or not name.strip():
         problems.append("'name' is required and must be a non-empty string")
@@ -133,23 +200,27 @@ def _check_item(item: Any, context_url: str,
             problem = _check_value(k, v, vocabulary)
             if problem:
                 problems.append(problem)
-    derived = natural_key(clean)
+    _canonical_references(clean, vocabulary)
+    derived = natural_key(clean, vocabulary)
     given = clean.get("id")
     if given is None:
         if derived is None:
             problems.append("'id' is required unless type, workspace, platform and qualifiedName "
                             "give a natural key")
         clean["id"] = derived
-    elif not isinstance(given, str) or not valid_key(given):
-        problems.append(f"'id' must be a key of letters, digits and ._~@+-%/ ; got {given!r}")
-    elif derived is not None and given != derived:
-        problems.append(f"'id' {given!r} does not match its natural key {derived!r}")
+    elif not isinstance(given, str) or as_key(given) is None:
+        problems.append(f"'id' must be an asset id: segments separated by '/', each a name "
+                        f"encoded as the README's 'Ids and names' says; got {given!r}")
+    else:
+        clean["id"] = as_key(given)
+        if derived is not None and clean["id"] != derived:
+            problems.append(f"'id' {given!r} does not match its natural key {derived!r}")
     ws = clean.get("workspace")
     if ws in RESERVED_WORKSPACES:
         problems.append(f"{ws!r} is reserved (graph names and id prefixes use it); name the "
                         "workspace otherwise")
-    if isinstance(ws, str) and isinstance(clean.get("id"), str) and kind in DATA_KINDS \
-            and not clean["id"].startswith(ws + "/"):
+    if isinstance(ws, str) and isinstance(clean.get("id"), str) and \
+            data_kind(types, vocabulary) and not clean["id"].startswith(ws + "/"):
         problems.append(f"'id' must start with its workspace '{ws}/'")
     return clean, problems
 
@@ -176,8 +247,7 @@ def prepare(items: list[Any], layout: GraphLayout, context_url: str,
     placed: dict[str, list[dict[str, Any]]] = {}  # graph IRI -> its items
     where: list[tuple[NamedNode, str | None]] = []
     for item in cleaned:
-        ws = item.get("workspace") if item.get("type") in DATA_KINDS or "workspace" in item \
-            else None
+        ws = item.get("workspace")
         # The journal moves each asset on to the access partition its classifications call for
         # (catalog/access.py); every asset starts in its workspace's general graph.
         graph = layout.partition(ws, "general") if ws else layout.directory

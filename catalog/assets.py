@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from catalog.asset_input import AssetInput, prepare, valid_key
-from catalog.jsonld import BUILT_IN, DATATYPES, ID, Vocabulary, compact
+from catalog.asset_input import AssetInput, prepare
+from catalog.jsonld import BUILT_IN, ID, Vocabulary, compact
 from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
@@ -68,9 +68,15 @@ class AssetService:
 
     # -- reads -------------------------------------------------------------------------------
     def _iri(self, key: str) -> str:
-        if not valid_key(key):
-            raise InputError(f"{key!r} is not a valid asset id")
-        return self._layout.iri(key)
+        """The IRI of an asset id in any spelling (encoded or as the source names it)."""
+        iri = self._layout.iri(key)
+        if not self._layout.is_versioned(iri):
+            raise InputError(f"{key!r} is not an asset id (ids look like acme/table/pg/db.s.t)")
+        return iri
+
+    def key(self, key: str) -> str:
+        """The canonical spelling of an asset id (README, "Ids and names")."""
+        return self._layout.key(self._iri(key))
 
     def _current(self, iri: str) -> list[Quad]:
         return list(self._store.quads(NamedNode(iri), None, None, None))
@@ -196,7 +202,11 @@ class AssetService:
                              "for descending)")
         where = [f"?s <{SEMCAT}name> ?name .", f"?s <{SEMCAT}{SORTS[field]}> ?v ."]
         if type:
-            where.append(f"?s a ?t . ?t <{RDFS}subClassOf>* {NamedNode(SEMCAT + type)} .")
+            cls = self.vocabulary.class_iri(type)
+            if cls is None:
+                raise InputError(f"unknown type {type!r}; use one of "
+                                 f"{sorted(self.vocabulary.classes)}")
+            where.append(f"?s a ?t . ?t <{RDFS}subClassOf>* {NamedNode(cls)} .")
         for name, value in filters.items():
             if value is None:
                 continue
@@ -208,7 +218,7 @@ class AssetService:
             if term is None or term not in self.vocabulary.custom:
                 raise InputError(f"no custom attribute {key!r} to filter by")
             obj = NamedNode(self._iri(value)) if term.kind == ID else \
-                Literal(value, datatype=NamedNode(DATATYPES[term.kind]))
+                Literal(value, datatype=NamedNode(term.datatype_iri))
             where.append(f"?s <{term.iri}> {obj} .")
         conditions = [f"STRSTARTS(STR(?s), {Literal(self._layout.id_base)})"]
         if q:
@@ -276,9 +286,11 @@ class AssetService:
 
     def upsert(self, item: Any, *, actor: str, if_match: int | None = None,
                key: str | None = None) -> WriteResult:
+        if key is not None:
+            key = self.key(key)
         if key is not None and isinstance(item, dict):
             given = item.get("id", item.get("@id"))
-            if given is not None and given != key:
+            if given is not None and (not isinstance(given, str) or self.key(given) != key):
                 raise InputError(f"the body's id {given!r} differs from the URL's {key!r}")
             item = {**item, "id": key}
         expected = {key: if_match} if key is not None and if_match is not None else None
@@ -287,7 +299,9 @@ class AssetService:
     def patch(self, key: str, patch: Any, *, actor: str, if_match: int | None = None) -> WriteResult:
         if not isinstance(patch, dict):
             raise InputError("a merge patch must be a JSON object")
-        bad = sorted(k for k in patch if k in ("id", "@id") and patch[k] != key)
+        key = self.key(key)
+        bad = sorted(k for k in patch if k in ("id", "@id") and
+                     (not isinstance(patch[k], str) or self.key(patch[k]) != key))
         if bad:
             raise InputError("a patch cannot change an asset's id")
         with self._journal.lock:
@@ -299,6 +313,7 @@ class AssetService:
                                int(current.get("version", 0)))
 
     def delete(self, key: str, *, actor: str, if_match: int | None = None) -> WriteResult:
+        key = self.key(key)
         iri = self._iri(key)
         with self._journal.lock:
             current = self._current(iri)

@@ -15,20 +15,42 @@ from typing import Literal as Lit
 from pydantic import BaseModel, ConfigDict, Field
 from pyoxigraph import Literal, NamedNode, Quad
 
-from catalog.asset_input import valid_key
-from catalog.jsonld import BUILT_IN, DATATYPES, ID, Term, Vocabulary
+from catalog.asset_input import reference
+from catalog.jsonld import (
+    BOOLEAN,
+    BUILT_IN,
+    DATATYPES,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    ID,
+    INTEGER,
+    STRING,
+    Term,
+    Vocabulary,
+)
 from graph_store.errors import Conflict, InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
-from ontology.namespaces import CLASSES, OWL, RDF, RDF_TYPE, RDFS, SEMCAT, SH, SKOS, XSD
-from shapes import StoreView, Validator, compile_shapes
+from ontology.namespaces import OWL, RDF, RDF_TYPE, RDFS, SEMCAT, SH, SKOS, XSD
+from shapes import StoreView, Validator, compile_shapes, superclass_closure
 
 Kind = Lit["string", "integer", "decimal", "boolean", "date", "dateTime", "iri", "enum",
            "reference"]
 Migration = Lit["none", "drop-invalid", "default"]
 _REFERENCE_KINDS = ("iri", "enum", "reference")
 _TRUE = Literal("true", datatype=NamedNode(XSD + "boolean"))
+# A custom datatype property's REST kind by its range: what JSON value it takes.
+_KIND_OF_RANGE = {
+    **{XSD + t: INTEGER for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                                  "positiveInteger", "nonPositiveInteger", "negativeInteger")},
+    **{XSD + t: DECIMAL for t in ("decimal", "double", "float")},
+    XSD + "boolean": BOOLEAN, XSD + "date": DATE, XSD + "dateTime": DATETIME,
+    XSD + "dateTimeStamp": DATETIME,
+}
+_PLAIN_RANGES = frozenset((XSD + "string", RDFS + "Literal", RDF + "PlainLiteral",
+                           RDF + "langString"))
 
 
 class AttributeSpec(BaseModel):
@@ -82,9 +104,10 @@ class AttributeService:
     # -- compile -------------------------------------------------------------------------------
     def compile(self, spec: AttributeSpec) -> list[Quad]:
         """The OWL property and the SHACL shape that carry ``spec``."""
+        classes = self.vocabulary().classes
         for cls in [*spec.appliesTo, *([spec.referenceClass] if spec.referenceClass else [])]:
-            if cls not in CLASSES:
-                raise InputError(f"unknown class {cls!r}; use one of {list(CLASSES)}")
+            if cls not in classes:
+                raise InputError(f"unknown class {cls!r}; use one of {sorted(classes)}")
         if spec.datatype == "reference" and not spec.referenceClass:
             raise InputError("a reference attribute needs referenceClass")
         if spec.datatype == "enum" and not spec.values:
@@ -102,18 +125,18 @@ class AttributeService:
             quads.append(Quad(a, NamedNode(RDFS + "comment"), Literal(spec.description), g))
         if spec.maxCount == 1:
             quads.append(Quad(a, NamedNode(RDF_TYPE), NamedNode(OWL + "FunctionalProperty"), g))
-        range_ = (SEMCAT + spec.referenceClass if spec.referenceClass else SKOS + "Concept"
+        range_ = (classes[spec.referenceClass] if spec.referenceClass else SKOS + "Concept"
                   if spec.datatype == "enum" else None if spec.datatype == "iri"
                   else DATATYPES[spec.datatype])
         if range_:
             quads.append(Quad(a, NamedNode(RDFS + "range"), NamedNode(range_), g))
         shape = self._shape(spec.name)
         prop = NamedNode(shape.value + "/property")
-        quads += [Quad(a, NamedNode(SEMCAT + "appliesTo"), NamedNode(SEMCAT + c), g)
+        quads += [Quad(a, NamedNode(SEMCAT + "appliesTo"), NamedNode(classes[c]), g)
                   for c in spec.appliesTo]
         quads += [Quad(shape, NamedNode(RDF_TYPE), NamedNode(SH + "NodeShape"), sg),
                   Quad(shape, NamedNode(SH + "property"), prop, sg),
-                  *(Quad(shape, NamedNode(SH + "targetClass"), NamedNode(SEMCAT + c), sg)
+                  *(Quad(shape, NamedNode(SH + "targetClass"), NamedNode(classes[c]), sg)
                     for c in spec.appliesTo)]
 
         def facet(name: str, value: Any) -> None:
@@ -132,7 +155,7 @@ class AttributeService:
         if spec.datatype in _REFERENCE_KINDS:
             facet("nodeKind", NamedNode(SH + "IRI"))
             if spec.referenceClass:
-                facet("class", NamedNode(SEMCAT + spec.referenceClass))
+                facet("class", NamedNode(classes[spec.referenceClass]))
         else:
             facet("datatype", NamedNode(DATATYPES[spec.datatype]))
         if spec.pattern:
@@ -161,9 +184,9 @@ class AttributeService:
 
     def _value(self, spec: AttributeSpec, value: Any) -> Any:
         if spec.datatype in _REFERENCE_KINDS:
-            key = str(value)
-            if not (valid_key(key) or "://" in key):
-                raise InputError(f"{key!r} is not an asset id or IRI")
+            key = reference(str(value))
+            if key is None:
+                raise InputError(f"{str(value)!r} is not an asset id or IRI")
             return NamedNode(self._layout.iri(key))
         return self._literal(spec.datatype, value)
 
@@ -187,6 +210,7 @@ class AttributeService:
         if not quads:
             raise NotFound(f"no attribute {name!r}")
         a, prop = self.iri(name), NamedNode(self._shape(name).value + "/property")
+        names = self.vocabulary().class_names
         facts: dict[tuple[str, str], list[Any]] = {}
         for q in quads:
             facts.setdefault((q.subject.value, q.predicate.value), []).append(q.object)  # type: ignore[union-attr]
@@ -199,7 +223,7 @@ class AttributeService:
             "id": self._layout.key(a.value), "name": name, "label": one(a, RDFS + "label"),
             "description": one(a, RDFS + "comment") or "",
             "datatype": one(a, SEMCAT + "valueKind"),
-            "appliesTo": sorted(t.value.removeprefix(SEMCAT)
+            "appliesTo": sorted(names.get(t.value, t.value)
                                 for t in facts.get((a.value, SEMCAT + "appliesTo"), [])),
             "minCount": int(one(prop, SH + "minCount") or 0),
             "maxCount": int(one(prop, SH + "maxCount")) if one(prop, SH + "maxCount") else None,
@@ -211,7 +235,7 @@ class AttributeService:
             if one(prop, SH + predicate) is not None:
                 doc[key] = one(prop, SH + predicate)
         if one(prop, SH + "class"):
-            doc["referenceClass"] = one(prop, SH + "class").removeprefix(SEMCAT)
+            doc["referenceClass"] = names.get(one(prop, SH + "class"), one(prop, SH + "class"))
         values, node = [], one(prop, SH + "in")
         while node and node != RDF + "nil":
             first = facts.get((node, RDF + "first"), [None])[0]
@@ -223,18 +247,59 @@ class AttributeService:
         return doc
 
     def vocabulary(self) -> Vocabulary:
-        """The REST vocabulary: built-in terms plus every defined attribute."""
-        rows = self._store.query(
-            f"SELECT ?a ?k ?kind ?f WHERE {{ GRAPH {self.graph} {{ ?a <{SEMCAT}attributeKey> ?k ;"
-            f" <{SEMCAT}valueKind> ?kind OPTIONAL {{ ?a a ?f FILTER(?f = <{OWL}FunctionalProperty>)"
-            " } } }", dataset=Dataset())
-        terms = tuple(
-            Term(r["k"].value, r["a"].value,  # type: ignore[index]
-                 ID if r["kind"].value in _REFERENCE_KINDS else r["kind"].value,  # type: ignore[index]
-                 r["f"] is None)  # type: ignore[index]
-            for r in rows  # type: ignore[attr-defined]
-            if r["k"].value not in BUILT_IN.by_key)  # type: ignore[index]
-        return Vocabulary(terms)
+        """The REST vocabulary: built-in terms and classes, the classes and properties added to
+        the ontology (by their local names) and every defined attribute, with what each term
+        is meant for (rdfs:domain, SHACL targetClass, appliesTo) and the class hierarchy."""
+        def rows(sparql: str, dataset: Dataset | None = None) -> list[Any]:
+            return list(self._store.query(sparql, dataset=dataset or Dataset()))  # type: ignore[call-overload]
+
+        ontology = Dataset(default=(self._layout.ontology, self.graph))
+        namespace = f"{self._layout.base}/ontology#"
+        terms: dict[str, Term] = {}
+        for r in rows(f"SELECT ?a ?k ?kind ?f WHERE {{ GRAPH {self.graph} {{ ?a <{SEMCAT}"
+                      f"attributeKey> ?k ; <{SEMCAT}valueKind> ?kind OPTIONAL {{ ?a a ?f FILTER("
+                      f"?f = <{OWL}FunctionalProperty>) }} }} }}"):
+            kind = ID if r["kind"].value in _REFERENCE_KINDS else r["kind"].value
+            terms[r["k"].value] = Term(r["k"].value, r["a"].value, kind, r["f"] is None)
+        classes: dict[str, str] = {}
+        for r in rows(f"SELECT ?t ?kind ?range ?f WHERE {{ GRAPH {self.graph} {{ ?t a ?kind "
+                      f"FILTER(?kind IN (<{OWL}Class>, <{OWL}ObjectProperty>, "
+                      f"<{OWL}DatatypeProperty>) && STRSTARTS(STR(?t), {Literal(namespace)})) "
+                      f"OPTIONAL {{ ?t <{RDFS}range> ?range }} OPTIONAL {{ ?t a ?f FILTER(?f = "
+                      f"<{OWL}FunctionalProperty>) }} }} }}"):
+            iri, local = r["t"].value, r["t"].value.removeprefix(namespace)
+            if r["kind"].value == OWL + "Class":
+                classes[local] = iri
+            elif local not in terms:
+                terms[local] = self._property_term(local, iri, r["kind"].value, r["range"],
+                                                   r["f"] is not None)
+        parents = rows(f"SELECT ?c ?p WHERE {{ ?c <{RDFS}subClassOf> ?p "
+                       "FILTER(isIRI(?c) && isIRI(?p)) }", ontology)
+        superclasses = superclass_closure([(r["c"].value, r["p"].value) for r in parents])
+        domains: dict[str, set[str]] = {}
+        for r in rows(f"SELECT ?p ?c WHERE {{ {{ ?p <{RDFS}domain> ?c }} UNION "
+                      f"{{ ?p <{SEMCAT}appliesTo> ?c }} FILTER(isIRI(?c)) }}", ontology):
+            domains.setdefault(r["p"].value, set()).add(r["c"].value)
+        targets: dict[str, set[str]] = {}
+        for r in rows(f"SELECT ?p ?c WHERE {{ GRAPH {self._layout.shapes} {{ ?s <{SH}targetClass>"
+                      f" ?c ; <{SH}property>/<{SH}path> ?p FILTER(isIRI(?p)) }} }}"):
+            targets.setdefault(r["p"].value, set()).add(r["c"].value)
+        custom = tuple(t for k, t in sorted(terms.items()) if k not in BUILT_IN.by_key)
+        meant = {t.key: frozenset(domains.get(t.iri) or targets[t.iri])
+                 for t in (*BUILT_IN.terms, *custom) if t.iri in domains or t.iri in targets}
+        return Vocabulary(custom, classes, superclasses, meant,
+                          {t.key: frozenset(domains[t.iri]) for t in custom if t.iri in domains})
+
+    @staticmethod
+    def _property_term(key: str, iri: str, kind: str, range_: Any, functional: bool) -> Term:
+        """A property added to the ontology, as a REST term its range makes JSON of."""
+        if kind == OWL + "ObjectProperty":
+            return Term(key, iri, ID, not functional)
+        value = range_.value if isinstance(range_, NamedNode) else XSD + "string"
+        if value in _PLAIN_RANGES:
+            return Term(key, iri, STRING, not functional)
+        return Term(key, iri, _KIND_OF_RANGE.get(value, STRING), not functional,
+                    value if value not in DATATYPES.values() else "")
 
     # -- impact and writes ---------------------------------------------------------------------
     def impact(self, spec: AttributeSpec) -> Impact:
@@ -247,7 +312,8 @@ class AttributeService:
         ontology = [*self._store.quads(None, None, None, self._layout.ontology),
                     *self._store.quads(None, None, None, self.graph)]
         validator = Validator(compile_shapes(shapes, ontology))
-        targets = " ".join(f"<{SEMCAT}{c}>" for c in spec.appliesTo)
+        classes = self.vocabulary().classes
+        targets = " ".join(f"<{classes[c]}>" for c in spec.appliesTo)
         rows = self._store.query(
             f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {targets} }} ?t <{RDFS}subClassOf>* ?c . "
             "?s a ?t }", dataset=Dataset())
@@ -267,6 +333,11 @@ class AttributeService:
         existing assets would break, unless ``force`` with a migration."""
         if spec.name in BUILT_IN.by_key:
             raise Conflict(f"{spec.name!r} is a built-in property; choose another name")
+        vocabulary = self.vocabulary()
+        taken = vocabulary.by_key.get(spec.name)
+        if vocabulary.taken(spec.name) and (taken is None or taken.iri != self.iri(spec.name).value):
+            raise Conflict(f"{spec.name!r} is a REST key, type name or prefix already (of "
+                           f"{taken.iri if taken else 'the context'}); choose another name")
         with self._journal.lock:
             old = self.stored(spec.name)
             if create and old:

@@ -24,6 +24,11 @@ class Term:
     iri: str
     kind: str
     many: bool
+    datatype: str = ""  # the literal datatype when not the kind's own (xsd:double is a DECIMAL)
+
+    @property
+    def datatype_iri(self) -> str:
+        return self.datatype or DATATYPES.get(self.kind, "")
 
 
 TERMS: tuple[Term, ...] = tuple(
@@ -79,31 +84,52 @@ _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class Vocabulary:
-    """The JSON keys of REST bodies: the built-in terms plus the custom attributes governance
-    teams define, so attribute values read and write like any other property."""
+    """The JSON keys and type names of REST bodies: the built-in terms and classes plus what
+    the catalog defines (custom attributes, and classes and properties added to the ontology),
+    so that they read and write like built-in ones as soon as they are defined.
 
-    def __init__(self, custom: tuple[Term, ...] = ()) -> None:
+    ``superclasses`` maps a class IRI to every class it belongs to (itself included);
+    ``meant`` maps a term's key to the classes it is meant for (its rdfs:domain or appliesTo,
+    else the classes whose SHACL shapes check it), absent for terms meant for anything: what an
+    unknown-property error lists. ``domains`` maps the catalog's own terms to their declared
+    domains: using one on anything else is refused, since OWL would infer the asset to be of
+    those classes (built-in terms keep their documented, more permissive use)."""
+
+    def __init__(self, custom: tuple[Term, ...] = (), classes: dict[str, str] | None = None,
+                 superclasses: dict[str, frozenset[str]] | None = None,
+                 meant: dict[str, frozenset[str]] | None = None,
+                 domains: dict[str, frozenset[str]] | None = None) -> None:
         self.terms = (*TERMS, *custom)
         self.custom = custom
         self.by_key = {t.key: t for t in self.terms}
         self.by_iri = {t.iri: t for t in self.terms}
         self.order = {k: i for i, k in enumerate(("id", "type", *self.by_key))}
+        self.classes = {**{c: SEMCAT + c for c in CLASSES}, **(classes or {})}
+        self.class_names = {iri: name for name, iri in self.classes.items()}
+        self.superclasses = superclasses or {}
+        self.meant = meant or {}
+        self.domains = domains or {}
 
     def context(self) -> dict[str, Any]:
         """The published context (served at /api/v1/context.jsonld)."""
         ctx: dict[str, Any] = {"@version": 1.1, "id": "@id", "type": "@type", **PREFIXES}
-        ctx.update({c: f"semcat:{c}" for c in CLASSES})
+        ctx.update({c: _curie(iri) for c, iri in self.classes.items()})
         for t in self.terms:
-            iri = "semcat:" + t.iri.removeprefix(SEMCAT) if t.iri.startswith(SEMCAT) else t.iri
-            entry: dict[str, Any] = {"@id": iri}
+            entry: dict[str, Any] = {"@id": _curie(t.iri)}
             if t.kind == ID:
                 entry["@type"] = "@id"
-            elif t.kind != STRING:
-                entry["@type"] = "xsd:" + t.kind
+            elif t.datatype_iri != DATATYPES[STRING]:
+                entry["@type"] = _curie(t.datatype_iri)
             if t.many:
                 entry["@container"] = "@set"
             ctx[t.key] = entry
         return ctx
+
+    def taken(self, name: str) -> bool:
+        """Whether ``name`` is a term of the published context already (a key, a type name, a
+        prefix or a keyword alias): a new term of that name would redefine it."""
+        return name in self.by_key or name in self.classes or name in PREFIXES or \
+            name in KEYWORDS
 
     def is_property_key(self, key: str) -> bool:
         """Keys the context maps: its terms, absolute IRIs and CURIEs of known prefixes."""
@@ -111,6 +137,34 @@ class Vocabulary:
             return True
         prefix = key.split(":", 1)[0]
         return ":" in key and (prefix in PREFIXES or bool(_ABSOLUTE.match(key) and "//" in key))
+
+    def class_iri(self, name: str) -> str | None:
+        """A known class by short name (Table, Sensor), CURIE (semcat:Table) or IRI."""
+        if name in self.classes:
+            return self.classes[name]
+        prefix, colon, local = name.partition(":")
+        iri = PREFIXES[prefix] + local if colon and prefix in PREFIXES else name
+        return iri if iri in self.class_names else None
+
+    def kinds_of(self, class_iris: list[str]) -> set[str]:
+        """Every class that instances of ``class_iris`` belong to."""
+        return {c for i in class_iris for c in self.superclasses.get(i, frozenset({i}))}
+
+    def allowed(self, key: str, class_iris: list[str]) -> bool:
+        """Whether instances of ``class_iris`` may have the term ``key`` (its declared domain)."""
+        domain = self.domains.get(key)
+        return domain is None or bool(domain & self.kinds_of(class_iris))
+
+    def applicable(self, class_iris: list[str]) -> list[str]:
+        """The keys of the terms meant for instances of ``class_iris``."""
+        kinds = self.kinds_of(class_iris)
+        return sorted(k for k in self.by_key if k not in SYSTEM_KEYS and (
+            k not in self.meant or bool(self.meant[k] & kinds)))
+
+
+def _curie(iri: str) -> str:
+    return "semcat:" + iri.removeprefix(SEMCAT) if iri.startswith(SEMCAT) else \
+        "xsd:" + iri.removeprefix(XSD) if iri.startswith(XSD) else iri
 
 
 BUILT_IN = Vocabulary()
@@ -121,9 +175,8 @@ def compact_iri(iri: str, id_base: str) -> str:
     return iri[len(id_base):] if iri.startswith(id_base) else iri
 
 
-def compact_type(iri: str) -> str:
-    local = iri.removeprefix(SEMCAT)
-    return local if local in CLASSES and iri.startswith(SEMCAT) else iri
+def compact_type(iri: str, vocabulary: Vocabulary = BUILT_IN) -> str:
+    return vocabulary.class_names.get(iri, iri)
 
 
 def compact_value(term: Term | None, value: Any, id_base: str) -> Any:
@@ -135,7 +188,7 @@ def compact_value(term: Term | None, value: Any, id_base: str) -> Any:
         return {"@id": compact_iri(value.value, id_base)}
     if kind == "BlankNode":
         return {"@id": f"_:{value.value}"}
-    if term is not None and term.kind != ID and value.datatype.value == DATATYPES[term.kind]:
+    if term is not None and term.kind != ID and value.datatype.value == term.datatype_iri:
         if term.kind == INTEGER and value.value.lstrip("-").isdigit():
             return int(value.value)
         if term.kind == BOOLEAN and value.value in ("true", "false"):
@@ -156,7 +209,7 @@ def compact(subject: str, quads: list[Any], id_base: str,
     for q in quads:
         p = q.predicate.value
         if p == RDF_TYPE and type(q.object).__name__ == "NamedNode":
-            types.append(compact_type(q.object.value))
+            types.append(compact_type(q.object.value, vocabulary))
             continue
         term = vocabulary.by_iri.get(p)
         key = term.key if term else p

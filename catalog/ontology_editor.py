@@ -347,6 +347,10 @@ class OntologyEditor:
         if self._declared(NamedNode(SEMCAT + name)):
             raise Conflict(f"semcat:{name} exists; a custom term of the same name would make "
                            "bare references ambiguous; choose another name")
+        vocabulary = self._assets.vocabulary  # REST bodies name custom terms by local name
+        if vocabulary.taken(name):
+            raise Conflict(f"{name!r} is a REST key, type name or prefix already; choose "
+                           "another name")
         return iri
 
     # -- class and property edits --------------------------------------------------------------

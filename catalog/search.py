@@ -30,7 +30,6 @@ from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import SEMCAT
 from search import graph_filters, nl
 from search import suggest as autocomplete
 from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from catalog.access import AccessService
 
 log = logging.getLogger(__name__)
+_ID_FACETS = frozenset({"platform", "tag", "owner", "workspace", "classification", "term"})
 
 WAIT_TIMEOUT_S = 120.0
 CATCH_UP_LIMIT = 10_000  # more affected assets than this: re-read every asset instead
@@ -91,7 +91,9 @@ class SearchService:
         self._journal = journal
         self._layout = layout
         self._dir = data / "search" if data is not None else None
-        self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom})
+        self._vocabulary = vocabulary
+        self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom},
+                                lambda: vocabulary().class_names)
         self.text = TextIndex(self._dir / "text" if self._dir else None)
         self.engine = SearchEngine(self.text)
         self._lock = threading.RLock()
@@ -210,13 +212,28 @@ class SearchService:
         return self._ensure_vectors().wait(target, timeout)
 
     def _normalise(self, request: SearchRequest) -> SearchRequest:
-        """Filter values as keys: IRIs and ``semcat:`` class names are accepted too."""
+        """Filter values as keys: ids in their one spelling (given encoded or as the source
+        names them), class IRIs and CURIEs too; an unknown class is an InputError that lists
+        the known ones. Attribute and domain values stay as written."""
+        vocabulary = self._vocabulary()
+
         def key(facet: str, value: str) -> str:
             if facet == "type":
-                return value.removeprefix(SEMCAT).removeprefix("semcat:")
+                iri = vocabulary.class_iri(value)
+                if iri is None:
+                    raise InputError(f"unknown type {value!r}; use one of "
+                                     f"{sorted(vocabulary.classes)}")
+                return vocabulary.class_names[iri]
+            if facet in _ID_FACETS:
+                return self._layout.key(self._layout.iri(value))
             return self._layout.key(value)
+
+        def asset(value: str | None) -> str | None:
+            return None if value is None else self._layout.key(self._layout.iri(value))
+
         return replace(request, filters={f: tuple(key(f, v) for v in (
-            (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()})
+            (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()},
+            downstream_of=asset(request.downstream_of), upstream_of=asset(request.upstream_of))
 
     def run(self, request: SearchRequest, *, caller: str | None = None,
             readable: Collection[str] | None = None) -> SearchResult:

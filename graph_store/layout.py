@@ -6,10 +6,16 @@ caller's readable dataset stays a short list of graphs (DESIGN.md, "Named graphs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from pyoxigraph import NamedNode
+
+from graph_store.errors import InputError
+from graph_store.keys import canonical_key
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -90,4 +96,11 @@ class GraphLayout:
         return iri[len(self.id_base) :] if iri.startswith(self.id_base) else iri
 
     def iri(self, key: str) -> str:
-        return key if "://" in key or key.startswith("urn:") else self.id_base + key
+        """The IRI of an asset id (in any spelling ``canonical_key`` accepts) or of an absolute
+        IRI given as is; InputError for what is neither."""
+        if _SCHEME.match(key):
+            try:
+                return NamedNode(key).value
+            except ValueError as e:
+                raise InputError(f"{key!r} is not a valid IRI: {e}") from e
+        return self.id_base + canonical_key(key)

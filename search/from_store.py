@@ -18,7 +18,7 @@ from graph_store.changeset import Changeset
 from graph_store.journal import CREATED_AT, UPDATED_AT, VERSION
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import RDF_TYPE, SEMCAT
+from ontology.namespaces import CLASSES, RDF_TYPE, SEMCAT
 from search.documents import AssetDoc, Column, Ref
 
 ABSTRACT = frozenset({"Asset", "DataAsset"})  # superclasses: no facet value of their own
@@ -37,14 +37,24 @@ def _value(term: object) -> str:
     return str(getattr(term, "value", ""))
 
 
+def _semcat_classes() -> dict[str, str]:
+    return _SEMCAT_CLASSES
+
+
+_SEMCAT_CLASSES = {SEMCAT + c: c for c in CLASSES}
+
+
 class DocBuilder:
-    """``custom`` gives the catalog's custom attributes: predicate IRI → JSON key."""
+    """``custom`` gives the catalog's custom attributes: predicate IRI → JSON key; ``classes``
+    its classes, shipped and added to the ontology: class IRI → type name."""
 
     def __init__(self, store: GraphStore, layout: GraphLayout,
-                 custom: Callable[[], dict[str, str]]) -> None:
+                 custom: Callable[[], dict[str, str]],
+                 classes: Callable[[], dict[str, str]] = _semcat_classes) -> None:
         self.store = store
         self.layout = layout
         self.custom = custom
+        self.classes = classes
         self._labels: dict[str, str] = {}
         self._inferred_graphs: tuple[list[NamedNode], float] | None = None
 
@@ -67,13 +77,14 @@ class DocBuilder:
         triples do not: indexed beside the asserted ones, marked so hits can say so."""
         types: set[str] = set()
         classes: set[str] = set()
+        names = self.classes()
         for g in self.inferred_graphs():
             for q in self.store.quads(NamedNode(iri), None, None, g):
                 o = q.object
                 if not isinstance(o, NamedNode):
                     continue
-                if q.predicate.value == RDF_TYPE and o.value.startswith(SEMCAT):
-                    types.add(o.value.removeprefix(SEMCAT))
+                if q.predicate.value == RDF_TYPE and o.value in names:
+                    types.add(names[o.value])
                 elif q.predicate == _P["classification"]:
                     classes.add(o.value)
         own = {r.key for r in asserted}
@@ -134,10 +145,10 @@ class DocBuilder:
         def refs(local: str) -> tuple[Ref, ...]:
             return tuple(sorted((self._ref(o) for o in values.get(SEMCAT + local, [])
                                  if isinstance(o, NamedNode)), key=lambda r: r.key))
+        names = self.classes()
         types = tuple(sorted(
-            o.value.removeprefix(SEMCAT) for o in values.get(RDF_TYPE, [])
-            if isinstance(o, NamedNode) and o.value.startswith(SEMCAT)
-            and o.value.removeprefix(SEMCAT) not in ABSTRACT))
+            names[o.value] for o in values.get(RDF_TYPE, [])
+            if isinstance(o, NamedNode) and o.value in names and names[o.value] not in ABSTRACT))
         key = self.layout.key(iri)
         custom = self.custom()
         attributes: dict[str, tuple[str, ...]] = {}

@@ -77,7 +77,8 @@ class Shapes:
         return [s for s in self.node_shapes if s.targets & classes]
 
 
-def _closure(pairs: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
+def superclass_closure(pairs: list[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Each class (that has a superclass) with every class it belongs to, itself included."""
     parents: dict[str, set[str]] = {}
     for sub, sup in pairs:
         parents.setdefault(sub, set()).add(sup)
@@ -127,7 +128,7 @@ def compile_shapes(shape_quads: Iterable[Quad], ontology_quads: Iterable[Quad]) 
              if q.predicate.value == RDFS + "subClassOf" and isinstance(q.subject, NamedNode)
              and isinstance(q.object, NamedNode)]
     inverse = frozenset(p.path for s in node_shapes for p in s.properties if p.inverse)
-    return Shapes(node_shapes, _closure(pairs), inverse)
+    return Shapes(node_shapes, superclass_closure(pairs), inverse)
 
 
 def _deactivated(node: dict[str, list[Term]]) -> bool:

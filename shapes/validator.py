@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from graph_store.protocol import QuadSource
-from ontology.namespaces import RDF, RDF_TYPE, XSD
+from ontology.namespaces import PREFIXES, RDF, RDF_TYPE, XSD
 from shapes.model import PropertyShape, Shapes
 from shapes.report import ValidationReport, ValidationResult
 
@@ -132,39 +132,55 @@ class Validator:
         focus = node.value if isinstance(node, NamedNode) else f"_:{node.value}"
         out: list[ValidationResult] = []
 
-        def fail(component: str, default: str, value: Term | None = None) -> None:
-            message = ps.message or default
+        def fail(component: str, detail: str, value: Term | None = None) -> None:
+            # The shape's own words, then the constraint and what it expects, so that a
+            # refusal says what to change (a custom attribute's message alone would not).
+            message = f"{ps.message} [{detail}]" if ps.message else detail
             out.append(ValidationResult(focus, ps.path_label, component, ps.severity, message,
                                         None if value is None else str(value.value), ps.shape))
 
+        path = _short(ps.path_label)
         if ps.min_count is not None and len(values) < ps.min_count:
             fail("MinCountConstraintComponent",
-                 f"needs at least {ps.min_count} value(s) of {ps.path_label}, has {len(values)}")
+                 f"sh:minCount {ps.min_count}: {path} needs at least {ps.min_count} value(s), "
+                 f"has {len(values)}")
         if ps.max_count is not None and len(values) > ps.max_count:
             fail("MaxCountConstraintComponent",
-                 f"takes at most {ps.max_count} value(s) of {ps.path_label}, has {len(values)}")
+                 f"sh:maxCount {ps.max_count}: {path} takes at most {ps.max_count} value(s), "
+                 f"has {len(values)}")
         for v in values:
+            shown = _shown(v)
             if ps.datatype is not None and not _has_datatype(v, ps.datatype):
-                fail("DatatypeConstraintComponent", f"{v} is not a valid {ps.datatype}", v)
+                fail("DatatypeConstraintComponent",
+                     f"sh:datatype {_short(ps.datatype)}: {shown} is not a valid "
+                     f"{_short(ps.datatype)}", v)
             if ps.class_ is not None and not self._instance_of(v, ps.class_, view, classes):
-                fail("ClassConstraintComponent", f"{v} is not a {ps.class_}", v)
+                fail("ClassConstraintComponent",
+                     f"sh:class {_short(ps.class_)}: {shown} is not a known {_short(ps.class_)}",
+                     v)
             if ps.node_kind is not None and not _node_kind(v, ps.node_kind):
-                fail("NodeKindConstraintComponent", f"{v} is not a {ps.node_kind}", v)
+                fail("NodeKindConstraintComponent",
+                     f"sh:nodeKind sh:{ps.node_kind}: {shown} is not a {ps.node_kind}", v)
             if ps.allowed is not None and v not in ps.allowed:
-                fail("InConstraintComponent", f"{v} is not one of the allowed values", v)
+                allowed = ", ".join(sorted(_shown(a) for a in ps.allowed))
+                fail("InConstraintComponent", f"sh:in ({allowed}): {shown} is not one of them",
+                     v)
             if ps.pattern is not None and (isinstance(v, BlankNode) or
                                            not ps.pattern.search(v.value)):
                 fail("PatternConstraintComponent",
-                     f"{v} does not match {ps.pattern.pattern}", v)
+                     f"sh:pattern {ps.pattern.pattern}: {shown} does not match it", v)
             if ps.min_length is not None and (isinstance(v, BlankNode) or
                                               len(v.value) < ps.min_length):
-                fail("MinLengthConstraintComponent", f"{v} is shorter than {ps.min_length}", v)
+                fail("MinLengthConstraintComponent",
+                     f"sh:minLength {ps.min_length}: {shown} is shorter", v)
             if ps.max_length is not None and (isinstance(v, BlankNode) or
                                               len(v.value) > ps.max_length):
-                fail("MaxLengthConstraintComponent", f"{v} is longer than {ps.max_length}", v)
+                fail("MaxLengthConstraintComponent",
+                     f"sh:maxLength {ps.max_length}: {shown} is longer", v)
             for component, limit in ps.bounds:
                 if not _within(v, component, limit):
-                    fail(component, f"{v} is out of bounds ({component[:12]} {limit.value})", v)
+                    name = component[0].lower() + component[1:].removesuffix("ConstraintComponent")
+                    fail(component, f"sh:{name} {limit.value}: {shown} is out of bounds", v)
         return out
 
     def _instance_of(self, value: Term, cls: str, view: GraphView,
@@ -177,6 +193,22 @@ class Validator:
                      if isinstance(t, NamedNode)]
             classes = cache[value] = self.shapes.classes_of(types)
         return cls in classes
+
+
+def _short(iri: str) -> str:
+    """An IRI as a CURIE of a well-known prefix (semcat:Schema, xsd:integer) where it is one."""
+    inverse, iri = ("^", iri[1:]) if iri.startswith("^") else ("", iri)
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and iri != namespace:
+            return f"{inverse}{prefix}:{iri.removeprefix(namespace)}"
+    return inverse + iri
+
+
+def _shown(value: Term) -> str:
+    """A value as a message quotes it: literals in quotes, nodes by IRI."""
+    if isinstance(value, Literal):
+        return f'"{value.value}"'
+    return _short(value.value) if isinstance(value, NamedNode) else f"_:{value.value}"
 
 
 def _has_datatype(value: Term, datatype: str) -> bool:

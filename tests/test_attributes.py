@@ -60,7 +60,7 @@ CASES = [  # (definition, a good value, a bad value, the constraint the bad one 
     ({"datatype": "enum", "values": ["classification/tier/gold", "classification/tier/bronze"]},
      "classification/tier/gold", "classification/tier/silver", "In"),
     ({"datatype": "reference", "referenceClass": "Team"}, "team/finance", "tag/x", "Class"),
-    ({"datatype": "iri"}, "https://wiki.example.com/page", "not an iri at all", "id"),
+    ({"datatype": "iri"}, "https://wiki.example.com/page", "not//an-id", "id"),
     ({"datatype": "string", "maxCount": 1}, "one", ["one", "two"], "one value"),
 ]
 

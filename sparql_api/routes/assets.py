@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,6 +14,20 @@ from sparql_api.deps import actor_of, call, catalog_of, media_type, parse_json, 
 
 router = APIRouter(prefix="/api/v1", tags=["Assets"])
 JSONLD = "application/ld+json"
+_ASSETS = "/api/v1/assets/"
+
+
+def _key(request: Request, key: str, suffix: str = "") -> str:
+    """The id as the URL spells it. The server decodes the path before routing, which would
+    turn an encoded id's ``%2F`` (a slash inside a name) into a segment separator; read from
+    the raw path, each segment is decoded on its own and such a slash stays part of its name.
+    The catalog takes the id from there in either spelling (README, "Ids and names")."""
+    raw = request.scope.get("raw_path", b"").decode("latin-1").partition("?")[0]
+    start = raw.find(_ASSETS)
+    if "%2f" not in raw.lower() or start < 0 or not raw.endswith(suffix):
+        return key
+    segments = raw[start + len(_ASSETS):len(raw) - len(suffix)].split("/")
+    return "/".join(unquote(s).replace("/", "%2F") for s in segments)
 
 
 def _ld(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -31,8 +45,10 @@ def _if_match(value: str | None) -> int | None:
 
 def _write(result: Any, request: Request, created_status: int = 201) -> JSONResponse:
     status = created_status if result.status == "created" else 200
+    # the id percent-encoded once more as a URL path: its own escapes (%20, %2F) survive the
+    # server's decoding of the path, and a header holds only ASCII
     return _ld(asdict(result), status, {
-        "Location": str(request.url_for("get_asset", key=result.id)),
+        "Location": str(request.url_for("get_asset", key=quote(result.id, safe="/"))),
         "ETag": f'"{result.version}"'})
 
 
@@ -110,6 +126,7 @@ async def bulk_upsert(request: Request) -> JSONResponse:
 
 @router.get("/assets/{key:path}/versions", summary="An asset's version history")
 async def versions(request: Request, key: str) -> JSONResponse:
+    key = await call(catalog_of(request).assets.key, _key(request, key, "/versions"))
     history = await call(catalog_of(request).assets.versions, key)
     return _ld({"id": key, "versions": [asdict(v) for v in history]})
 
@@ -121,6 +138,7 @@ async def diff(
     to: Annotated[int | None, Query(ge=1)] = None,
 ) -> JSONResponse:
     cat = catalog_of(request)
+    key = await call(cat.assets.key, _key(request, key, "/diff"))
     history = await call(cat.assets.versions, key)
     to_v = to if to is not None else history[-1].version
     from_v = from_ if from_ is not None else max(1, to_v - 1)
@@ -137,6 +155,7 @@ async def explain(
 ) -> JSONResponse:
     """Each statement with the OWL 2 RL rule or axiom that gives it and its premises,
     recursively, down to asserted facts. Without a predicate: every inferred statement."""
+    key = _key(request, key, "/explain")
     found = await call(catalog_of(request).explain, key, predicate, object)
     return JSONResponse({"id": key, "explanations": [e.to_json() for e in found]})
 
@@ -148,7 +167,7 @@ async def get_asset(
     infer: Annotated[bool, Query(description="Add the asset's inferred statements, under "
                                              "`inferred`")] = False,
 ) -> JSONResponse:
-    doc = await call(catalog_of(request).assets.get, key, version, infer=infer)
+    doc = await call(catalog_of(request).assets.get, _key(request, key), version, infer=infer)
     return _ld(doc, headers={"ETag": f'"{doc.get("version", 0)}"'})
 
 
@@ -158,7 +177,7 @@ async def replace_asset(
 ) -> JSONResponse:
     item = parse_json(await read_body(request))
     result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request),
-                        key=key, if_match=_if_match(if_match))
+                        key=_key(request, key), if_match=_if_match(if_match))
     return _write(result, request)
 
 
@@ -170,8 +189,8 @@ async def patch_asset(
     if kind not in ("application/merge-patch+json", "application/json", JSONLD, ""):
         raise UnsupportedMediaType(f"PATCH takes application/merge-patch+json, not {kind!r}")
     patch = parse_json(await read_body(request))
-    result = await call(catalog_of(request).assets.patch, key, patch, actor=actor_of(request),
-                        if_match=_if_match(if_match))
+    result = await call(catalog_of(request).assets.patch, _key(request, key), patch,
+                        actor=actor_of(request), if_match=_if_match(if_match))
     return _write(result, request, created_status=200)
 
 
@@ -180,6 +199,6 @@ async def patch_asset(
 async def delete_asset(
     request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    await call(catalog_of(request).assets.delete, key, actor=actor_of(request),
+    await call(catalog_of(request).assets.delete, _key(request, key), actor=actor_of(request),
                if_match=_if_match(if_match))
     return Response(status_code=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -9,11 +10,19 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from catalog.attributes import AttributeSpec
-from graph_store.errors import InputError
+from graph_store.errors import InputError, NotFound
 from sparql_api.deps import actor_of, call, catalog_of
 
 router = APIRouter(prefix="/api/v1/attributes", tags=["Custom attributes"])
 Migration = Literal["none", "drop-invalid", "default"]
+_NAME = re.compile(AttributeSpec.model_fields["name"].metadata[0].pattern)
+
+
+def _known_name(name: str) -> str:
+    """A name no attribute can have (``a b``) names no attribute: 404, not a malformed IRI."""
+    if not _NAME.match(name):
+        raise NotFound(f"no attribute {name!r}; attribute names look like costCenter")
+    return name
 
 
 @router.get("", summary="Every custom attribute")
@@ -55,7 +64,7 @@ async def create_attribute(request: Request, spec: AttributeSpec, dry_run: DryRu
 
 @router.get("/{name}", summary="One attribute's definition")
 async def get_attribute(request: Request, name: str) -> JSONResponse:
-    return JSONResponse(await call(catalog_of(request).attributes.get, name))
+    return JSONResponse(await call(catalog_of(request).attributes.get, _known_name(name)))
 
 
 @router.put("/{name}", summary="Change an attribute (impact analysis first)")
@@ -70,7 +79,7 @@ async def change_attribute(request: Request, name: str, spec: AttributeSpec,
 
 @router.delete("/{name}", summary="Retire an attribute (values stay readable)", status_code=204)
 async def retire_attribute(request: Request, name: str) -> Response:
-    await call(catalog_of(request).attributes.retire, name, actor=actor_of(request))
+    await call(catalog_of(request).attributes.retire, _known_name(name), actor=actor_of(request))
     return Response(status_code=204)
 
 
