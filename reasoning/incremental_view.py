@@ -30,9 +30,10 @@ class FactView:
         self.new: set[Triple] = set()  # inferences not stored yet
         self.removed: set[Triple] = set()  # asserted before the change, visible while `old`
         self.old = False
+        self._old_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
+        self._old_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
         self._by_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
         self._by_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
-        self._by_s: dict[Term, set[Triple]] = defaultdict(set)
 
     # -- the store ------------------------------------------------------------------------------
     def asserted(self, s: Term | None, p: NamedNode | None, o: Term | None) -> Iterator[Triple]:
@@ -56,11 +57,18 @@ class FactView:
         return next(self.stored(*t), None) is not None
 
     # -- the view -------------------------------------------------------------------------------
+    def withdraw(self, removed: set[Triple]) -> None:
+        """Show the closure as it was before ``removed`` were retracted (``old``), until
+        ``old`` is set back."""
+        self.removed, self.old = removed, True
+        for t in removed:
+            self._old_sp[t[0], t[1]].add(t[2])
+            self._old_po[t[1], t[2]].add(t[0])
+
     def add(self, t: Triple) -> None:
         self.new.add(t)
         self._by_sp[t[0], t[1]].add(t[2])
         self._by_po[t[1], t[2]].add(t[0])
-        self._by_s[t[0]].add(t)
 
     def contains(self, t: Triple) -> bool:
         if t in self.new or (self.old and t in self.removed):
@@ -76,7 +84,7 @@ class FactView:
         found.update(t[2] for t, _ in self.stored(s, p, None) if t not in self.gone)
         found.update(self._by_sp.get((s, p), ()))
         if self.old:
-            found.update(t[2] for t in self.removed if t[0] == s and t[1] == p)
+            found.update(self._old_sp.get((s, p), ()))
         return found
 
     def subjects(self, p: NamedNode, o: Term) -> set[Term]:
@@ -84,18 +92,13 @@ class FactView:
         found.update(t[0] for t, _ in self.stored(None, p, o) if t not in self.gone)
         found.update(self._by_po.get((p, o), ()))
         if self.old:
-            found.update(t[0] for t in self.removed if t[1] == p and t[2] == o)
+            found.update(self._old_po.get((p, o), ()))
         return found
 
     def has_subject(self, p: NamedNode, o: Term) -> bool:
-        """Whether some ``? p o`` holds (now): the cheap test behind ranges."""
+        """Whether some ``? p o`` holds: the cheap test behind ranges."""
         if self._by_po.get((p, o)) or next(self.asserted(None, p, o), None) is not None:
             return True
+        if self.old and self._old_po.get((p, o)):
+            return True
         return any(t not in self.gone for t, _ in self.stored(None, p, o))
-
-    def about(self, s: Term) -> set[Triple]:
-        """Every triple with subject ``s`` that holds now."""
-        found = set(self.asserted(s, None, None))
-        found.update(t for t, _ in self.stored(s, None, None) if t not in self.gone)
-        found.update(self._by_s.get(s, ()))
-        return found
