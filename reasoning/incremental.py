@@ -152,7 +152,7 @@ class _Maintenance:
                     continue
                 if steps.virtual(c):
                     passed.add(c)
-                elif view.is_stored(c) and not view.is_asserted(c):
+                elif view.is_stored(c) and not view.is_asserted(c) and not steps.kept(c):
                     over.add(c)
                 else:
                     continue

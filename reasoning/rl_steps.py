@@ -123,6 +123,15 @@ class Steps:
             return True
         return any(self.holds(s, h) for h in r.value_on.get((p, o), ()))  # cls-hv1
 
+    def kept(self, t: Triple) -> bool:
+        """Whether ``t`` is a type its node has by an asserted subclass: it survives any
+        retraction of other facts, so overdeletion can stop there (a class on a busy node,
+        such as a department's ``Organization``, would otherwise withdraw and rederive every
+        membership that goes through it)."""
+        x, p, c = t
+        below = self.rules.below.get(c) if p == TYPE else None
+        return bool(below) and any(k in below for _, _, k in self.view.asserted(x, TYPE, None))
+
     def holds(self, x: Term, c: Term, path: _Path = _NO_PATH) -> bool:
         """Whether ``x`` is a ``c`` now: named classes as the view has them (the maintained
         closure), anonymous ones decided from their definitions. ``path`` cuts cycles through
