@@ -76,10 +76,10 @@ class IncrementalReport:
 @dataclass(frozen=True, slots=True)
 class InferenceStatus:
     """How the inferred graphs stand against the change log. ``state``: ``current``;
-    ``catching-up`` (a materialisation is under way and brings them up to date when done); or
-    ``stale`` (behind, and nothing is bringing them up: incremental reasoning is off, or the
-    last step failed; the next write or ``semcat reason`` retries). ``behind`` counts the
-    changesets not reflected yet."""
+    ``catching-up`` (a write's inference step or a full materialisation is under way and brings
+    them up to date); or ``stale`` (nothing is bringing them up: incremental reasoning is off,
+    or the last step failed, and the next write or ``semcat reason`` retries). ``behind``
+    counts the changesets not reflected yet."""
 
     state: str
     behind: int
@@ -268,6 +268,7 @@ class IncrementalReasoner:
         self.enabled = enabled
         self.on_inferred: list[Callable[[set[str]], None]] = []
         self.last: IncrementalReport | None = None
+        self.failed = False  # the last attempt to follow the log broke off
         self._rules: Rules | None = None
         materialiser.on_materialised.append(self._after_materialise)
 
@@ -278,7 +279,7 @@ class IncrementalReasoner:
         behind = max(0, applied - (up_to or 0))
         if behind == 0:
             state = "current"
-        elif self._materialiser.lock.locked():
+        elif (self.enabled and not self.failed) or self._materialiser.lock.locked():
             state = "catching-up"
         else:
             state = "stale"
@@ -301,11 +302,17 @@ class IncrementalReasoner:
             self._materialiser.lock.release()
 
     def catch_up(self) -> IncrementalReport | None:
-        """Bring the inferred graphs up to the journal (on open: the log may be ahead)."""
+        """Bring the inferred graphs up to the journal: on open, a fresh catalog's first
+        materialisation, or the log is ahead. A failure is logged and left for the next write
+        (``status`` says stale): a catalog always opens."""
         if not self.enabled:
             return None
         with self._materialiser.lock, self._journal.lock:
-            return self._sync(None)
+            try:
+                return self._sync(None)
+            except Exception:
+                log.exception("the inferred graphs could not catch up with the change log")
+                return None
 
     def _after_materialise(self, report: ReasoningReport) -> None:
         self._rules = None
@@ -316,6 +323,14 @@ class IncrementalReasoner:
 
     # -- work --------------------------------------------------------------------------------------
     def _sync(self, cs: Changeset | None) -> IncrementalReport | None:
+        """Bring the inferred graphs up to the journal; ``failed`` records whether that broke
+        off (the caller logs why)."""
+        self.failed = True
+        report = self._step(cs)
+        self.failed = False
+        return report
+
+    def _step(self, cs: Changeset | None) -> IncrementalReport | None:
         up_to = self._materialiser.inferred_up_to()
         target = self._journal.applied_seq
         started = time.perf_counter()

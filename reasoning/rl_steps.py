@@ -130,7 +130,7 @@ class Steps:
         membership that goes through it)."""
         x, p, c = t
         below = self.rules.below.get(c) if p == TYPE else None
-        return bool(below) and any(k in below for _, _, k in self.view.asserted(x, TYPE, None))
+        return below is not None and any(k in below for _, _, k in self.view.asserted(x, TYPE, None))
 
     def holds(self, x: Term, c: Term, path: _Path = _NO_PATH) -> bool:
         """Whether ``x`` is a ``c`` now: named classes as the view has them (the maintained
