@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
@@ -34,27 +34,66 @@ class FactView:
         self._old_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
         self._by_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
         self._by_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
+        self._asserted_of: dict[Term, set[tuple[NamedNode, Term]]] = {}
+        self._graphs_of: dict[Term, set[NamedNode]] = {}
+        self._stored_of: dict[Term, dict[tuple[NamedNode, Term], list[NamedNode]]] = {}
 
     # -- the store ------------------------------------------------------------------------------
+    # The store does not change while a change is worked out, so what it holds about a subject
+    # is read once, in one call for the asserted graphs and one per inferred graph: forward
+    # chaining asks about the same few subjects over and over.
     def asserted(self, s: Term | None, p: NamedNode | None, o: Term | None) -> Iterator[Triple]:
+        if s is not None:
+            return ((s, q, z) for q, z in self._asserted_about(s) if (p is None or q == p)
+                    and (o is None or z == o))
+        return self._asserted(s, p, o)
+
+    def _asserted(self, s: Term | None, p: NamedNode | None, o: Term | None
+                  ) -> Iterator[Triple]:
+        return ((q.subject, q.predicate, q.object) for q in self._asserted_quads(s, p, o))
+
+    def _asserted_quads(self, s: Term | None, p: NamedNode | None, o: Term | None
+                        ) -> Iterator[Quad]:
         shapes = self.shapes
-        for q in self.store.quads(s, p, o):
-            g = q.graph_name
-            if g != shapes and isinstance(g, NamedNode):
-                yield q.subject, q.predicate, q.object
+        return (q for q in self.store.quads(s, p, o)
+                if q.graph_name != shapes and isinstance(q.graph_name, NamedNode))
+
+    def _asserted_about(self, s: Term) -> set[tuple[NamedNode, Term]]:
+        found = self._asserted_of.get(s)
+        if found is None:
+            quads = list(self._asserted_quads(s, None, None))
+            found = self._asserted_of[s] = {(q.predicate, q.object) for q in quads}
+            self._graphs_of[s] = {q.graph_name for q in quads}  # type: ignore[misc]
+        return found
+
+    def asserted_graphs(self, s: Term) -> set[NamedNode]:
+        """The graphs that assert something about ``s``."""
+        self._asserted_about(s)
+        return self._graphs_of[s]
 
     def is_asserted(self, t: Triple) -> bool:
-        return next(self.asserted(*t), None) is not None
+        return (t[1], t[2]) in self._asserted_about(t[0])
 
     def stored(self, s: Term | None, p: NamedNode | None, o: Term | None
                ) -> Iterator[tuple[Triple, NamedNode]]:
         """Inferred triples in the store, with their graph (withdrawn ones included)."""
-        for g in self.graphs:
-            for q in self.store.quads(s, p, o, g):
-                yield (q.subject, q.predicate, q.object), g
+        if s is not None:
+            return (((s, q, z), g) for (q, z), graphs in self._stored_about(s).items()
+                    if (p is None or q == p) and (o is None or z == o) for g in graphs)
+        return (((q.subject, q.predicate, q.object), g) for g in self.graphs
+                for q in self.store.quads(s, p, o, g))
+
+    def _stored_about(self, s: Term) -> dict[tuple[NamedNode, Term], list[NamedNode]]:
+        found = self._stored_of.get(s)
+        if found is None:
+            found = self._stored_of[s] = defaultdict(list)
+            for g in self.graphs:
+                for q in self.store.quads(s, None, None, g):
+                    found[q.predicate, q.object].append(g)
+        return found
 
     def is_stored(self, t: Triple) -> bool:
-        return next(self.stored(*t), None) is not None
+        return (t[1], t[2]) in self._stored_about(t[0])
 
     # -- the view -------------------------------------------------------------------------------
     def withdraw(self, removed: set[Triple]) -> None:

@@ -285,7 +285,7 @@ def test_an_axiom_change_rematerialises(cat: Catalog) -> None:
     cat.inference.on_inferred.append(seen.append)
     update(cat, f"INSERT DATA {{ GRAPH <{CUSTOM}> {{ semcat:View rdfs:subClassOf ex:Derived }} }}")
     assert last_mode(cat) == "full"
-    assert V1[1:-1] in seen[-1] and RAW[1:-1] in seen[-1]  # every subject with inferences
+    assert V1[1:-1] in seen[-1] and RAW[1:-1] not in seen[-1]  # whose inferences changed
     assert ask(cat, f"{V1} a ex:Derived") and not ask(cat, f"{RAW} a ex:Derived")
     assert_as_full(cat)
     update(cat, f"DELETE DATA {{ GRAPH <{CUSTOM}> {{ semcat:View rdfs:subClassOf ex:Derived }} }}")
