@@ -1,8 +1,9 @@
 """Full OWL 2 RL materialisation: ``Catalog.reason()`` beside ``reasonable`` run directly on the
 same triples, and beside ``owlrl`` (LUBM(1) only: it is slow, and capped).
 
-Per scale, LUBM data + univ-bench are loaded into an on-disk catalog through ``Catalog.load``.
-Then, each in its own process (so peak memory is its own, and a runaway can be killed):
+Per scale, LUBM data + univ-bench are loaded into an on-disk catalog through ``Catalog.load``
+(which materialises by itself: the load time includes the first full materialisation). Then,
+each in its own process (so peak memory is its own, and a runaway can be killed):
 
 1. ``Catalog.reason()`` twice (first materialisation, then a rematerialisation that replaces
    the inferred graphs), and LUBM query timings over the result: ``infer=true`` (the union of
@@ -45,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import LUBM, TMP, machine, table, wait_idle, write_results
+from bench.reasoning_incremental import pct
 
 TARGET = 2.0
 QUERIES = ("q02", "q06", "q09", "q11", "q14")
@@ -92,8 +94,36 @@ def _catalog_worker(conn: Connection, data: str, dump: str, reps: int) -> None:
             for g in cat.reasoner.sources():
                 cat.store.dump(f, RdfFormat.N_TRIPLES, graph=g)
         graphs = len(asserted.default or ()) - 1  # less the (empty) default graph
+        wait_idle(os.getpid())
+        writes = _lubm_writes(cat, 40)
     conn.send({"first": _report(first), "second": _report(second), "queries": queries,
-               "asserted_graphs": graphs, "peak_mb": _peak_mb()})
+               "asserted_graphs": graphs, "peak_mb": _peak_mb(), "writes": writes})
+
+
+def _lubm_writes(cat: Any, n: int) -> dict[str, Any]:
+    """``n`` single writes through class expressions, each undone by the next."""
+    dept = "http://www.Department0.University0.edu"
+    writes: list[float] = []
+    inference: list[float] = []
+    modes: dict[str, int] = {}
+    for i in range(n):
+        k = i // 4
+        facts = (f"<{dept}/Bench{k}> a ub:Person ; ub:takesCourse <{dept}/Course{k % 10}>"
+                 if i % 4 < 2 else f"<{dept}/FullProfessor{k % 5}> ub:headOf <{dept}>")
+        verb = "INSERT" if i % 2 == 0 else "DELETE"
+        before = cat.inference.last
+        t = time.perf_counter()
+        cat.sparql.update(f"PREFIX ub: <http://swat.cse.lehigh.edu/onto/univ-bench.owl#> "
+                          f"{verb} DATA {{ {facts} }}", actor="bench")
+        writes.append(time.perf_counter() - t)
+        last = cat.inference.last
+        if last is not None and last is not before:
+            inference.append(last.seconds)
+            modes[last.mode] = modes.get(last.mode, 0) + 1
+    return {"writes": n, "modes": modes, "write_p50_ms": pct(writes, 0.5),
+            "write_p95_ms": pct(writes, 0.95),
+            "inference_p50_ms": pct(inference, 0.5) if inference else None,
+            "inference_p95_ms": pct(inference, 0.95) if inference else None}
 
 
 def _report(r: Any) -> dict[str, Any]:
@@ -158,6 +188,10 @@ def run_scale(scale: int, *, reps: int, owlrl_cap: float, tmp: Path) -> dict[str
         t = time.perf_counter()
         cat.load([ontology, LUBM / f"lubm{scale}.nt.gz"], actor="bench")
         load_s = time.perf_counter() - t
+        last = cat.inference.last
+        load_inference = {"mode": last.mode if last else None,
+                          "seconds": last.seconds if last else None,
+                          "state": cat.inference_status().state}
     print(f"LUBM({scale}): loaded in {load_s:.1f} s; Catalog.reason() ...", flush=True)
     semcat = _in_child(_catalog_worker, (str(data), str(dump), reps), 3600)
     assert semcat is not None
@@ -168,7 +202,8 @@ def run_scale(scale: int, *, reps: int, owlrl_cap: float, tmp: Path) -> dict[str
     if scale == 1:
         print(f"LUBM({scale}): owlrl (capped at {owlrl_cap:g} s) ...", flush=True)
         owl = _in_child(_owlrl_worker, (str(dump),), owlrl_cap)
-    return {"scale": scale, "load_seconds": load_s, "semcat": semcat, "reasonable": direct,
+    return {"scale": scale, "load_seconds": load_s, "load_inference": load_inference,
+            "semcat": semcat, "reasonable": direct,
             "owlrl": owl if owl is not None else ("capped" if scale == 1 else None),
             "owlrl_cap": owlrl_cap}
 
@@ -196,8 +231,15 @@ def report(results: list[dict[str, Any]]) -> None:
     for r in results:
         first = r["semcat"]["first"]
         phases = ", ".join(f"{k} {v:.2f} s" for k, v in first["phases"].items())
+        li, w = r["load_inference"], r["semcat"]["writes"]
         print(f"LUBM({r['scale']}): Catalog.reason() phases: {phases}; dropped by rule: "
-              f"{first['dropped_by_rule']}; Catalog.load took {r['load_seconds']:.1f} s")
+              f"{first['dropped_by_rule']}; Catalog.load took {r['load_seconds']:.1f} s, its "
+              f"last inference step {li['mode']} in {li['seconds'] or 0:.2f} s, inferred graphs "
+              f"{li['state']} after it")
+        print(f"LUBM({r['scale']}): {w['writes']} single writes through class expressions, ms: "
+              f"write p50 {w['write_p50_ms']:.1f}, p95 {w['write_p95_ms']:.1f}; inference step "
+              f"p50 {w['inference_p50_ms'] or 0:.1f}, p95 {w['inference_p95_ms'] or 0:.1f}; "
+              f"modes {w['modes']}")
     for r in results:
         q_rows = []
         for q in r["semcat"]["queries"]:

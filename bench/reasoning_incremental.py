@@ -62,7 +62,7 @@ def _changes(assets: list[dict[str, Any]], n: int, seed: int = 7) -> list[dict[s
     return out
 
 
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
@@ -81,11 +81,11 @@ def _timed_run(cat: Any, changes: list[dict[str, Any]]) -> dict[str, Any]:
             inference.append(last.seconds)
             modes[last.mode] = modes.get(last.mode, 0) + 1
     out: dict[str, Any] = {"writes": len(writes), "modes": modes,
-                           "write_p50_ms": _pct(writes, 0.5), "write_p95_ms": _pct(writes, 0.95),
+                           "write_p50_ms": pct(writes, 0.5), "write_p95_ms": pct(writes, 0.95),
                            "write_mean_ms": statistics.mean(writes) * 1000}
     if inference:
-        out |= {"inference_p50_ms": _pct(inference, 0.5),
-                "inference_p95_ms": _pct(inference, 0.95),
+        out |= {"inference_p50_ms": pct(inference, 0.5),
+                "inference_p95_ms": pct(inference, 0.95),
                 "inference_max_ms": max(inference) * 1000}
     return out
 

@@ -40,6 +40,7 @@ from reasoning import (
     Explanation,
     Finding,
     IncrementalReasoner,
+    InferenceStatus,
     Materialiser,
     ReasoningReport,
     find_inconsistencies,
@@ -111,7 +112,7 @@ class Catalog:
         self.inference = IncrementalReasoner(self.store, self.layout, self.journal, self.reasoner,
                                              enabled=settings.incremental_reasoning)
         self.journal.on_applied.append(self.inference.on_applied)
-        self.inference.catch_up()  # the log may be ahead of the inferred graphs
+        self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier = Classifier(self.store, self.layout, self.journal,
                                      enabled=settings.classification_rules)
         self.journal.on_applied.append(self.classifier.on_applied)
@@ -336,6 +337,12 @@ class Catalog:
         report = self.reasoner.materialise(on_phase=on_phase)
         self.search.refresh(self.search.entailed_iris())  # entailed types and classifications
         return report
+
+    def inference_status(self) -> InferenceStatus:
+        """Whether the inferred graphs reflect every write (``current``) or lag behind the
+        change log, and by how many changesets: what /sparql's ``Semcat-Inference`` header and
+        ``semcat query`` report, so that answers from asserted data alone are never silent."""
+        return self.inference.status()
 
     def consistency(self) -> list[Finding]:
         """Every OWL 2 RL inconsistency (disjoint classes, owl:Nothing, irreflexive, asymmetric

@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     )
     incremental_reasoning: bool = Field(
         default=True,
-        description="Once `semcat reason` has materialised the inferred graphs, update them with "
-        "every write (insertions and deletions); off, they stay as the last `semcat reason` "
-        "left them.",
+        description="Keep the inferred graphs equal to a full OWL 2 RL materialisation after "
+        "every write, from a fresh catalog's first one (insertions and deletions); off, they "
+        "stay as the last `semcat reason` left them, and queries say they are stale.",
     )
     classification_rules: bool = Field(
         default=True,

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from pyoxigraph import Literal, NamedNode
+from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
@@ -30,37 +30,84 @@ class FactView:
         self.new: set[Triple] = set()  # inferences not stored yet
         self.removed: set[Triple] = set()  # asserted before the change, visible while `old`
         self.old = False
+        self._old_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
+        self._old_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
         self._by_sp: dict[tuple[Term, NamedNode], set[Term]] = defaultdict(set)
         self._by_po: dict[tuple[NamedNode, Term], set[Term]] = defaultdict(set)
-        self._by_s: dict[Term, set[Triple]] = defaultdict(set)
+        self._asserted_of: dict[Term, set[tuple[NamedNode, Term]]] = {}
+        self._graphs_of: dict[Term, set[NamedNode]] = {}
+        self._stored_of: dict[Term, dict[tuple[NamedNode, Term], list[NamedNode]]] = {}
 
     # -- the store ------------------------------------------------------------------------------
+    # The store does not change while a change is worked out, so what it holds about a subject
+    # is read once, in one call for the asserted graphs and one per inferred graph: forward
+    # chaining asks about the same few subjects over and over.
     def asserted(self, s: Term | None, p: NamedNode | None, o: Term | None) -> Iterator[Triple]:
+        if s is not None:
+            return ((s, q, z) for q, z in self._asserted_about(s) if (p is None or q == p)
+                    and (o is None or z == o))
+        return self._asserted(s, p, o)
+
+    def _asserted(self, s: Term | None, p: NamedNode | None, o: Term | None
+                  ) -> Iterator[Triple]:
+        return ((q.subject, q.predicate, q.object) for q in self._asserted_quads(s, p, o))
+
+    def _asserted_quads(self, s: Term | None, p: NamedNode | None, o: Term | None
+                        ) -> Iterator[Quad]:
         shapes = self.shapes
-        for q in self.store.quads(s, p, o):
-            g = q.graph_name
-            if g != shapes and isinstance(g, NamedNode):
-                yield q.subject, q.predicate, q.object
+        return (q for q in self.store.quads(s, p, o)
+                if q.graph_name != shapes and isinstance(q.graph_name, NamedNode))
+
+    def _asserted_about(self, s: Term) -> set[tuple[NamedNode, Term]]:
+        found = self._asserted_of.get(s)
+        if found is None:
+            quads = list(self._asserted_quads(s, None, None))
+            found = self._asserted_of[s] = {(q.predicate, q.object) for q in quads}
+            self._graphs_of[s] = {q.graph_name for q in quads}  # type: ignore[misc]
+        return found
+
+    def asserted_graphs(self, s: Term) -> set[NamedNode]:
+        """The graphs that assert something about ``s``."""
+        self._asserted_about(s)
+        return self._graphs_of[s]
 
     def is_asserted(self, t: Triple) -> bool:
-        return next(self.asserted(*t), None) is not None
+        return (t[1], t[2]) in self._asserted_about(t[0])
 
     def stored(self, s: Term | None, p: NamedNode | None, o: Term | None
                ) -> Iterator[tuple[Triple, NamedNode]]:
         """Inferred triples in the store, with their graph (withdrawn ones included)."""
-        for g in self.graphs:
-            for q in self.store.quads(s, p, o, g):
-                yield (q.subject, q.predicate, q.object), g
+        if s is not None:
+            return (((s, q, z), g) for (q, z), graphs in self._stored_about(s).items()
+                    if (p is None or q == p) and (o is None or z == o) for g in graphs)
+        return (((q.subject, q.predicate, q.object), g) for g in self.graphs
+                for q in self.store.quads(s, p, o, g))
+
+    def _stored_about(self, s: Term) -> dict[tuple[NamedNode, Term], list[NamedNode]]:
+        found = self._stored_of.get(s)
+        if found is None:
+            found = self._stored_of[s] = defaultdict(list)
+            for g in self.graphs:
+                for q in self.store.quads(s, None, None, g):
+                    found[q.predicate, q.object].append(g)
+        return found
 
     def is_stored(self, t: Triple) -> bool:
-        return next(self.stored(*t), None) is not None
+        return (t[1], t[2]) in self._stored_about(t[0])
 
     # -- the view -------------------------------------------------------------------------------
+    def withdraw(self, removed: set[Triple]) -> None:
+        """Show the closure as it was before ``removed`` were retracted (``old``), until
+        ``old`` is set back."""
+        self.removed, self.old = removed, True
+        for t in removed:
+            self._old_sp[t[0], t[1]].add(t[2])
+            self._old_po[t[1], t[2]].add(t[0])
+
     def add(self, t: Triple) -> None:
         self.new.add(t)
         self._by_sp[t[0], t[1]].add(t[2])
         self._by_po[t[1], t[2]].add(t[0])
-        self._by_s[t[0]].add(t)
 
     def contains(self, t: Triple) -> bool:
         if t in self.new or (self.old and t in self.removed):
@@ -76,7 +123,7 @@ class FactView:
         found.update(t[2] for t, _ in self.stored(s, p, None) if t not in self.gone)
         found.update(self._by_sp.get((s, p), ()))
         if self.old:
-            found.update(t[2] for t in self.removed if t[0] == s and t[1] == p)
+            found.update(self._old_sp.get((s, p), ()))
         return found
 
     def subjects(self, p: NamedNode, o: Term) -> set[Term]:
@@ -84,18 +131,13 @@ class FactView:
         found.update(t[0] for t, _ in self.stored(None, p, o) if t not in self.gone)
         found.update(self._by_po.get((p, o), ()))
         if self.old:
-            found.update(t[0] for t in self.removed if t[1] == p and t[2] == o)
+            found.update(self._old_po.get((p, o), ()))
         return found
 
     def has_subject(self, p: NamedNode, o: Term) -> bool:
-        """Whether some ``? p o`` holds (now): the cheap test behind ranges."""
+        """Whether some ``? p o`` holds: the cheap test behind ranges."""
         if self._by_po.get((p, o)) or next(self.asserted(None, p, o), None) is not None:
             return True
+        if self.old and self._old_po.get((p, o)):
+            return True
         return any(t not in self.gone for t, _ in self.stored(None, p, o))
-
-    def about(self, s: Term) -> set[Triple]:
-        """Every triple with subject ``s`` that holds now."""
-        found = set(self.asserted(s, None, None))
-        found.update(t for t, _ in self.stored(s, None, None) if t not in self.gone)
-        found.update(self._by_s.get(s, ()))
-        return found

@@ -168,7 +168,7 @@ def query(
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json or xml "
                                         "(SELECT/ASK); turtle, ntriples or jsonld (CONSTRUCT)")] = "table",
     infer: Annotated[bool, typer.Option("--infer/--no-infer", help="Include inferred triples "
-                                        "(run `semcat reason` first), or asserted ones only.")] = True,
+                                        "(kept current by every write), or asserted ones only.")] = True,
 ) -> None:
     """Run a SPARQL query against the catalog.
 
@@ -177,6 +177,11 @@ def query(
     text = sys.stdin.read() if sparql == "-" else (
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
     with _catalog(data) as cat:
+        status = cat.inference_status()
+        if infer and status.state != "current":
+            err.print(f"[yellow]warning:[/yellow] the inferred graphs are {status.behind} "
+                      f"changeset(s) behind ({status.state}): answers may miss inferences; "
+                      "`semcat reason` brings them up to date")
         result = cat.sparql.query(text, infer=infer)
         if format == "table" and result.kind == "solutions":
             _print_table(result.variables, result.serialize(

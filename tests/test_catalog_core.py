@@ -33,7 +33,8 @@ def catalog(catalog: Catalog) -> Catalog:
 
 
 def graphs_of(cat: Catalog, key: str) -> set[str]:
-    rows = cat.sparql.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{BASE}/id/{key}> ?p ?o }} }}")
+    rows = cat.sparql.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{BASE}/id/{key}> ?p ?o }} }}",
+                            infer=False)  # where the asserted statements are
     return {r["g"].value for r in rows.rows()}
 
 

@@ -95,22 +95,27 @@ async def _serve(request: Request, *, queries: bool, updates: bool) -> Response:
     accept = request.headers.get("accept")
     timeout = cat.settings.query_timeout_s
 
-    def run() -> tuple[str, bytes]:
+    def run() -> tuple[str, bytes, dict[str, str]]:
+        # Entailed answers say whether the inferred graphs reflect every write (README).
+        status = cat.inference_status() if infer else None
         result = cat.sparql.query(query, default_graph_uris=default, named_graph_uris=named,
                                   infer=infer)
         chosen = choose(accept, result.media_types)
-        return chosen, result.serialize(chosen, timeout_s=timeout,
-                                        max_bytes=cat.settings.max_result_bytes)
+        body = result.serialize(chosen, timeout_s=timeout, max_bytes=cat.settings.max_result_bytes)
+        if status is None:
+            return chosen, body, {}
+        behind = "" if status.state == "current" else f"; behind={status.behind}"
+        return chosen, body, {"Semcat-Inference": status.state + behind}
 
     try:
         with anyio.fail_after(timeout + 1):
-            chosen, body = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+            chosen, body, inference = await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
     except TimeoutError as e:
         raise QueryTimeout(f"the query ran past the {timeout:g} s deadline; narrow it or add "
                            "LIMIT") from e
     if chosen.startswith(_TEXT_TYPES) or chosen.endswith(("json", "xml")):
         chosen += "; charset=utf-8"
-    return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+    return Response(body, media_type=chosen, headers={"Vary": "Accept", **inference})
 
 
 async def _service_description(request: Request) -> Response:
