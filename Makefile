@@ -22,7 +22,6 @@ install: $(STAMP)
 # A fresh demo each time: --force replaces the last one, but never while it is being served.
 demo: install
 	$(BIN)/semcat demo --data $(DEMO_DATA) --force
-	$(BIN)/semcat reason --data $(DEMO_DATA)
 	$(BIN)/semcat serve --data $(DEMO_DATA) --host 127.0.0.1 --port 8000 --open
 
 serve: install
