@@ -8,6 +8,8 @@ from urllib.parse import urlparse
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph_store.sparql_limits import SparqlLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SEMCAT_", extra="forbid")
@@ -36,6 +38,19 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, description="Largest request body accepted (413 beyond)."
+    )
+    sparql_max_bytes: int = Field(
+        default=1024 * 1024, ge=1, description="Largest SPARQL query or update text (400 beyond)."
+    )
+    sparql_max_depth: int = Field(
+        default=100, ge=1, le=1000,
+        description="Deepest nesting of braces, brackets and parentheses in a SPARQL query or "
+        "update (400 beyond); the engine recurses once per level.",
+    )
+    sparql_max_patterns: int = Field(
+        default=1000, ge=1, le=1000,
+        description="Most triple patterns and operators one SPARQL query or update may join, "
+        "outside INSERT DATA / DELETE DATA (400 beyond); the engine recurses once per join.",
     )
     validate_writes: bool = Field(
         default=True,
@@ -111,3 +126,7 @@ class Settings(BaseSettings):
     @property
     def base(self) -> str:
         return self.base_iri.rstrip("/")
+
+    def sparql_limits(self) -> SparqlLimits:
+        return SparqlLimits(max_bytes=self.sparql_max_bytes, max_depth=self.sparql_max_depth,
+                            max_patterns=self.sparql_max_patterns)

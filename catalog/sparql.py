@@ -25,6 +25,7 @@ from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
 from graph_store.results import QueryResult
 from graph_store.sparql_guard import query_dataset, refuse_outbound
+from graph_store.sparql_limits import SparqlLimits, check_sparql
 from graph_store.update import evaluate_update
 from ontology.namespaces import PREFIXES, RDF_TYPE, SD
 
@@ -44,8 +45,9 @@ class GraphWrite:
 
 class SparqlService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
-                 default_workspace: str) -> None:
+                 default_workspace: str, limits: SparqlLimits = SparqlLimits()) -> None:
         self._journal = journal
+        self.limits = limits  # checked before any engine sees a query or update
         self._store = store
         self._layout = layout
         self._default_ws = default_workspace
@@ -113,6 +115,7 @@ class SparqlService:
     def query(self, text: str, *, default_graph_uris: list[str] | None = None,
               named_graph_uris: list[str] | None = None, infer: bool = True) -> QueryResult:
         """``infer=False`` answers from asserted triples only (GraphDB's ``infer`` parameter)."""
+        check_sparql(text, self.limits)
         default, named = default_graph_uris or [], named_graph_uris or []
         if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
             default, named = query_dataset(text, self.base_iri)
@@ -133,7 +136,7 @@ class SparqlService:
         removed, added = evaluate_update(
             text, self._store, graphs=self.data_graphs(), route=self.route,
             base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris,
-            outbound=self._outbound())
+            outbound=self._outbound(), limits=self.limits)
         touched = {q.graph_name for q in (*removed, *added)}
         for graph in touched:
             self._refuse_inferred(graph)

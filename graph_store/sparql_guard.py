@@ -28,8 +28,14 @@ _NOT_CODE = re.compile(
 _OUTBOUND = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)\b", re.IGNORECASE)
 
 
+def blank_non_code(text: str) -> str:
+    """``text`` with strings, IRIs and comments blanked out, offsets kept: what is left can
+    only be keywords, names, variables and punctuation."""
+    return _NOT_CODE.sub(lambda m: " " * len(m.group()), text)
+
+
 def refuse_outbound(text: str) -> None:
-    found = _OUTBOUND.search(_NOT_CODE.sub(" ", text))
+    found = _OUTBOUND.search(blank_non_code(text))
     if found:
         keyword = found.group(1).upper()
         raise Forbidden(
@@ -48,7 +54,7 @@ def query_dataset(text: str, base_iri: str | None = None) -> tuple[list[str], li
 
     Engines take a dataset argument *instead of* these clauses, so whoever builds the dataset
     must read them; rdflib parses only queries that mention FROM outside strings and IRIs."""
-    if not _FROM.search(_NOT_CODE.sub(" ", text)):
+    if not _FROM.search(blank_non_code(text)):
         return [], []
     try:
         algebra = translateQuery(parseQuery(text), base=base_iri).algebra

@@ -34,7 +34,8 @@ from graph_store.errors import InputError, QuerySyntaxError
 from graph_store.journal import SYSTEM_PREDICATES
 from graph_store.protocol import Dataset, GraphStore, QuadSource
 from graph_store.rdflib_bridge import to_oxigraph
-from graph_store.sparql_guard import _NOT_CODE, query_dataset, refuse_outbound
+from graph_store.sparql_guard import blank_non_code, query_dataset, refuse_outbound
+from graph_store.sparql_limits import SparqlLimits, check_sparql
 from ontology.namespaces import PREFIXES, RDF_TYPE, SEMCAT
 
 __all__ = ["CompiledRule", "Rule", "check_rule_texts", "compile_rule", "read_rules"]
@@ -54,12 +55,6 @@ _SELECT_LIKE: Final = re.compile(r"(?<![\w:?$])(SELECT|ASK|DESCRIBE|INSERT|DELET
 
 Term = Any  # NamedNode | BlankNode | Literal, or a variable name (str) in patterns
 Triple3 = tuple[Any, NamedNode, Any]
-
-
-def _masked(text: str) -> str:
-    """``text`` with strings, IRIs and comments blanked to spaces: same offsets, no braces or
-    keywords hidden inside them."""
-    return _NOT_CODE.sub(lambda m: " " * len(m.group()), text)
 
 
 def _closing_brace(masked: str, start: int) -> int:
@@ -155,9 +150,10 @@ def compile_rule(text: str, base_iri: str) -> CompiledRule:
     QuerySyntaxError) says what is wrong."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("a rule needs its SPARQL CONSTRUCT text in 'construct'")
+    check_sparql(text, SparqlLimits(), what="rule")
     refuse_outbound(text)
     full = _PROLOGUE + text
-    masked = _masked(full)
+    masked = blank_non_code(full)
     found = _CONSTRUCT.search(masked)
     other = _SELECT_LIKE.search(masked)
     if found is None or (other is not None and other.start() < found.start()):

@@ -4,12 +4,14 @@ Catalog's lifetime."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from catalog import Catalog, Settings
+from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
 from sparql_api.routes import (
@@ -31,6 +33,9 @@ log = logging.getLogger(__name__)
 
 def create_app(catalog: Catalog | None = None, *, settings: Settings | None = None) -> FastAPI:
     """An app over ``catalog``, or over one it opens (and closes) from ``settings``."""
+    # Requests run on worker threads made from here on: give them room for the engine's
+    # recursion well beyond the SPARQL limits (graph_store/sparql_limits.py).
+    threading.stack_size(ENGINE_STACK_BYTES)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
