@@ -229,6 +229,8 @@ class AuditLog:
             where.append("time < ?")
             args.append(until)
         if cursor is not None:
+            if not 0 <= cursor < 2**63:  # SQLite's integers are 64-bit
+                raise InputError(f"the cursor {cursor} is not an audit entry's seq")
             where.append("seq < ?" if newest_first else "seq > ?")
             args.append(cursor)
         sql = f"SELECT {_COLUMNS} FROM audit"

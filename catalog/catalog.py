@@ -84,7 +84,7 @@ class Catalog:
         self.assets = AssetService(self.journal, self.store, self.layout, self.context_url,
                                    settings.max_page_size)
         self.sparql = SparqlService(self.journal, self.store, self.layout,
-                                    settings.default_workspace)
+                                    settings.default_workspace, settings.sparql_limits())
         self._sync_graph(ontology_turtle(), self.layout.ontology, "ontology from semcat.ttl")
         self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
         self.attributes = AttributeService(self.journal, self.store, self.layout)

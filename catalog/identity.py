@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 KEYS_FILE = "access.sqlite"
 TOKEN_PREFIX = "sck_"
+MAX_KEY_DAYS = 36_500
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,9 @@ class KeyStore:
         if (workspace is None) != (role is None):
             raise InputError("give both a workspace and a role (the key grants that role in "
                              "that workspace), or neither")
-        if expires_days is not None and expires_days <= 0:
-            raise InputError(f"expires_days must be positive, not {expires_days}")
+        if expires_days is not None and not 0 < expires_days <= MAX_KEY_DAYS:
+            raise InputError(f"expires_days must be more than 0 and at most {MAX_KEY_DAYS} "
+                             f"(100 years), not {expires_days}")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = _now()
         expires = _iso(now + timedelta(days=expires_days)) if expires_days is not None else None

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+import orjson
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryResultsFormat, RdfFormat, parse, serialize
 
 from graph_store.errors import InputError, UnsupportedMediaType
@@ -41,6 +43,8 @@ SOLUTION_RESULT_TYPES = ("application/sparql-results+json", "application/sparql-
                          "text/csv", "text/tab-separated-values", "application/json",
                          "application/xml")
 QUAD_FORMATS = (RdfFormat.N_QUADS, RdfFormat.TRIG)
+# pyoxigraph's JSON-LD parser recurses per level: 5,000 levels overflow an 8 MiB stack
+MAX_JSONLD_DEPTH = 100
 _POSITION = re.compile(r"line (\d+)(?:,? (?:between )?columns? (\d+))?|at (\d+):(\d+)")
 
 
@@ -71,6 +75,11 @@ def media_type_of(fmt: RdfFormat) -> str:
 def parse_rdf(data: bytes | str, fmt: RdfFormat, *, base_iri: str | None = None,
               to_graph: NamedNode | None = None) -> list[Quad]:
     """Parse a whole document or fail with the parser's message and position."""
+    if fmt == RdfFormat.JSON_LD:
+        try:
+            check_json_depth(orjson.loads(data), MAX_JSONLD_DEPTH)
+        except orjson.JSONDecodeError as e:
+            raise InputError(f"invalid JSON_LD: {e.msg}", line=e.lineno, column=e.colno) from e
     try:
         quads = list(parse(data, format=fmt, base_iri=base_iri))
     except SyntaxError as e:
@@ -94,3 +103,17 @@ def serialize_quads(quads: Iterable[Quad], fmt: RdfFormat,
         quads = [q.triple for q in quads]  # type: ignore[misc]
     kwargs = {"prefixes": prefixes} if prefixes and fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else {}
     return serialize(quads, format=fmt, **kwargs) or b""  # type: ignore[arg-type]
+
+
+def check_json_depth(value: Any, limit: int) -> None:
+    """Refuse JSON nested deeper than ``limit`` before any recursive code walks it."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    raise InputError(f"the JSON nests more than {limit} levels deep")
+                stack.append((child, depth + 1))

@@ -54,9 +54,13 @@ def parse_duration(text: str) -> timedelta | None:
 def parse_bound(text: str, *, now: datetime | None = None, name: str = "date") -> datetime:
     """An aware UTC datetime for an ISO date, datetime or duration ago; InputError otherwise."""
     value = text.strip()
-    ago = parse_duration(value)
-    if ago is not None:
-        return (now or now_utc()) - ago
+    try:
+        ago = parse_duration(value)
+        if ago is not None:
+            return (now or now_utc()) - ago
+    except OverflowError as e:  # a duration beyond datetime's years 1-9999
+        raise InputError(f"{name}={text!r} reaches back beyond the year 1; use a shorter "
+                         "duration") from e
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)

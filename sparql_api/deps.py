@@ -9,7 +9,12 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from catalog import Catalog
-from graph_store.errors import InputError, PayloadTooLarge
+from graph_store.errors import InputError, PayloadTooLarge, UnsupportedMediaType
+from graph_store.formats import check_json_depth
+
+MAX_SEQ = 2**63 - 1  # SQLite integers: versions, change log and audit positions
+MAX_JSON_DEPTH = 64  # our documents nest a handful of levels; code walking them recurses
+JSON_TYPES = ("application/json", "application/ld+json", "application/merge-patch+json")
 
 
 def catalog_of(request: Request) -> Catalog:
@@ -37,13 +42,25 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+async def read_json(request: Request, types: tuple[str, ...] = JSON_TYPES) -> Any:
+    """The body as JSON, when it says it is JSON (or says nothing, as hand-written curl calls
+    often do): a text/plain or form body is refused, not guessed at."""
+    kind = media_type(request)
+    if kind and kind not in types:
+        raise UnsupportedMediaType(f"this endpoint takes {' or '.join(types)}, not {kind!r}; "
+                                   "send the body with Content-Type: application/json")
+    return parse_json(await read_body(request))
+
+
 def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise InputError("the request body is empty; send a JSON document")
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise InputError(f"malformed JSON: {e.msg}", line=e.lineno, column=e.colno) from e
+    check_json_depth(value, MAX_JSON_DEPTH)
+    return value
 
 
 def parse_ndjson(body: bytes) -> list[Any]:
@@ -55,6 +72,7 @@ def parse_ndjson(body: bytes) -> list[Any]:
             except orjson.JSONDecodeError as e:
                 raise InputError(f"malformed JSON on line {n}: {e.msg}", line=n,
                                  column=e.colno) from e
+            check_json_depth(items[-1], MAX_JSON_DEPTH)
     return items
 
 

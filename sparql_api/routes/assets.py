@@ -10,7 +10,17 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph_store.errors import InputError, UnsupportedMediaType
-from sparql_api.deps import actor_of, call, catalog_of, media_type, parse_json, parse_ndjson, read_body
+from sparql_api.deps import (
+    MAX_SEQ,
+    actor_of,
+    call,
+    catalog_of,
+    media_type,
+    parse_json,
+    parse_ndjson,
+    read_body,
+    read_json,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["Assets"])
 JSONLD = "application/ld+json"
@@ -99,7 +109,7 @@ async def list_assets(
 
 @router.post("/assets", summary="Create or update an asset by its natural key (idempotent)")
 async def upsert_asset(request: Request) -> JSONResponse:
-    item = parse_json(await read_body(request))
+    item = await read_json(request)
     result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request))
     return _write(result, request)
 
@@ -134,8 +144,8 @@ async def versions(request: Request, key: str) -> JSONResponse:
 @router.get("/assets/{key:path}/diff", summary="What changed between two versions")
 async def diff(
     request: Request, key: str,
-    from_: Annotated[int | None, Query(alias="from", ge=1)] = None,
-    to: Annotated[int | None, Query(ge=1)] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_SEQ)] = None,
+    to: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> JSONResponse:
     cat = catalog_of(request)
     key = await call(cat.assets.key, _key(request, key, "/diff"))
@@ -163,7 +173,7 @@ async def explain(
 @router.get("/assets/{key:path}", summary="Read an asset (optionally an old version)")
 async def get_asset(
     request: Request, key: str,
-    version: Annotated[int | None, Query(ge=1, description="Read this version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Read this version")] = None,
     infer: Annotated[bool, Query(description="Add the asset's inferred statements, under "
                                              "`inferred`")] = False,
 ) -> JSONResponse:
@@ -175,7 +185,7 @@ async def get_asset(
 async def replace_asset(
     request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    item = parse_json(await read_body(request))
+    item = await read_json(request)
     result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request),
                         key=_key(request, key), if_match=_if_match(if_match))
     return _write(result, request)
@@ -185,10 +195,7 @@ async def replace_asset(
 async def patch_asset(
     request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    kind = media_type(request)
-    if kind not in ("application/merge-patch+json", "application/json", JSONLD, ""):
-        raise UnsupportedMediaType(f"PATCH takes application/merge-patch+json, not {kind!r}")
-    patch = parse_json(await read_body(request))
+    patch = await read_json(request)
     result = await call(catalog_of(request).assets.patch, _key(request, key), patch,
                         actor=actor_of(request), if_match=_if_match(if_match))
     return _write(result, request, created_status=200)

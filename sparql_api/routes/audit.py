@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from sparql_api.auth import principal_of, require_admin
-from sparql_api.deps import call, catalog_of
+from sparql_api.deps import MAX_SEQ, call, catalog_of
 from sparql_api.negotiation import choose
 
 router = APIRouter(tags=["Audit"])
@@ -23,7 +23,8 @@ async def audit_entries(
     outcome: str | None = Query(default=None, description="allowed, denied or error"),
     since: str | None = Query(default=None, description="ISO 8601 UTC time, inclusive"),
     until: str | None = Query(default=None, description="ISO 8601 UTC time, exclusive"),
-    cursor: int | None = Query(default=None, description="seq of the previous page's last entry"),
+    cursor: int | None = Query(default=None, ge=0, le=MAX_SEQ,
+                               description="seq of the previous page's last entry"),
     limit: int = Query(default=100, ge=1, le=1000),
     newest_first: bool = Query(default=False, alias="newestFirst"),
 ) -> Response:

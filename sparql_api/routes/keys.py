@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from catalog.identity import MAX_KEY_DAYS
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import call, catalog_of
 
@@ -21,7 +22,8 @@ class KeyRequest(BaseModel):
     role: str | None = Field(default=None, description="Role granted in that workspace.")
     admin: bool = Field(default=False, description="An instance admin key.")
     label: str = Field(default="", description="What the key is for.")
-    expires_days: float | None = Field(default=None, gt=0, description="Lifetime in days.")
+    expires_days: float | None = Field(default=None, gt=0, le=MAX_KEY_DAYS,
+                                       description="Lifetime in days (at most 100 years).")
 
 
 @router.get("/api/v1/me", summary="The authenticated principal")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph_store.errors import InputError
-from sparql_api.deps import actor_of, call, catalog_of
+from sparql_api.deps import MAX_SEQ, actor_of, call, catalog_of
 from sparql_api.negotiation import choose
 from sparql_api.ontology_page import render
 
@@ -148,8 +148,8 @@ async def history(request: Request) -> JSONResponse:
             summary="Triples added and removed between two changesets (default: the last edit)")
 async def diff(
     request: Request,
-    from_: Annotated[int | None, Query(alias="from", ge=0, description="Changeset seq")] = None,
-    to: Annotated[int | None, Query(ge=1, description="Changeset seq")] = None,
+    from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_SEQ, description="Changeset seq")] = None,
+    to: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Changeset seq")] = None,
 ) -> JSONResponse:
     return JSONResponse(await call(catalog_of(request).ontology.diff, from_, to))
 

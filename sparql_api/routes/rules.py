@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from sparql_api.deps import actor_of, call, catalog_of, parse_json, read_body
+from sparql_api.deps import actor_of, call, catalog_of, read_json
 
 router = APIRouter(prefix="/api/v1/rules", tags=["Classification rules"])
 
@@ -27,7 +27,7 @@ async def list_rules(request: Request) -> JSONResponse:
 
 @router.post("", summary="Create a rule (its id from the body's id, else from its name)")
 async def create_rule(request: Request) -> JSONResponse:
-    body = parse_json(await read_body(request))
+    body = await read_json(request)
     rule = await call(catalog_of(request).rules.create, body, actor=actor_of(request))
     return JSONResponse(rule, status_code=201, headers=_location(rule["id"]))
 
@@ -39,7 +39,7 @@ async def get_rule(request: Request, name: str) -> JSONResponse:
 
 @router.put("/{name}", summary="Create or replace a rule")
 async def put_rule(request: Request, name: str) -> JSONResponse:
-    body = parse_json(await read_body(request))
+    body = await read_json(request)
     rule, created = await call(catalog_of(request).rules.put, name, body,
                                actor=actor_of(request))
     return JSONResponse(rule, status_code=201 if created else 200, headers=_location(rule["id"]))
