@@ -37,21 +37,13 @@ class QuadSource(Protocol):
     ) -> Iterator[Quad]: ...
 
 
-class GraphStore(Protocol):
+class GraphStore(QuadSource, Protocol):
+    """A store's ``quads`` without a graph reads asserted graphs only (projection graphs, such
+    as inferred triples, are read by naming them)."""
+
     def apply(self, changeset: Changeset, /) -> None: ...
 
     def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object: ...
-
-    def quads(
-        self,
-        subject: Subject | None = None,
-        predicate: NamedNode | None = None,
-        object: Object | None = None,
-        graph: GraphName | None = None,
-    ) -> Iterator[Quad]:
-        """Matching quads; with no ``graph``, those of asserted graphs only (projection graphs,
-        such as inferred triples, are read by naming them)."""
-        ...
 
     def replace_graphs(self, graphs: Iterable[NamedNode], quads: Sequence[Quad], /) -> None:
         """Make ``graphs`` hold exactly ``quads``, bypassing the change log: only for
