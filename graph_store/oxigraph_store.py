@@ -11,9 +11,10 @@ from typing import IO
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph_store.changeset import Changeset
-from graph_store.errors import BackendError, QuerySyntaxError
+from graph_store.errors import BackendError
 from graph_store.lock import StoreLock
 from graph_store.protocol import Dataset, GraphName, Object, Subject
+from graph_store.sparql_errors import readable_syntax_error
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class OxigraphStore:
                 named_graphs=list(dataset.named) if dataset.named is not None else None,
             )
         except SyntaxError as e:
-            raise QuerySyntaxError(str(e)) from e
+            raise readable_syntax_error(e, sparql) from e
         except OSError as e:
             raise BackendError(f"query failed: {e}") from e
 

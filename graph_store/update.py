@@ -27,6 +27,7 @@ from rdflib.term import Node
 from graph_store.errors import InputError, QuerySyntaxError, SemcatError
 from graph_store.protocol import GraphStore
 from graph_store.rdflib_bridge import to_oxigraph, to_rdflib
+from graph_store.sparql_errors import readable_syntax_error
 from graph_store.sparql_guard import blank_non_code, refuse_outbound
 from graph_store.sparql_limits import SparqlLimits, check_sparql
 
@@ -153,7 +154,7 @@ def check_update_syntax(text: str, base_iri: str | None = None) -> None:
     try:
         ox.Store().update(text, base_iri=base_iri)
     except SyntaxError as e:
-        raise QuerySyntaxError(str(e)) from e
+        raise readable_syntax_error(e, text) from e
     except (RuntimeError, OSError):  # parsed, then failed against the empty scratch store
         pass  # (DROP/CLEAR GRAPH of a graph only the real store has): not a syntax error
 
@@ -252,7 +253,7 @@ def _apply_data(overlay: _Overlay, kind: str, insert: str, base_iri: str | None)
     try:
         scratch.update(insert, base_iri=base_iri)
     except SyntaxError as e:  # checked already as a whole; kept for the message's sake
-        raise QuerySyntaxError(str(e)) from e
+        raise readable_syntax_error(e, insert) from e
     for q in scratch.quads_for_pattern(None, None, None, None):
         triple = (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))  # type: ignore[arg-type]
         context = None if isinstance(q.graph_name, ox.DefaultGraph) else URIRef(

@@ -11,8 +11,10 @@ from graph_store.errors import InputError, QueryTimeout, UnsupportedMediaType
 from graph_store.formats import GRAPH_RESULT_TYPES
 from sparql_api.deps import actor_of, call, catalog_of, media_type, read_body
 from sparql_api.negotiation import choose
+from sparql_api.results_html import description_html, solutions_html, triples_html
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
+HTML = "text/html"
 _TEXT_TYPES = ("text/", "application/n-triples", "application/n-quads", "application/trig")
 
 
@@ -100,8 +102,16 @@ async def _serve(request: Request, *, queries: bool, updates: bool) -> Response:
         status = cat.inference_status() if infer else None
         result = cat.sparql.query(query, default_graph_uris=default, named_graph_uris=named,
                                   infer=infer)
-        chosen = choose(accept, result.media_types)
-        body = result.serialize(chosen, timeout_s=timeout, max_bytes=cat.settings.max_result_bytes)
+        chosen = choose(accept, (*result.media_types, HTML))  # HTML only when asked by name
+        if chosen == HTML:  # a browser: a table from the standard format beneath
+            plain = "application/n-triples" if result.kind == "graph" else \
+                "application/sparql-results+json"
+            body = result.serialize(plain, timeout_s=timeout,
+                                    max_bytes=cat.settings.max_result_bytes)
+            body = triples_html(body) if result.kind == "graph" else solutions_html(body)
+        else:
+            body = result.serialize(chosen, timeout_s=timeout,
+                                    max_bytes=cat.settings.max_result_bytes)
         if status is None:
             return chosen, body, {}
         behind = "" if status.state == "current" else f"; behind={status.behind}"
@@ -120,8 +130,12 @@ async def _serve(request: Request, *, queries: bool, updates: bool) -> Response:
 
 async def _service_description(request: Request) -> Response:
     cat = catalog_of(request)
-    chosen = choose(request.headers.get("accept"), GRAPH_RESULT_TYPES)
-    body = await call(cat.sparql.service_description, str(request.url).split("?")[0], chosen)
+    chosen = choose(request.headers.get("accept"), (*GRAPH_RESULT_TYPES, HTML))
+    endpoint = str(request.url).split("?")[0]
+    if chosen == HTML:  # a browser: the description as Turtle on a page
+        turtle = await call(cat.sparql.service_description, endpoint, "text/turtle")
+        return Response(description_html(turtle), media_type=HTML)
+    body = await call(cat.sparql.service_description, endpoint, chosen)
     return Response(body, media_type=chosen)
 
 
