@@ -7,8 +7,11 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from catalog import Catalog, Settings
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
@@ -48,6 +51,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
                 app.state.catalog.close()
 
     app = FastAPI(
+        generate_unique_id_function=operation_id,
         title="semcat",
         summary="A graph-native knowledge catalog: SPARQL 1.1, Graph Store protocol and "
         "JSON-LD REST over one RDF store.",
@@ -62,7 +66,38 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         app.include_router(module.router)
     for module in (keys, audit, rules):
         app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable, unique and camelCase: the route function's name (``list_assets`` →
+    ``listAssets``), so generated clients get readable method names."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated document plus how to authenticate, so /docs has an Authorize button."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                             routes=app.routes)
+        schemes: dict[str, Any] = {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                       "description": "An API key from `semcat keys create` or POST /api/v1/keys"},
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "An API key, or an OpenID Connect access token (JWT)"},
+        }
+        catalog = getattr(app.state, "catalog", None)  # set before the first request
+        issuer = catalog.settings.oidc_issuer if catalog is not None else None
+        if issuer:
+            schemes["oidc"] = {"type": "openIdConnect", "openIdConnectUrl":
+                               issuer.rstrip("/") + "/.well-known/openid-configuration"}
+        schema.setdefault("components", {})["securitySchemes"] = schemes
+        # any one of them; none at all where anonymous access is open
+        schema["security"] = [{name: []} for name in schemes] + [{}]
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def factory() -> FastAPI:

@@ -64,7 +64,7 @@ def _write(result: Any, request: Request, created_status: int = 201) -> JSONResp
 
 @router.get("/context.jsonld", summary="The JSON-LD @context of every REST body",
             tags=["JSON-LD"])
-async def context(request: Request) -> JSONResponse:
+async def jsonld_context(request: Request) -> JSONResponse:
     return _ld(catalog_of(request).jsonld_context())
 
 
@@ -135,14 +135,14 @@ async def bulk_upsert(request: Request) -> JSONResponse:
 
 
 @router.get("/assets/{key:path}/versions", summary="An asset's version history")
-async def versions(request: Request, key: str) -> JSONResponse:
+async def asset_versions(request: Request, key: str) -> JSONResponse:
     key = await call(catalog_of(request).assets.key, _key(request, key, "/versions"))
     history = await call(catalog_of(request).assets.versions, key)
     return _ld({"id": key, "versions": [asdict(v) for v in history]})
 
 
 @router.get("/assets/{key:path}/diff", summary="What changed between two versions")
-async def diff(
+async def asset_diff(
     request: Request, key: str,
     from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_SEQ)] = None,
     to: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
@@ -156,7 +156,7 @@ async def diff(
 
 
 @router.get("/assets/{key:path}/explain", summary="Why inferred statements about an asset hold")
-async def explain(
+async def explain_asset(
     request: Request, key: str,
     predicate: Annotated[str | None, Query(description="Property IRI or prefixed name, e.g. "
                                                        "semcat:upstream")] = None,

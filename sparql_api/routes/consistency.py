@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/v1/consistency", tags=["Reasoning"])
 
 @router.get("", summary="OWL 2 RL inconsistencies (disjoint classes, owl:Nothing, irreflexive, "
                         "asymmetric and disjoint properties, sameAs with differentFrom)")
-async def consistency(request: Request) -> JSONResponse:
+async def check_consistency(request: Request) -> JSONResponse:
     findings = await call(catalog_of(request).consistency)
     return JSONResponse({"consistent": not findings,
                          "findings": [f.to_json() for f in findings]})

@@ -82,7 +82,7 @@ class SchemeIn(BaseModel):
 
 @router.get("/api/v1/ontology", summary="Classes and properties, with labels, deprecations and "
                                         "the version")
-async def summary(request: Request) -> JSONResponse:
+async def ontology_summary(request: Request) -> JSONResponse:
     return JSONResponse((await call(catalog_of(request).ontology.summary)).to_json())
 
 
@@ -106,7 +106,7 @@ async def add_property(request: Request, body: PropertyIn) -> JSONResponse:
 
 @router.post("/api/v1/ontology/deprecations",
              summary="Deprecate a class, property, glossary term or classification (never deleted)")
-async def deprecate(request: Request, body: DeprecationIn) -> JSONResponse:
+async def deprecate_term(request: Request, body: DeprecationIn) -> JSONResponse:
     editor = catalog_of(request).ontology
     if editor.is_asset_reference(body.term):
         result = await call(editor.deprecate_asset, body.term, actor=actor_of(request),
@@ -137,7 +137,7 @@ async def add_scheme(request: Request, body: SchemeIn) -> JSONResponse:
 
 
 @router.get("/api/v1/ontology/history", summary="The ontology's changesets, oldest first")
-async def history(request: Request) -> JSONResponse:
+async def ontology_history(request: Request) -> JSONResponse:
     cat = catalog_of(request)
     version, revision = await call(cat.ontology.version)
     return JSONResponse({"version": version, "revision": revision,
@@ -146,7 +146,7 @@ async def history(request: Request) -> JSONResponse:
 
 @router.get("/api/v1/ontology/diff",
             summary="Triples added and removed between two changesets (default: the last edit)")
-async def diff(
+async def ontology_diff(
     request: Request,
     from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_SEQ, description="Changeset seq")] = None,
     to: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Changeset seq")] = None,
@@ -156,7 +156,7 @@ async def diff(
 
 @router.get("/ontology", summary="The ontology, documented: HTML for browsers, RDF by content "
                                  "negotiation (or ?format=ttl|jsonld|nt|rdf)")
-async def document(
+async def ontology_document(
     request: Request,
     format: Annotated[str | None, Query(description="Overrides Accept: " + ", ".join(FORMATS))]
     = None,

@@ -138,7 +138,7 @@ async def search_post(request: Request, body: SearchBody) -> JSONResponse:
 
 
 @router.get("/similar/{key:path}", summary="More like this: assets similar to one asset")
-async def similar(
+async def similar_assets(
     request: Request, key: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
     type: Annotated[list[str] | None, Query(description="Only these classes")] = None,
@@ -161,7 +161,7 @@ def _attribute_filters(request: Request) -> dict[str, list[str]]:
 
 
 @router.get("/suggest", summary="Autocomplete: prefix completions of names and facet values")
-async def suggest(
+async def suggest_completions(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200, description="What was typed so far")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,

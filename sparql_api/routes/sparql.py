@@ -139,16 +139,27 @@ async def _service_description(request: Request) -> Response:
     return Response(body, media_type=chosen)
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], summary="SPARQL 1.1 query and update")
-async def sparql(request: Request) -> Response:
+@router.get("/sparql", summary="SPARQL 1.1 query (query=...), or the service description")
+async def sparql_get(request: Request) -> Response:
     return await _serve(request, queries=True, updates=True)
 
 
-@router.api_route("/query", methods=["GET", "POST"], summary="SPARQL 1.1 query")
-async def query(request: Request) -> Response:
+@router.post("/sparql", summary="SPARQL 1.1 query or update (form, sparql-query or "
+             "sparql-update body)")
+async def sparql_post(request: Request) -> Response:
+    return await _serve(request, queries=True, updates=True)
+
+
+@router.get("/query", summary="SPARQL 1.1 query")
+async def query_get(request: Request) -> Response:
+    return await _serve(request, queries=True, updates=False)
+
+
+@router.post("/query", summary="SPARQL 1.1 query (form or sparql-query body)")
+async def query_post(request: Request) -> Response:
     return await _serve(request, queries=True, updates=False)
 
 
 @router.post("/update", summary="SPARQL 1.1 update")
-async def update(request: Request) -> Response:
+async def sparql_update(request: Request) -> Response:
     return await _serve(request, queries=False, updates=True)

@@ -29,7 +29,12 @@ def _graph(request: Request) -> tuple[str | None, bool]:
     return None, default
 
 
-@router.api_route("/store", methods=["GET", "HEAD"], summary="Read a graph")
+@router.head("/store", summary="A graph's headers, without its triples")
+async def head_graph(request: Request) -> Response:
+    return await get_graph(request)
+
+
+@router.get("/store", summary="Read a graph")
 async def get_graph(request: Request) -> Response:
     cat = catalog_of(request)
     graph, named = _graph(request)
