@@ -95,6 +95,14 @@ class ValidationFailed(SemcatError):
         super().__init__(detail, errors=report, **extra)
         self.report = report
 
+    def __str__(self) -> str:
+        """The detail and what was wrong, for Python callers who only see the exception."""
+        lines = [" ".join(str(e[k]) for k in ("severity", "item", "focusNode", "path")
+                          if e.get(k) is not None)
+                 + f": {e.get('message', '')}" for e in self.report[:10]]
+        more = [f"... and {len(self.report) - 10} more"] if len(self.report) > 10 else []
+        return "\n  ".join([self.detail, *lines, *more])
+
 
 class Unauthenticated(SemcatError):
     """401. ``challenge_error`` is the RFC 6750 error code ("invalid_token") when a credential

@@ -172,7 +172,7 @@ def query(
 ) -> None:
     """Run a SPARQL query against the catalog.
 
-    Example: semcat query 'SELECT ?t WHERE { ?t a <https://w3id.org/semcat#Table> } LIMIT 5'
+    Example: `semcat query 'SELECT ?t WHERE { ?t a <https://w3id.org/semcat#Table> } LIMIT 5'`
     """
     text = sys.stdin.read() if sparql == "-" else (
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)

@@ -36,6 +36,7 @@ REST (JSON-LD), query it with SPARQL 1.1, or read and write whole graphs.</p>
 <a href="/api/v1/assets?type=Pipeline">Pipelines</a> ·
 <a href="/api/v1/assets?type=MLModel">ML models</a> ·
 <a href="/api/v1/assets?type=GlossaryTerm">Glossary</a></li>
+<li><a href="/ontology">Ontology</a> (classes and properties, Turtle or JSON-LD by Accept)</li>
 <li><a href="/sparql">SPARQL service description</a> · <a href="/store?default">Graph Store</a></li>
 </ul><h2>Ask the graph</h2><form action="/sparql" method="get">
 <textarea name="query">{escape(_EXAMPLE)}</textarea>
