@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import io
 import json
 import logging
@@ -34,9 +35,12 @@ app = typer.Typer(
     "Exit codes: 0 done; 1 failed (or, for validate, does not conform); 2 bad input, "
     "refused (a typo, a file that is not RDF or reads as no triples, a write the shapes "
     "refuse, a non-empty directory for demo) or bad settings; 3 not found; 4 the data "
-    "directory is in use by another process (e.g. `semcat serve`).",
+    "directory is in use by another process (e.g. `semcat serve`). Unexpected failures print "
+    "one line; --debug shows their traceback.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,  # main() turns failures into one line (tracebacks: --debug)
 )
 err = Console(stderr=True)
 out = Console()
@@ -70,6 +74,26 @@ def _report_settings(e: ValidationError) -> int:
         message = problem["msg"].removeprefix("Value error, ")
         err.print(f"[red]error:[/red] {escape(f'{name}: {message}' if name else message)}")
     return 2
+
+
+_debug = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"semcat {importlib.metadata.version('semcat')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an unexpected "
+                                        "failure.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
 
 
 @app.command()
@@ -191,8 +215,13 @@ def query(
         media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
         if media is None or media not in result.media_types:
             raise InputError(f"format {format!r} does not fit a {result.kind} result")
-        sys.stdout.buffer.write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
+        _write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
                                                  max_bytes=cat.settings.max_result_bytes))
+
+
+def _write(body: bytes) -> None:
+    """Serialised output ends with a newline, as shell tools expect."""
+    sys.stdout.buffer.write(body if body.endswith(b"\n") or not body else body + b"\n")
 
 
 def _print_table(variables: list[str], csv_bytes: bytes) -> None:
@@ -278,7 +307,7 @@ def export(
         output.write_bytes(buffer.getvalue())
         err.print(f"wrote {output}")
     else:
-        sys.stdout.buffer.write(buffer.getvalue())
+        _write(buffer.getvalue())
 
 
 @app.command()
@@ -323,7 +352,7 @@ def validate(
                               on_progress=lambda done, total: progress.update(
                                   task, completed=done, total=total))
         if format == "turtle":
-            sys.stdout.buffer.write(cat.serialize_report(report, "text/turtle"))
+            _write(cat.serialize_report(report, "text/turtle"))
     if format == "json":
         print(json.dumps(report.to_json(), indent=2))
     elif format == "table":
@@ -496,7 +525,7 @@ def audit_list(
     entries = log.entries(actor=actor, action=action, outcome=outcome, limit=limit,
                           newest_first=True)
     if format in ("turtle", "jsonld"):
-        sys.stdout.buffer.write(log.serialize_prov(entries, FORMATS[format]))
+        _write(log.serialize_prov(entries, FORMATS[format]))
     elif format == "json":
         print(json.dumps([e.to_json() for e in entries], indent=2))
     else:
@@ -579,3 +608,9 @@ def main() -> None:
         sys.exit(_report(e))
     except ValidationError as e:  # settings, from the environment or the options
         sys.exit(_report_settings(e))
+    except Exception as e:
+        if _debug:
+            raise
+        err.print(f"[red]error:[/red] {escape(type(e).__name__)}: {escape(str(e))} "
+                  "(run with --debug for the traceback)", soft_wrap=True)
+        sys.exit(1)

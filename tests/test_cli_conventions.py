@@ -1,0 +1,42 @@
+"""CLI conventions (issue 11, item 3, in part): --version and -h, JSON output that ends with a
+newline, and an unexpected failure as one line (its traceback only with --debug)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def semcat(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "semcat", *args], cwd=ROOT, text=True,
+                          capture_output=True, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_version_and_short_help() -> None:
+    r = semcat("--version")
+    assert r.returncode == 0 and r.stdout == f"semcat {importlib.metadata.version('semcat')}\n"
+    for args in (("-h",), ("query", "-h"), ("keys", "create", "-h")):
+        r = semcat(*args)
+        assert r.returncode == 0 and "Usage: semcat" in r.stdout, (args, r.stderr)
+
+
+def test_json_output_ends_with_a_newline(tmp_path: Path) -> None:
+    r = semcat("query", "--data", str(tmp_path), "-f", "json", "SELECT (1 AS ?x) {}")
+    assert r.returncode == 0 and r.stdout.endswith("}\n"), r.stdout
+    assert json.loads(r.stdout)["results"]["bindings"][0]["x"]["value"] == "1"
+
+
+def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-query.rq"
+    r = semcat("query", "--data", str(tmp_path), f"@{missing}")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "no-such-query.rq" in r.stderr and "--debug" in r.stderr
+    r = semcat("--debug", "query", "--data", str(tmp_path), f"@{missing}")
+    assert r.returncode == 1 and "Traceback" in r.stderr
