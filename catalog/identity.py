@@ -12,16 +12,23 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from catalog.durable_sqlite import connect
 from graph_store.errors import InputError, NotFound, Unauthenticated
 
-if TYPE_CHECKING:
-    from catalog.audit import AuditLog
+
+class Recorder(Protocol):
+    """Where key events are recorded: catalog/audit.py's AuditLog (which reads principals
+    from here)."""
+
+    def record(self, *, action: str, targets: Iterable[str] = (),
+               detail: dict[str, Any] | None = None) -> object: ...
+
 
 KEYS_FILE = "access.sqlite"
 TOKEN_PREFIX = "sck_"
@@ -103,13 +110,13 @@ _COLUMNS = "id, subject, workspace, role, admin, label, created, expires, revoke
 class KeyStore:
     """API keys in ``<data>/access.sqlite`` (in memory when ``path`` is None)."""
 
-    def __init__(self, path: Path | None, *, audit: AuditLog | None = None) -> None:
+    def __init__(self, path: Path | None, *, audit: Recorder | None = None) -> None:
         self.audit = audit
         self._lock = threading.Lock()
         self._db = connect(path, _SCHEMA)
 
     @classmethod
-    def at(cls, data: Path | None, *, audit: AuditLog | None = None) -> KeyStore:
+    def at(cls, data: Path | None, *, audit: Recorder | None = None) -> KeyStore:
         return cls(data / KEYS_FILE if data else None, audit=audit)
 
     def close(self) -> None:

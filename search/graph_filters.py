@@ -15,7 +15,6 @@ hit's "why" reports.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -26,17 +25,14 @@ from graph_store.errors import InputError
 from ontology.namespaces import PREFIXES, PROV, SEMCAT, SKOS
 from search.analysis import ANALYZERS, STEMMED, prepare
 from search.documents import AssetDoc
+from search.model import MAX_DEPTH
 from search.text_index import TextIndex, count_of
 
 if TYPE_CHECKING:
     from search.model import Hit, SearchRequest
 
-MAX_DEPTH = 50  # also the bound of an unbounded lineage walk (cycles end earlier anyway)
-MAX_WHERE_CHARS = 4_000
 MAX_RESTRICTION = 1_000_000  # more assets than this: the pattern is too broad to be a filter
 _CHUNK = 500  # frontier IRIs per VALUES block
-_ASSET_VAR = re.compile(r"[?$]asset\b")
-_KEY = re.compile(r"^[^\s<>\"{}|\\^`]+$")
 PROLOGUE = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 _LINEAGE = f"(<{SEMCAT}derivedFrom>|<{PROV}wasDerivedFrom>)"
 # the narrower members of a glossary term or a classification (or of a glossary / scheme)
@@ -46,28 +42,6 @@ HIERARCHIES = {"term": SEMCAT + "GlossaryTerm", "classification": SEMCAT + "Clas
 Select = Callable[[str], Iterable[Sequence[str | None]]]
 """Runs a SPARQL SELECT (read-only, guarded, over the caller's dataset) and yields each
 solution's values (IRIs or lexical forms) in the order of its projection."""
-
-
-def check_graph_filters(req: SearchRequest) -> None:
-    """``InputError`` saying what to fix in a request's graph-aware filters."""
-    for name, value in (("downstream_of", req.downstream_of), ("upstream_of", req.upstream_of)):
-        if value is not None and not _KEY.match(value):
-            raise InputError(f"{name} must be an asset id or IRI, not {value!r}")
-    if req.depth is not None:
-        if req.downstream_of is None and req.upstream_of is None:
-            raise InputError("depth bounds a lineage filter: give downstream_of or upstream_of")
-        if not 1 <= req.depth <= MAX_DEPTH:
-            raise InputError(f"depth must be between 1 and {MAX_DEPTH}, not {req.depth}")
-    if req.where is not None:
-        where = req.where.strip()
-        if len(where) > MAX_WHERE_CHARS:
-            raise InputError(f"the where pattern is {len(where)} characters; the limit is "
-                             f"{MAX_WHERE_CHARS}")
-        if not (where.startswith("{") and where.endswith("}")):
-            raise InputError("where must be a SPARQL group graph pattern in braces, e.g. "
-                             '{ ?asset semcat:tag ?t . ?t semcat:name "tier 1" }')
-        if not _ASSET_VAR.search(where):
-            raise InputError("the where pattern must bind ?asset, the assets it allows")
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -12,7 +13,6 @@ from typing import Any
 from graph_store.errors import InputError
 from search.dates import resolve as resolve_dates
 from search.facet_kinds import is_attribute, is_date
-from search.graph_filters import check_graph_filters
 
 MODES = ("keyword", "semantic", "hybrid")
 FACETS = ("type", "platform", "tag", "owner", "workspace", "classification", "term", "domain")
@@ -160,3 +160,32 @@ class SearchResult:
                 "facets": {k: [asdict(v) for v in vs] for k, vs in self.facets.items()},
                 "next": self.next_cursor, "interpretation": self.interpretation,
                 "freshness": self.freshness, "took_ms": round(self.took_ms, 2)}
+
+
+# graph-aware filters (search/graph_filters.py evaluates them)
+MAX_DEPTH = 50  # also the bound of an unbounded lineage walk (cycles end earlier anyway)
+MAX_WHERE_CHARS = 4_000
+_ASSET_VAR = re.compile(r"[?$]asset\b")
+_KEY = re.compile(r"^[^\s<>\"{}|\\^`]+$")
+
+
+def check_graph_filters(req: SearchRequest) -> None:
+    """``InputError`` saying what to fix in a request's graph-aware filters."""
+    for name, value in (("downstream_of", req.downstream_of), ("upstream_of", req.upstream_of)):
+        if value is not None and not _KEY.match(value):
+            raise InputError(f"{name} must be an asset id or IRI, not {value!r}")
+    if req.depth is not None:
+        if req.downstream_of is None and req.upstream_of is None:
+            raise InputError("depth bounds a lineage filter: give downstream_of or upstream_of")
+        if not 1 <= req.depth <= MAX_DEPTH:
+            raise InputError(f"depth must be between 1 and {MAX_DEPTH}, not {req.depth}")
+    if req.where is not None:
+        where = req.where.strip()
+        if len(where) > MAX_WHERE_CHARS:
+            raise InputError(f"the where pattern is {len(where)} characters; the limit is "
+                             f"{MAX_WHERE_CHARS}")
+        if not (where.startswith("{") and where.endswith("}")):
+            raise InputError("where must be a SPARQL group graph pattern in braces, e.g. "
+                             '{ ?asset semcat:tag ?t . ?t semcat:name "tier 1" }')
+        if not _ASSET_VAR.search(where):
+            raise InputError("the where pattern must bind ?asset, the assets it allows")

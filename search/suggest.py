@@ -15,15 +15,24 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tantivy
 
 if TYPE_CHECKING:
     from search.documents import AssetDoc
-    from search.text_index import TextIndex
+
+
+class Index(Protocol):
+    """What suggestions need of search/text_index.py's TextIndex (which builds on this module)."""
+
+    def term(self, field: str, value: str | int) -> tantivy.Query: ...
+
+    def any_of(self, field: str, values: Sequence[str | int]) -> tantivy.Query: ...
+
+    def searcher(self) -> tantivy.Searcher: ...
 
 EDGE = "semcat_edge"  # the whole value lower-cased, as prefixes of 1..MAX_GRAM characters
 MAX_GRAM = 32
@@ -104,7 +113,7 @@ class Suggestion:
         return out
 
 
-def suggest(index: TextIndex, q: str, limit: int = 10,
+def suggest(index: Index, q: str, limit: int = 10,
             graphs: Collection[str] | None = None) -> tuple[list[Suggestion], float]:
     """Completions of ``q`` (best first) and the milliseconds it took."""
     from tantivy import Occur, Query
