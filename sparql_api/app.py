@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from catalog import Catalog, Settings
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
@@ -50,7 +51,9 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
             if owned:
                 app.state.catalog.close()
 
-    app = FastAPI(
+    # FastAPI's docs pages load Swagger UI and ReDoc from a CDN; fastapi-offline serves the
+    # same pages with the scripts shipped in the package, so /docs works air-gapped.
+    app = FastAPIOffline(
         generate_unique_id_function=operation_id,
         title="semcat",
         summary="A graph-native knowledge catalog: SPARQL 1.1, Graph Store protocol and "

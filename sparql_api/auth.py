@@ -23,7 +23,7 @@ from sparql_api.deps import catalog_of
 
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/redoc",
                           "/openapi.json", "/api/v1/context.jsonld", "/favicon.ico"})
-PUBLIC_PREFIXES = ("/static/",)
+PUBLIC_PREFIXES = ("/static/", "/static-offline-docs/")  # the docs' own scripts and styles
 
 
 def is_public(path: str) -> bool:

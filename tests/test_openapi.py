@@ -55,3 +55,15 @@ def test_oidc_is_declared_when_configured() -> None:
     assert spec["components"]["securitySchemes"]["oidc"] == {
         "type": "openIdConnect",
         "openIdConnectUrl": "https://login.example.com/realm/.well-known/openid-configuration"}
+
+
+def test_docs_pages_work_air_gapped_and_without_a_credential() -> None:
+    with Catalog.open(Settings(data=None, open=False)) as cat:
+        http = TestClient(create_app(cat))
+        for page in ("/docs", "/redoc"):
+            r = http.get(page)
+            assert r.status_code == 200, page
+            assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+            assert assets and not [a for a in assets if "//" in a], assets  # nothing remote
+            for asset in assets:
+                assert http.get(asset).status_code == 200, asset
