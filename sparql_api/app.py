@@ -18,6 +18,7 @@ from catalog import Catalog, Settings
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
+from sparql_api.head import HeadAsGet
 from sparql_api.routes import (
     assets,
     attributes,
@@ -65,6 +66,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         app.state.catalog = catalog
     problems.install(app)
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(HeadAsGet)
     for module in (home, assets, attributes, consistency, ontology, search, sparql, store):
         app.include_router(module.router)
     for module in (keys, audit, rules):

@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote, urlencode
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from graph_store.errors import InputError, UnsupportedMediaType
+from graph_store.errors import InputError, PreconditionFailed, UnsupportedMediaType
 from sparql_api.deps import (
     MAX_SEQ,
     actor_of,
@@ -45,12 +45,24 @@ def _ld(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> 
 
 
 def _if_match(value: str | None) -> int | None:
+    """If-Match compares strongly (RFC 9110, 13.1.1): a weak ETag never matches."""
     if value is None or value.strip() == "*":
         return None
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if value.strip().startswith("W/"):
+        raise PreconditionFailed(f"If-Match compares strong ETags; the weak {value.strip()} "
+                                 "never matches. Send the ETag as this API returned it")
+    tag = value.strip().strip('"')
+    if not tag.isdigit() or len(tag) > 18:
         raise InputError(f"If-Match must be an ETag this API returned, like \"3\"; got {value!r}")
     return int(tag)
+
+
+def _not_modified(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match compares weakly: any listed tag, W/ or not, or *."""
+    if if_none_match is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
 
 
 def _write(result: Any, request: Request, created_status: int = 201) -> JSONResponse:
@@ -176,9 +188,15 @@ async def get_asset(
     version: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Read this version")] = None,
     infer: Annotated[bool, Query(description="Add the asset's inferred statements, under "
                                              "`inferred`")] = False,
-) -> JSONResponse:
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
     doc = await call(catalog_of(request).assets.get, _key(request, key), version, infer=infer)
-    return _ld(doc, headers={"ETag": f'"{doc.get("version", 0)}"'})
+    if infer:  # inferences change without a new version: no validator for them
+        return _ld(doc)
+    etag = f'"{doc.get("version", 0)}"'
+    if _not_modified(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    return _ld(doc, headers={"ETag": etag})
 
 
 @router.put("/assets/{key:path}", summary="Replace an asset")

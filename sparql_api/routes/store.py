@@ -29,12 +29,7 @@ def _graph(request: Request) -> tuple[str | None, bool]:
     return None, default
 
 
-@router.head("/store", summary="A graph's headers, without its triples")
-async def head_graph(request: Request) -> Response:
-    return await get_graph(request)
-
-
-@router.get("/store", summary="Read a graph")
+@router.get("/store", summary="Read a graph (HEAD: its headers only)")
 async def get_graph(request: Request) -> Response:
     cat = catalog_of(request)
     graph, named = _graph(request)
@@ -44,9 +39,6 @@ async def get_graph(request: Request) -> Response:
     else:
         chosen = choose(request.headers.get("accept"), _TRIPLE_TYPES)
         body = await call(cat.sparql.serialize_graph, graph, chosen)
-    if request.method == "HEAD":
-        return Response(status_code=200, media_type=chosen,
-                        headers={"Content-Length": str(len(body))})
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
 
 

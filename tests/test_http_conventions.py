@@ -1,0 +1,39 @@
+"""HTTP conventions (issue 11, item 5, in part), over a real server: HEAD on every GET resource,
+strong If-Match, If-None-Match answered with 304."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Server
+
+PLATFORM = {"type": "DataPlatform", "id": "platform/http-conventions", "name": "conventions"}
+
+
+def test_head_answers_like_get_without_a_body(http: httpx.Client) -> None:
+    assert http.post("/api/v1/assets:bulk", json=[PLATFORM]).status_code == 200
+    for path in ("/api/v1/assets", "/api/v1/assets?type=DataPlatform", "/api/v1/search?q=x",
+                 "/api/v1/rules", "/api/v1/attributes", "/api/v1/assets/platform/http-conventions",
+                 "/store?default", "/openapi.json", "/"):
+        get, head = http.get(path), http.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+        assert head.headers.get("content-length") == str(len(get.content)), path
+    assert http.head("/api/v1/assets/platform/no-such-thing").status_code == 404
+
+
+def test_if_match_is_strong_and_if_none_match_gives_304(server: Server,
+                                                         http: httpx.Client) -> None:
+    http.post("/api/v1/assets:bulk", json=[PLATFORM])
+    path = "/api/v1/assets/platform/http-conventions"
+    etag = http.get(path).headers["etag"]
+    assert http.get(path, headers={"If-None-Match": etag}).status_code == 304
+    assert http.get(path, headers={"If-None-Match": f'W/{etag}, "0"'}).status_code == 304
+    assert http.get(path, headers={"If-None-Match": '"0"'}).status_code == 200
+    weak = http.patch(path, json={"description": "weak"}, headers={"If-Match": f"W/{etag}"})
+    assert weak.status_code == 412, weak.text  # a weak ETag never matches If-Match
+    assert http.get(path).json().get("description") != "weak"
+    strong = http.patch(path, json={"description": "strong"}, headers={"If-Match": etag})
+    assert strong.status_code == 200 and strong.headers["etag"] != etag
+    assert http.get(path, headers={"If-None-Match": etag}).status_code == 200  # changed since
