@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -48,6 +48,10 @@ out = Console()
 DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
                                        help="Data directory (store + change log).")]
 DEFAULT_DATA = Path(".semcat")
+# one --format everywhere: commands that list or explain things print a table (or tree) for
+# people, or JSON for scripts; query, export and audit add the RDF formats that fit them
+Listing = Annotated[Literal["table", "json"], typer.Option(
+    "--format", "-f", help="table for people, json for scripts.")]
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
                                              Conflict: 4}
 
@@ -265,12 +269,12 @@ def explain(
                                                   "semcat:upstream or rdf:type.")] = None,
     object: Annotated[str | None, typer.Option("--object", help="Only this object (IRI, "
                                                "prefixed name or asset id).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a tree.")] = False,
+    format: Listing = "table",
 ) -> None:
     """Explain why inferred statements about an asset hold, down to asserted facts."""
     with _catalog(data) as cat:
         found = cat.explain(asset, predicate, object)
-    if as_json:
+    if format == "json":
         print(json.dumps([x.to_json() for x in found], indent=2))
         return
     for x in found:
@@ -314,12 +318,12 @@ def export(
 def history(
     asset: Annotated[str, typer.Argument(help="Asset id, e.g. acme/table/postgres/shop.public.orders")],
     data: DataDir = DEFAULT_DATA,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    format: Listing = "table",
 ) -> None:
     """Show every version of an asset: when, who, why."""
     with _catalog(data) as cat:
         versions = cat.assets.versions(asset)
-    if as_json:
+    if format == "json":
         print(json.dumps([v.__dict__ for v in versions], indent=2))
         return
     table = Table("version", "time", "actor", "message", "changeset", title=asset)
@@ -378,7 +382,7 @@ def search(
     where: Annotated[list[str] | None, typer.Option("--filter", help="facet=value (repeatable), "
                                                     "e.g. tag=tag/tier-1.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many hits.")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="The whole result as JSON.")] = False,
+    format: Listing = "table",
     nl: Annotated[bool, typer.Option("--nl", help="Read Q as natural language: 'PII tables "
                                      "owned by finance changed last week'.")] = False,
     updated_after: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
@@ -399,7 +403,7 @@ def search(
             q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
             updated_after=updated_after, updated_before=updated_before,
             created_after=created_after, created_before=created_before))
-    if as_json:
+    if format == "json":
         print(json.dumps(result.to_json(), indent=2))
         return
     table = Table("score", "type", "id", "matched", title=f"{result.mode} search: {q}")
@@ -488,10 +492,10 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(data: DataDir = DEFAULT_DATA,
               user: Annotated[str | None, typer.Option("--user", help="Only this user's.")] = None,
-              as_json: Annotated[bool, typer.Option("--json", help="JSON.")] = False) -> None:
+              format: Listing = "table") -> None:
     """List API keys (never their secrets)."""
     keys = _keys(data).list(user)
-    if as_json:
+    if format == "json":
         print(json.dumps([k.to_json() for k in keys], indent=2))
         return
     table = Table("id", "subject", "workspace", "role", "admin", "label", "created", "expires",
@@ -555,12 +559,11 @@ app.add_typer(rules_app, name="rules")
 
 @rules_app.command("list")
 def rules_list(data: DataDir = DEFAULT_DATA,
-               as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")]
-               = False) -> None:
+               format: Listing = "table") -> None:
     """List the classification rules."""
     with _catalog(data) as cat:
         found = cat.rules.list_all()
-    if as_json:
+    if format == "json":
         print(json.dumps(found, indent=2))
         return
     table = Table("id", "name", "enabled", "version")

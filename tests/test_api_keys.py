@@ -132,7 +132,7 @@ def test_revoked_keys_stop_working_at_once(client: httpx.Client, admin_token: st
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     semcat("keys", "revoke", token.split("_")[1], "--data", str(secure.data))
     assert "was revoked" in is_problem(client.get("/api/v1/me", headers=bearer(token)), 401)
-    listed = semcat("keys", "list", "--json", "--data", str(secure.data)).stdout
+    listed = semcat("keys", "list", "--format", "json", "--data", str(secure.data)).stdout
     assert token.split("_")[1] in listed and token.split("_", 2)[2] not in listed
 
 

@@ -478,12 +478,12 @@ def test_rules_cli(tmp_path: Any) -> None:
     added = semcat("rules", "add", EMAIL_RULE["construct"], "--name", "E-mail columns")
     assert added.returncode == 0, added.stderr
     assert "rule/e-mail-columns version 1" in added.stderr
-    listed = json.loads(semcat("rules", "list", "--json").stdout)
+    listed = json.loads(semcat("rules", "list", "--format", "json").stdout)
     assert [(r["id"], r["enabled"]) for r in listed] == [("rule/e-mail-columns", True)]
     bad = semcat("rules", "add", "SELECT * WHERE { ?this ?p ?o }", "--name", "bad")
     assert bad.returncode == 2 and "CONSTRUCT" in bad.stderr
     assert semcat("rules", "remove", "rule/e-mail-columns").returncode == 0
-    assert json.loads(semcat("rules", "list", "--json").stdout) == []
+    assert json.loads(semcat("rules", "list", "--format", "json").stdout) == []
     assert semcat("rules", "remove", "rule/e-mail-columns").returncode == 3
 
 

@@ -63,7 +63,7 @@ def test_bad_query_exits_2_with_the_parsers_message(demo_dir: Path) -> None:
 
 
 def test_history_of_a_demo_asset(demo_dir: Path) -> None:
-    r = semcat("history", "acme/table/postgres/shop.public.orders", "--json", data=demo_dir)
+    r = semcat("history", "acme/table/postgres/shop.public.orders", "--format", "json", data=demo_dir)
     versions = json.loads(r.stdout)
     assert versions[0]["version"] == 1 and versions[0]["actor"] == "demo"
     missing = semcat("history", "acme/table/postgres/nope", data=demo_dir)

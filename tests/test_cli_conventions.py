@@ -40,3 +40,13 @@ def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(tmp_pat
     assert "no-such-query.rq" in r.stderr and "--debug" in r.stderr
     r = semcat("--debug", "query", "--data", str(tmp_path), f"@{missing}")
     assert r.returncode == 1 and "Traceback" in r.stderr
+
+
+def test_one_format_option_everywhere() -> None:
+    """Every command that prints results takes --format / -f; none takes --json."""
+    commands = [("query",), ("export",), ("history",), ("explain",), ("validate",),
+                ("search",), ("keys", "list"), ("audit", "list"), ("rules", "list")]
+    for command in commands:
+        help_text = semcat(*command, "-h").stdout
+        assert "--format" in help_text and "-f" in help_text, command
+        assert "--json" not in help_text, command

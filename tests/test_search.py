@@ -339,7 +339,7 @@ def test_reindex_command_rebuilds_both_indexes(disk_catalog: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "reindexed 180 assets" in r.stderr and "180 vectors" in r.stderr
     r = subprocess.run([sys.executable, "-m", "semcat", "search", "Customer", "--mode",
-                        "keyword", "--json", "--data", str(disk_catalog)],
+                        "keyword", "--format", "json", "--data", str(disk_catalog)],
                        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["hits"][0]["id"] == "glossary/business/customer"

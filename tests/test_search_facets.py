@@ -188,7 +188,7 @@ def test_cli_date_flags(tmp_path: Path) -> None:
         cat.assets.upsert_many([*SCAFFOLD, table("aardvarks", "Aardvarks")], actor="test")
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "semcat", "search", *args, "--data",
-                               str(tmp_path), "--mode", "keyword", "--json"], cwd=ROOT,
+                               str(tmp_path), "--mode", "keyword", "--format", "json"], cwd=ROOT,
                               capture_output=True, text=True, timeout=120)
     recent = run("aardvarks", "--updated-after", "P1D")
     assert recent.returncode == 0, recent.stderr

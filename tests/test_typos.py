@@ -46,7 +46,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def keys(data: Path) -> list[dict[str, object]]:
-    r = semcat("keys", "list", "--json", data=data)
+    r = semcat("keys", "list", "--format", "json", data=data)
     assert r.returncode == 0, r.stderr
     listed: list[dict[str, object]] = json.loads(r.stdout)
     return listed
