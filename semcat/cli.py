@@ -149,7 +149,8 @@ def demo(
         cat.load_demo_governance()
         _, token = cat.keys.create("admin", admin=True, label="demo bootstrap")
     counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "unchanged")}
-    err.print(f"demo catalog in {data}: {len(results)} assets ({counts})")
+    said = ", ".join(f"{n:,} {status}" for status, n in counts.items() if n)
+    err.print(f"demo catalog in {data}: {len(results):,} assets ({said})", highlight=False)
     key_file = data / "admin.key"
     key_file.touch(mode=0o600)
     key_file.chmod(0o600)

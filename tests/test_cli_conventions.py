@@ -50,3 +50,10 @@ def test_one_format_option_everywhere() -> None:
         help_text = semcat(*command, "-h").stdout
         assert "--format" in help_text and "-f" in help_text, command
         assert "--json" not in help_text, command
+
+
+def test_summaries_are_for_people_not_python_reprs(tmp_path: Path) -> None:
+    r = semcat("demo", "--data", str(tmp_path / "demo"))
+    assert r.returncode == 0, r.stderr
+    summary = next(line for line in r.stderr.splitlines() if line.startswith("demo catalog"))
+    assert summary.endswith("created)") and "{" not in summary and "'" not in summary, summary
