@@ -371,14 +371,14 @@ class Catalog:
 
     # -- demo ----------------------------------------------------------------------------------
     def load_demo(self, actor: str = "demo") -> list[WriteResult]:
-        from catalog.demo import demo_assets
+        from demo import demo_assets
 
         return self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")
 
     def load_demo_governance(self, actor: str = "demo") -> list[dict[str, Any]]:
         """The demo's classification rules and its propagation and inheritance flags (on top
         of ``load_demo``; `semcat demo` loads both). Returns the rules."""
-        from catalog.demo import demo_governance, demo_rules
+        from demo import demo_governance, demo_rules
 
         self.sparql.update(demo_governance(self.layout.id_base), actor=actor,
                            message="demo: propagation and inheritance flags")

@@ -22,7 +22,7 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from bench.synthetic import synthetic_assets
 from catalog import Catalog
 from catalog.asset_input import prepare
-from catalog.demo import demo_assets
+from demo import demo_assets
 from graph_store.layout import GraphLayout
 from graph_store.rdflib_bridge import to_rdflib
 from ontology import ontology_turtle

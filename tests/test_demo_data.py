@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from catalog.demo import DATA_KINDS, demo_assets
+from demo import DATA_KINDS, demo_assets
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = re.compile(r"^[A-Za-z0-9._/-]+$")
@@ -94,7 +94,7 @@ def test_two_calls_are_equal_and_independent(assets: list[dict[str, Any]]) -> No
 def test_hash_is_stable_across_processes(assets: list[dict[str, Any]]) -> None:
     code = (
         "import hashlib, json\n"
-        "from catalog.demo import demo_assets\n"
+        "from demo import demo_assets\n"
         "text = json.dumps(demo_assets(), sort_keys=True, ensure_ascii=False,"
         " separators=(',', ':'))\n"
         "print(hashlib.sha256(text.encode()).hexdigest())\n"

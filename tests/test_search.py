@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from bench.search_relevance import evaluate
 from catalog import Catalog, Settings
-from catalog.demo import demo_assets
+from demo import demo_assets
 from embeddings.encoder import HashingEmbedder
 from embeddings.vector_index import VectorIndex
 from graph_store.errors import InputError, NotFound

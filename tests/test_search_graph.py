@@ -254,7 +254,7 @@ def test_reasoners_notify_the_index_on_writes(catalog: Catalog) -> None:
     assert ids(found)[0] == view["id"] and "type:Table" in found.hits[0].why["inferred"]
     email = {"classification": ("classification/pii/email",)}
     assert column["id"] not in ids(everything(catalog, filters=email))
-    from catalog.demo import demo_rules
+    from demo import demo_rules
     catalog.rules.put("rule/email-columns", demo_rules()[0], actor="test")
     derived = everything(catalog, filters=email)
     assert column["id"] in ids(derived)

@@ -1,6 +1,6 @@
 """Column lexicon of the Acme Outfitters demo catalog: every column name a demo table uses.
 
-Types are PostgreSQL dialect (translated per platform by `catalog.demo`); `{entity}` in a
+Types are PostgreSQL dialect (translated per platform by `demo.generator`); `{entity}` in a
 description is replaced by the entity noun of the table the column belongs to. `pii` names a
 value of the `classification/pii` scheme, `term` a glossary term slug.
 """

@@ -5,8 +5,8 @@ JSON-LD form: every dict has an `id` and a `type`, and every reference is a key 
 relative to `{base}/id/`). Data assets are keyed `<workspace>/<kind>/<platform>/<qualifiedName>`.
 Parents come before children and every reference points to an asset earlier in the list.
 
-The data lives in three vocabulary modules: `demo_vocabulary` (databases, schemas, tables),
-`demo_columns` (the column lexicon) and `demo_content` (people, tags, classifications, glossary,
+The data lives in three vocabulary modules: `demo.vocabulary` (databases, schemas, tables),
+`demo.columns` (the column lexicon) and `demo.content` (people, tags, classifications, glossary,
 pipelines, dashboards, models). This module only assembles them; the few varying details
 (table stewards, pipeline runs) come from a seeded `random.Random`, so every call returns the
 same list.
@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
-from catalog import demo_content as content
-from catalog.demo_columns import COLUMNS
-from catalog.demo_vocabulary import (
+from demo import content
+from demo.columns import COLUMNS
+from demo.vocabulary import (
     DATABASES,
     FINANCE_PEOPLE_TABLES,
     MARKETING_TABLES,

@@ -1,7 +1,7 @@
 """People, tags, classifications, glossary, pipelines, dashboards and ML models of the demo.
 
-Pure data, read by `catalog.demo`. Table references are qualified names from
-`catalog.demo_vocabulary`; a pipeline's `produces` entries may be fnmatch patterns.
+Pure data, read by `demo.generator`. Table references are qualified names from
+`demo.vocabulary`; a pipeline's `produces` entries may be fnmatch patterns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Databases, schemas, tables and columns of the Acme Outfitters demo catalog.
 
-Pure data, read by `catalog.demo`. A table lists its columns as one whitespace-separated
-string of tokens; each token is a column name from `catalog.demo_columns.COLUMNS` (which
+Pure data, read by `demo.generator`. A table lists its columns as one whitespace-separated
+string of tokens; each token is a column name from `demo.columns.COLUMNS` (which
 gives its SQL type, description and any PII classification or glossary term), optionally
 followed by its column-level lineage:
 

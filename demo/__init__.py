@@ -1,0 +1,6 @@
+"""Acme Outfitters, the demo company: its vocabulary (databases, schemas, tables), columns,
+people, teams, dashboards and pipelines, and the generator that turns them into assets."""
+
+from demo.generator import DATA_KINDS, SEED, demo_assets, demo_governance, demo_rules, key, sql_type
+
+__all__ = ["DATA_KINDS", "SEED", "demo_assets", "demo_governance", "demo_rules", "key", "sql_type"]
