@@ -28,22 +28,11 @@ from catalog.jsonld import (
 )
 from graph_store.errors import InputError, ValidationFailed
 from graph_store.keys import canonical_key, encode_segment
-from graph_store.layout import GraphLayout
+from graph_store.layout import DATA_KINDS, RESERVED_WORKSPACES, GraphLayout
 from ontology.namespaces import SEMCAT
 
-# Data assets get ids from their natural key: {workspace}/{kind}/{platform}/{qualifiedName}.
-DATA_KINDS = {
-    "Database": "database", "Schema": "schema", "Table": "table", "View": "view",
-    "Column": "column", "Dashboard": "dashboard", "Chart": "chart", "Pipeline": "pipeline",
-    "PipelineRun": "run", "MLModel": "model", "Feature": "feature",
-}
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-# Workspace names that would collide with graph names ({base}/graph/{ws}/...) or id prefixes.
-RESERVED_WORKSPACES = frozenset({
-    "inferred", "ontology", "shapes", "directory", "system", "user", "team", "role",
-    "permission", "platform", "tag", "classification", "glossary", "attribute", "rules",
-    "rule", "policy"})
 
 
 @dataclass(frozen=True)
@@ -249,7 +238,7 @@ def prepare(items: list[Any], layout: GraphLayout, context_url: str,
     for item in cleaned:
         ws = item.get("workspace")
         # The journal moves each asset on to the access partition its classifications call for
-        # (catalog/access.py); every asset starts in its workspace's general graph.
+        # (access/service.py); every asset starts in its workspace's general graph.
         graph = layout.partition(ws, "general") if ws else layout.directory
         placed.setdefault(graph.value, []).append(item)
         where.append((graph, ws))

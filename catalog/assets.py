@@ -19,7 +19,7 @@ from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDFS, SEMCAT
 
 if TYPE_CHECKING:
-    from catalog.access import AccessService
+    from access.service import AccessService
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from typing import IO, Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
-from catalog.access import AccessService
+from access.audit import AuditLog
+from access.identity import KeyStore
+from access.service import AccessService
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
-from catalog.audit import AuditLog
-from catalog.identity import KeyStore
 from catalog.jsonld import BUILT_IN, Vocabulary
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalog.access import AccessService
+from access.service import AccessService
 from catalog.data_dir import CHANGELOG, holds_catalog
 from graph_store.changelog import ChangeLog
 from graph_store.errors import InputError

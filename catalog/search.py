@@ -39,7 +39,7 @@ from search.model import Hit, SearchRequest, SearchResult
 from search.text_index import TextIndex
 
 if TYPE_CHECKING:
-    from catalog.access import AccessService
+    from access.service import AccessService
 
 log = logging.getLogger(__name__)
 _ID_FACETS = frozenset({"platform", "tag", "owner", "workspace", "classification", "term"})
@@ -287,7 +287,7 @@ class SearchService:
         return {"q": q, "suggestions": [s.to_json() for s in found], "took_ms": round(took, 2)}
 
     def _scope(self, readable: Collection[str] | None) -> Collection[str] | None:
-        """What a search may read: the caller's graphs (catalog/access.py), narrowed further
+        """What a search may read: the caller's graphs (access/service.py), narrowed further
         by ``readable`` when given."""
         allowed = self.access.readable() if self.access is not None else None
         if allowed is None:

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 
-from catalog.asset_input import DATA_KINDS
 from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound
 from graph_store.formats import parse_rdf, rdf_format, serialize_quads
 from graph_store.journal import Journal
-from graph_store.layout import GraphLayout
+from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import Dataset, GraphStore
 from graph_store.results import QueryResult
 from graph_store.sparql_guard import query_dataset, refuse_outbound
@@ -30,7 +29,7 @@ from graph_store.update import evaluate_update
 from ontology.namespaces import PREFIXES, RDF_TYPE, SD
 
 if TYPE_CHECKING:
-    from catalog.access import AccessService
+    from access.service import AccessService
     from catalog.ontology_editor import OntologyEditor
 
 _KINDS = set(DATA_KINDS.values())

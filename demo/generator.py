@@ -130,7 +130,7 @@ def _directory() -> Iterator[Asset]:
 
 
 def _policies() -> list[Asset]:
-    """Attribute-based access: Restricted data is for its owning team only (catalog/access.py
+    """Attribute-based access: Restricted data is for its owning team only (access/service.py
     keeps such assets in per-owner partition graphs)."""
     return [{"id": "policy/restricted-owners-only", "type": "AccessPolicy",
              "name": "Restricted data: owning team only",

@@ -18,6 +18,19 @@ from graph_store.keys import canonical_key
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+# Data assets get ids from their natural key: {workspace}/{kind}/{platform}/{qualifiedName}.
+DATA_KINDS = {
+    "Database": "database", "Schema": "schema", "Table": "table", "View": "view",
+    "Column": "column", "Dashboard": "dashboard", "Chart": "chart", "Pipeline": "pipeline",
+    "PipelineRun": "run", "MLModel": "model", "Feature": "feature",
+}
+# Workspace names that would collide with graph names ({base}/graph/{ws}/...) or id prefixes.
+RESERVED_WORKSPACES = frozenset({
+    "inferred", "ontology", "shapes", "directory", "system", "user", "team", "role",
+    "permission", "platform", "tag", "classification", "glossary", "attribute", "rules",
+    "rule", "policy"})
+
+
 @dataclass(frozen=True)
 class GraphLayout:
     base: str

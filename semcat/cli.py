@@ -20,10 +20,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from access.audit import AuditLog
+from access.identity import KeyStore
 from catalog import Catalog, Settings
-from catalog.audit import AuditLog
 from catalog.data_dir import holds_catalog, wipe
-from catalog.identity import KeyStore
 from catalog.key_checks import check_key
 from graph_store.errors import Conflict, InputError, NotFound, SemcatError, ValidationFailed
 

@@ -4,7 +4,7 @@ Credentials: ``Authorization: Bearer <token>`` (an API key when it starts with `
 OIDC JWT when OIDC is configured) or ``X-API-Key: <token>``. Without one the caller gets 401,
 unless the server runs open (``semcat serve --open``), where anonymous callers act as admin.
 The principal lands on ``request.state.principal``, and the request's origin in
-``catalog.audit.ORIGIN`` for the catalog layer (the audit log) to read.
+``access.audit.ORIGIN`` for the catalog layer (the audit log) to read.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from catalog.access import PRINCIPAL
-from catalog.audit import ORIGIN, Origin
-from catalog.identity import OPEN_ANONYMOUS, TOKEN_PREFIX, Principal
-from catalog.oidc import OidcVerifier
+from access.audit import ORIGIN, Origin
+from access.identity import OPEN_ANONYMOUS, TOKEN_PREFIX, Principal
+from access.oidc import OidcVerifier
+from access.service import PRINCIPAL
 from graph_store.errors import Forbidden, Unauthenticated
 from sparql_api import problems
 from sparql_api.deps import catalog_of
@@ -75,7 +75,7 @@ class AuthMiddleware:
         origin = Origin(principal or Principal("anonymous", "none"),
                         client[0] if client else "", request.headers.get("user-agent", ""))
         token = ORIGIN.set(origin)
-        acting = PRINCIPAL.set(origin.principal)  # what catalog.access checks every read against
+        acting = PRINCIPAL.set(origin.principal)  # what access.service checks every read against
         try:
             await self.app(scope, receive, send)
         finally:

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from catalog.audit import Origin
-from catalog.identity import Principal
+from access.audit import Origin
+from access.identity import Principal
 from graph_store.errors import InputError, SemcatError, Unauthenticated
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from pyoxigraph import NamedNode
 
+from access.identity import Principal
 from catalog import Catalog, Settings
-from catalog.identity import Principal
 from graph_store.errors import Forbidden, InputError, NotFound
 from tests.access_scenario import (
     CUSTOMERS,

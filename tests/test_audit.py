@@ -12,9 +12,9 @@ import httpx
 import pytest
 from rdflib import Graph, Namespace, URIRef
 
+from access.audit import ORIGIN, AuditLog, Origin
+from access.identity import Principal
 from catalog import Catalog, Settings
-from catalog.audit import ORIGIN, AuditLog, Origin
-from catalog.identity import Principal
 from tests.conftest import Server
 from tests.test_api_keys import bearer, cli_key, semcat
 

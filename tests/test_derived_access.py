@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pyoxigraph import NamedNode
 
+from access.identity import Principal
 from catalog import Catalog, Settings
-from catalog.identity import Principal
 from graph_store.errors import NotFound
 from search.model import SearchRequest
 from tests.access_scenario import CUSTOMERS, EMAIL, PAYROLL, assets, directory, policies

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from pyoxigraph import NamedNode
 
+from access.identity import Principal
 from catalog import Catalog, Settings
-from catalog.identity import Principal
 from graph_store.errors import Conflict, Forbidden, InputError, SemcatError
 from tests.access_scenario import assets, directory, policies
 

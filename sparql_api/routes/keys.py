@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.identity import MAX_KEY_DAYS
+from access.identity import MAX_KEY_DAYS
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import call, catalog_of
 

@@ -1,6 +1,6 @@
 """The access model as values: actions, standard roles, policies, partitions and callers.
 
-Pure functions over these values decide who may do what; ``catalog.access`` reads them from the
+Pure functions over these values decide who may do what; ``access.service`` reads them from the
 store. Policies may only test what an asset's partition graph records (its workspace, the
 policy-tested classifications it carries and, where a policy needs it, its owners), so a
 decision for a partition holds for every asset in it and a caller's readable dataset is a short
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-from catalog.identity import Principal
+from access.identity import Principal
 
 ACTIONS = ("read", "write", "delete", "manage-attributes", "manage-ontology", "manage-rules",
            "manage-access", "run-ingestion")

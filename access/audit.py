@@ -23,10 +23,10 @@ from typing import Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
-from catalog.durable_sqlite import connect
-from catalog.identity import LOCAL_ADMIN, Principal
+from access.identity import LOCAL_ADMIN, Principal
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
+from graph_store.durable_sqlite import connect
 from graph_store.errors import InputError
 from graph_store.formats import rdf_format, serialize_quads
 from ontology.namespaces import SEMCAT

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from catalog.access_model import (
+from access.identity import LOCAL_ADMIN, Principal
+from access.model import (
     EVERY_WORKSPACE,
     STANDARD_ROLES,
     Caller,
@@ -29,12 +30,10 @@ from catalog.access_model import (
     Policy,
     decide,
 )
-from catalog.asset_input import DATA_KINDS, RESERVED_WORKSPACES
-from catalog.identity import LOCAL_ADMIN, Principal
 from graph_store.changeset import Changeset
 from graph_store.errors import Forbidden, InputError, ValidationFailed
 from graph_store.journal import SYSTEM_PREDICATES
-from graph_store.layout import GraphLayout
+from graph_store.layout import DATA_KINDS, RESERVED_WORKSPACES, GraphLayout
 from graph_store.overlay import Overlay
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT

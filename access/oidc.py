@@ -8,16 +8,25 @@ once per ``refresh_cooldown_s``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from jwt import PyJWKClient
 
-from catalog.identity import Principal
-from catalog.settings import Settings
+from access.identity import Principal
 from graph_store.errors import Unauthenticated
 
 ALGORITHMS = ("RS256", "ES256")
+
+
+class OidcSettings(Protocol):
+    """The part of catalog.Settings that configures OpenID Connect."""
+
+    oidc_issuer: str | None
+    oidc_audience: str | None
+    oidc_jwks_url: str | None
+    oidc_user_claim: str
+    oidc_groups_claim: str
 
 
 class OidcVerifier:
@@ -33,7 +42,7 @@ class OidcVerifier:
                                 cooldown_duration=refresh_cooldown_s)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> OidcVerifier | None:
+    def from_settings(cls, settings: OidcSettings) -> OidcVerifier | None:
         """None when OIDC is not configured (``Settings`` refuses half a configuration)."""
         s = settings
         if not (s.oidc_issuer and s.oidc_audience and s.oidc_jwks_url):

@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from catalog.durable_sqlite import connect
+from graph_store.durable_sqlite import connect
 from graph_store.errors import InputError, NotFound, Unauthenticated
 
 
 class Recorder(Protocol):
-    """Where key events are recorded: catalog/audit.py's AuditLog (which reads principals
+    """Where key events are recorded: access/audit.py's AuditLog (which reads principals
     from here)."""
 
     def record(self, *, action: str, targets: Iterable[str] = (),
