@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.metadata
 import io
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from access.audit import AuditLog
-from access.identity import KeyStore
-from catalog import Catalog, Settings
-from catalog.data_dir import holds_catalog, wipe
-from catalog.key_checks import check_key
+from catalog import Settings
+from catalog.data_dir import wipe
 from graph_store.errors import Conflict, InputError, NotFound, SemcatError, ValidationFailed
+from semcat.admin_commands import audit_app, keys_app, rules_app
+from semcat.console import (
+    DEFAULT_DATA,
+    FORMATS,
+    DataDir,
+    Listing,
+    err,
+    open_catalog,
+    out,
+    print_table,
+    write_output,
+)
 
 app = typer.Typer(
     help="semcat — a graph-native knowledge catalog.\n\n"
@@ -42,24 +47,11 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,  # main() turns failures into one line (tracebacks: --debug)
 )
-err = Console(stderr=True)
-out = Console()
-
-DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
-                                       help="Data directory (store + change log).")]
-DEFAULT_DATA = Path(".semcat")
-# one --format everywhere: commands that list or explain things print a table (or tree) for
-# people, or JSON for scripts; query, export and audit add the RDF formats that fit them
-Listing = Annotated[Literal["table", "json"], typer.Option(
-    "--format", "-f", help="table for people, json for scripts.")]
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+app.add_typer(rules_app, name="rules")
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
                                              Conflict: 4}
-
-
-@contextmanager
-def _catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
-    with Catalog.open(Settings(data=data, **overrides)) as cat:  # type: ignore[arg-type]
-        yield cat
 
 
 def _report(e: SemcatError) -> int:
@@ -144,7 +136,7 @@ def demo(
             raise InputError(f"{data} is not empty; `semcat demo --force` replaces the catalog "
                              "in it, --keep adds the demo to it; or choose another --data")
         wipe(data)
-    with _catalog(data) as cat, err.status("Loading the demo catalog..."):
+    with open_catalog(data) as cat, err.status("Loading the demo catalog..."):
         results = cat.load_demo()
         cat.load_demo_governance()
         _, token = cat.keys.create("admin", admin=True, label="demo bootstrap")
@@ -171,7 +163,7 @@ def load(
 
     A file that is not RDF, or reads as no triples (e.g. a DataHub JSON export), stops the load
     there with exit code 2; the files before it stay loaded."""
-    with _catalog(data) as cat, Progress(
+    with open_catalog(data) as cat, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err,
     ) as progress:
@@ -182,12 +174,6 @@ def load(
             n = cs.size if cs else 0
             progress.console.print(f"{path}: {n} triples changed")
             progress.advance(task)
-
-
-FORMATS = {"json": "application/sparql-results+json", "csv": "text/csv",
-           "tsv": "text/tab-separated-values", "xml": "application/sparql-results+xml",
-           "turtle": "text/turtle", "ntriples": "application/n-triples",
-           "jsonld": "application/ld+json"}
 
 
 @app.command()
@@ -205,7 +191,7 @@ def query(
     """
     text = sys.stdin.read() if sparql == "-" else (
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
-    with _catalog(data) as cat:
+    with open_catalog(data) as cat:
         status = cat.inference_status()
         if infer and status.state != "current":
             err.print(f"[yellow]warning:[/yellow] the inferred graphs are {status.behind} "
@@ -213,36 +199,22 @@ def query(
                       "`semcat reason` brings them up to date")
         result = cat.sparql.query(text, infer=infer)
         if format == "table" and result.kind == "solutions":
-            _print_table(result.variables, result.serialize(
+            print_table(result.variables, result.serialize(
                 "text/csv", timeout_s=cat.settings.query_timeout_s,
                 max_bytes=cat.settings.max_result_bytes))
             return
         media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
         if media is None or media not in result.media_types:
             raise InputError(f"format {format!r} does not fit a {result.kind} result")
-        _write(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
+        write_output(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
                                                  max_bytes=cat.settings.max_result_bytes))
-
-
-def _write(body: bytes) -> None:
-    """Serialised output ends with a newline, as shell tools expect."""
-    sys.stdout.buffer.write(body if body.endswith(b"\n") or not body else body + b"\n")
-
-
-def _print_table(variables: list[str], csv_bytes: bytes) -> None:
-    rows = list(csv.reader(io.StringIO(csv_bytes.decode())))
-    table = Table(*variables)
-    for row in rows[1:]:
-        table.add_row(*row)
-    out.print(table)
-    err.print(f"{len(rows) - 1} rows")
 
 
 @app.command()
 def reason(data: DataDir = DEFAULT_DATA) -> None:
     """Rematerialise the OWL 2 RL inferences of the whole catalog (data + ontology) into its
     inferred graphs; queries see them unless they ask for infer=false."""
-    with _catalog(data) as cat, err.status("reasoning...") as status:
+    with open_catalog(data) as cat, err.status("reasoning...") as status:
         report = cat.reason(on_phase=lambda phase: status.update(f"{phase}..."))
         status.update("checking consistency...")
         findings = cat.consistency()
@@ -273,7 +245,7 @@ def explain(
     format: Listing = "table",
 ) -> None:
     """Explain why inferred statements about an asset hold, down to asserted facts."""
-    with _catalog(data) as cat:
+    with open_catalog(data) as cat:
         found = cat.explain(asset, predicate, object)
     if format == "json":
         print(json.dumps([x.to_json() for x in found], indent=2))
@@ -305,14 +277,14 @@ def export(
     """Dump the whole catalog (data, ontology, shapes) as RDF."""
     if format not in EXPORTS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}")
-    with _catalog(data) as cat:
+    with open_catalog(data) as cat:
         buffer = io.BytesIO()
         cat.export(buffer, EXPORTS[format])
     if output:
         output.write_bytes(buffer.getvalue())
         err.print(f"wrote {output}")
     else:
-        _write(buffer.getvalue())
+        write_output(buffer.getvalue())
 
 
 @app.command()
@@ -322,7 +294,7 @@ def history(
     format: Listing = "table",
 ) -> None:
     """Show every version of an asset: when, who, why."""
-    with _catalog(data) as cat:
+    with open_catalog(data) as cat:
         versions = cat.assets.versions(asset)
     if format == "json":
         print(json.dumps([v.__dict__ for v in versions], indent=2))
@@ -348,7 +320,7 @@ def validate(
     Exits 1 when there are violations, 0 when it conforms (warnings allowed)."""
     if format not in REPORT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(REPORT_FORMATS)}")
-    with _catalog(data) as cat, Progress(
+    with open_catalog(data) as cat, Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} nodes"),
         TimeElapsedColumn(), console=err, transient=True,
     ) as progress:
@@ -357,7 +329,7 @@ def validate(
                               on_progress=lambda done, total: progress.update(
                                   task, completed=done, total=total))
         if format == "turtle":
-            _write(cat.serialize_report(report, "text/turtle"))
+            write_output(cat.serialize_report(report, "text/turtle"))
     if format == "json":
         print(json.dumps(report.to_json(), indent=2))
     elif format == "table":
@@ -398,7 +370,7 @@ def search(
     for f in where or []:
         facet, _, value = f.partition("=")
         filters[facet] = (*filters.get(facet, ()), value)
-    with _catalog(data) as cat, err.status("searching (semantic search may first embed the "
+    with open_catalog(data) as cat, err.status("searching (semantic search may first embed the "
                                            "catalog)..."):
         result = cat.search.run(SearchRequest(
             q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
@@ -428,7 +400,7 @@ def reindex(
     """Rebuild the full-text and vector search indexes from the store."""
     from rich.progress import TaskID
 
-    with _catalog(data) as cat, Progress(
+    with open_catalog(data) as cat, Progress(
         TextColumn("{task.description:>8}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(), console=err,
     ) as progress:
@@ -444,164 +416,6 @@ def reindex(
     err.print(f"reindexed {report.documents} assets up to changeset {report.seq}: text in "
               f"{report.text_seconds:.1f} s, {report.vectors} vectors in "
               f"{report.vector_seconds:.1f} s{rate}")
-
-
-keys_app = typer.Typer(help="API keys: create, list, revoke (works while the server runs).")
-audit_app = typer.Typer(help="The tamper-evident audit log: list entries, verify the chain.")
-app.add_typer(keys_app, name="keys")
-app.add_typer(audit_app, name="audit")
-
-
-def _audit(data: Path) -> AuditLog:
-    """The audit log alone, not the Catalog, so these commands work beside a running server."""
-    if not holds_catalog(data):
-        raise InputError(f"{data} is not a semcat data directory (give --data)")
-    return AuditLog.at(data, base=Settings(data=data).base)
-
-
-def _keys(data: Path) -> KeyStore:
-    return KeyStore.at(data, audit=_audit(data))
-
-
-@keys_app.command("create")
-def keys_create(
-    user: Annotated[str, typer.Option("--user", help="Who the key authenticates, e.g. user/alice.")],
-    data: DataDir = DEFAULT_DATA,
-    workspace: Annotated[str | None, typer.Option(help="Workspace the role applies to.")] = None,
-    role: Annotated[str | None, typer.Option(help="Role granted in that workspace.")] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="An instance admin key.")] = False,
-    label: Annotated[str, typer.Option(help="What the key is for.")] = "",
-    expires_days: Annotated[float | None, typer.Option(help="Lifetime in days.")] = None,
-    allow_unknown: Annotated[bool, typer.Option(
-        "--allow-unknown", help="Make the key even if the user or the workspace is not (yet) in "
-        "the catalog.")] = False,
-) -> None:
-    """Create an API key and print it (it is shown only once).
-
-    The user, the workspace and the role must exist (exit code 2 names what does not), unless
-    --allow-unknown; an --admin key may name anyone. Works beside a running server."""
-    keys = _keys(data)
-    check_key(data, Settings(data=data).base, user, workspace=workspace, role=role,
-              admin=admin, allow_unknown=allow_unknown)
-    info, token = keys.create(user, workspace=workspace, role=role, admin=admin,
-                                     label=label, expires_days=expires_days)
-    print(token)
-    err.print(f"key {info.id} for {user}" + (f" ({role} in {workspace})" if role else "")
-              + (" [admin]" if admin else "") + (f", expires {info.expires}" if info.expires else ""))
-
-
-@keys_app.command("list")
-def keys_list(data: DataDir = DEFAULT_DATA,
-              user: Annotated[str | None, typer.Option("--user", help="Only this user's.")] = None,
-              format: Listing = "table") -> None:
-    """List API keys (never their secrets)."""
-    keys = _keys(data).list(user)
-    if format == "json":
-        print(json.dumps([k.to_json() for k in keys], indent=2))
-        return
-    table = Table("id", "subject", "workspace", "role", "admin", "label", "created", "expires",
-                  "revoked")
-    for k in keys:
-        table.add_row(k.id, k.subject, k.workspace or "", k.role or "", "yes" if k.admin else "",
-                      k.label, k.created, k.expires or "", k.revoked or "")
-    out.print(table)
-
-
-@keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (not its secret).")],
-                data: DataDir = DEFAULT_DATA) -> None:
-    """Revoke an API key; it stops working on the next request."""
-    info = _keys(data).revoke(key_id)
-    err.print(f"key {info.id} of {info.subject} revoked at {info.revoked}")
-
-
-@audit_app.command("list")
-def audit_list(
-    data: DataDir = DEFAULT_DATA,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many (newest first).")] = 50,
-    actor: Annotated[str | None, typer.Option(help="Only this actor's entries.")] = None,
-    action: Annotated[str | None, typer.Option(help="write, request, key.create, ...")] = None,
-    outcome: Annotated[str | None, typer.Option(help="allowed, denied or error.")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table, json, turtle or "
-                                        "jsonld (PROV-O)")] = "table",
-) -> None:
-    """Show audit entries, newest first."""
-    log = _audit(data)
-    entries = log.entries(actor=actor, action=action, outcome=outcome, limit=limit,
-                          newest_first=True)
-    if format in ("turtle", "jsonld"):
-        _write(log.serialize_prov(entries, FORMATS[format]))
-    elif format == "json":
-        print(json.dumps([e.to_json() for e in entries], indent=2))
-    else:
-        table = Table("seq", "time", "actor", "via", "action", "outcome", "targets", "origin")
-        for e in entries:
-            table.add_row(str(e.seq), e.time, e.actor, e.via, e.action, e.outcome,
-                          e.targets[0] + (f" (+{len(e.targets) - 1})" if len(e.targets) > 1
-                                          else "") if e.targets else "", e.ip)
-        out.print(table)
-
-
-@audit_app.command("verify")
-def audit_verify(data: DataDir = DEFAULT_DATA) -> None:
-    """Check the audit log's hash chain. Exits 0 when intact, 1 at the first bad entry."""
-    check = _audit(data).verify()
-    if not check.ok:
-        err.print(f"[red]audit chain BROKEN[/red] at entry {check.first_bad_seq}: {check.reason} "
-                  f"({check.checked} entries before it verified)")
-        raise typer.Exit(1)
-    err.print(f"audit chain intact: {check.checked} entries, head {check.head}")
-
-
-rules_app = typer.Typer(help="Classification rules: SPARQL CONSTRUCT queries about ?this, "
-                        "applied to every write; list, add, remove.")
-app.add_typer(rules_app, name="rules")
-
-
-@rules_app.command("list")
-def rules_list(data: DataDir = DEFAULT_DATA,
-               format: Listing = "table") -> None:
-    """List the classification rules."""
-    with _catalog(data) as cat:
-        found = cat.rules.list_all()
-    if format == "json":
-        print(json.dumps(found, indent=2))
-        return
-    table = Table("id", "name", "enabled", "version")
-    for r in found:
-        table.add_row(r["id"], r.get("name", ""), str(r["enabled"]), str(r.get("version", "")))
-    out.print(table)
-
-
-@rules_app.command("add")
-def rules_add(
-    construct: Annotated[str, typer.Argument(help="The CONSTRUCT text, @file.rq, or - for stdin.")],
-    name: Annotated[str, typer.Option(help="A short label, e.g. 'E-mail columns'.")],
-    data: DataDir = DEFAULT_DATA,
-    id: Annotated[str | None, typer.Option("--id", help="rule/slug (default: from the name); "
-                                           "an existing id is replaced.")] = None,
-    description: Annotated[str | None, typer.Option(help="What the rule is for.")] = None,
-    disabled: Annotated[bool, typer.Option("--disabled", help="Store it without applying it.")]
-    = False,
-) -> None:
-    """Add (or replace) a rule; its conclusions are applied at once."""
-    text = sys.stdin.read() if construct == "-" else \
-        Path(construct[1:]).read_text() if construct.startswith("@") else construct
-    body = {"name": name, "construct": text, "enabled": not disabled,
-            **({"description": description} if description else {})}
-    with _catalog(data) as cat:
-        rule = cat.rules.put(id, body, actor="cli")[0] if id else \
-            cat.rules.create(body, actor="cli")
-    err.print(f"rule {rule['id']} version {rule.get('version')}")
-
-
-@rules_app.command("remove")
-def rules_remove(rule: Annotated[str, typer.Argument(help="Rule id, e.g. rule/email-columns.")],
-                 data: DataDir = DEFAULT_DATA) -> None:
-    """Remove a rule; its conclusions are retracted."""
-    with _catalog(data) as cat:
-        cat.rules.delete(rule, actor="cli")
-    err.print(f"removed {rule}")
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("cli") / "demo"
     r = semcat("demo", data=data)
     assert r.returncode == 0, r.stderr
-    assert "1910 assets" in r.stderr.replace("\n", " ")
+    assert "1,910 assets" in r.stderr.replace("\n", " ")
     return data
 
 

@@ -81,7 +81,7 @@ def test_nothing_touches_a_catalog_a_running_server_holds(tmp_path: Path) -> Non
     assert still_there(data)
     replaced = semcat("demo", "--force", data=data)  # nobody holds it now: --force replaces it
     assert replaced.returncode == 0, replaced.stderr
-    assert "1910 assets" in replaced.stderr
+    assert "1,910 assets" in replaced.stderr
     assert not still_there(data)
 
 

@@ -1,0 +1,52 @@
+"""What every semcat command shares: the consoles, the --data and --format options, opening
+the catalog, and writing results."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from catalog import Catalog, Settings
+
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[Path, typer.Option("--data", envvar="SEMCAT_DATA",
+                                       help="Data directory (store + change log).")]
+DEFAULT_DATA = Path(".semcat")
+# what --format names, as media types
+FORMATS = {"json": "application/sparql-results+json", "csv": "text/csv",
+           "tsv": "text/tab-separated-values", "xml": "application/sparql-results+xml",
+           "turtle": "text/turtle", "ntriples": "application/n-triples",
+           "jsonld": "application/ld+json"}
+# one --format everywhere: commands that list or explain things print a table (or tree) for
+# people, or JSON for scripts; query, export and audit add the RDF formats that fit them
+Listing = Annotated[Literal["table", "json"], typer.Option(
+    "--format", "-f", help="table for people, json for scripts.")]
+@contextmanager
+def open_catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
+    with Catalog.open(Settings(data=data, **overrides)) as cat:  # type: ignore[arg-type]
+        yield cat
+
+
+def write_output(body: bytes) -> None:
+    """Serialised output ends with a newline, as shell tools expect."""
+    sys.stdout.buffer.write(body if body.endswith(b"\n") or not body else body + b"\n")
+
+
+def print_table(variables: list[str], csv_bytes: bytes) -> None:
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode())))
+    table = Table(*variables)
+    for row in rows[1:]:
+        table.add_row(*row)
+    out.print(table)
+    err.print(f"{len(rows) - 1} rows")
