@@ -20,23 +20,25 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
-from demo import content
-from demo.columns import COLUMNS
+from demo import content, products
+from demo.analytics_columns import COLUMNS
 from demo.vocabulary import (
     DATABASES,
-    FINANCE_PEOPLE_TABLES,
-    MARKETING_TABLES,
-    MART_TABLES,
     RAW_TABLES,
     REPLICA_EXTRA_COLUMNS,
     REPLICA_SCHEMA,
     REPLICATED,
-    RESEARCH_TABLES,
     SCHEMAS,
     SOURCE_TABLES,
-    STAGING_TABLES,
     DatabaseDef,
     TableDef,
+)
+from demo.warehouse import (
+    FINANCE_PEOPLE_TABLES,
+    MARKETING_TABLES,
+    MART_TABLES,
+    RESEARCH_TABLES,
+    STAGING_TABLES,
 )
 
 __all__ = ["DATA_KINDS", "SEED", "demo_assets", "key", "sql_type"]
@@ -376,7 +378,7 @@ def _timestamp(moment: datetime) -> str:
 
 
 def _pipelines(tables: dict[str, _Table], rng: random.Random) -> Iterator[Asset]:
-    for p in content.PIPELINES:
+    for p in products.PIPELINES:
         produced: list[str] = []
         for pattern in p.produces:
             matches = [qn for qn in tables if fnmatchcase(qn, pattern)]
@@ -399,7 +401,7 @@ def _pipelines(tables: dict[str, _Table], rng: random.Random) -> Iterator[Asset]
         yield from _runs(p, pipeline_key, len(produced), rng)
 
 
-def _runs(p: content.PipelineDef, pipeline_key: str, outputs: int,
+def _runs(p: products.PipelineDef, pipeline_key: str, outputs: int,
           rng: random.Random) -> Iterator[Asset]:
     interval, latest, (low, high) = _SCHEDULES[p.schedule]
     count = rng.randint(3, 6)
@@ -414,7 +416,7 @@ def _runs(p: content.PipelineDef, pipeline_key: str, outputs: int,
         elif roll > 0.8:
             status, minutes = "failed", max(1, minutes // 3)
             ended = started + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
-            outcome = f"failed after {minutes} min: {rng.choice(content.FAILURES[p.platform])}"
+            outcome = f"failed after {minutes} min: {rng.choice(products.FAILURES[p.platform])}"
         else:
             status = "success"
             ended = started + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
@@ -440,7 +442,7 @@ def _runs(p: content.PipelineDef, pipeline_key: str, outputs: int,
 
 
 def _dashboards(tables: dict[str, _Table]) -> Iterator[Asset]:
-    for d in content.DASHBOARDS:
+    for d in products.DASHBOARDS:
         dashboard_key = key(d.workspace, "dashboard", d.platform, d.qualified_name)
         platform = f"platform/{d.platform}"
         yield {
@@ -461,7 +463,7 @@ def _dashboards(tables: dict[str, _Table]) -> Iterator[Asset]:
 
 
 def _models(tables: dict[str, _Table]) -> Iterator[Asset]:
-    for m in content.MODELS:
+    for m in products.MODELS:
         model_key = key(m.workspace, "model", "mlflow", m.qualified_name)
         yield {
             "id": model_key, "type": "MLModel", "name": m.name,
@@ -481,36 +483,3 @@ def _models(tables: dict[str, _Table]) -> Iterator[Asset]:
                 "workspace": m.workspace, "platform": "platform/mlflow", "partOf": model_key,
                 "derivedFrom": [tables[table_qn].columns[column].key],
             }
-
-
-# --- governance: classification rules, propagation and inheritance flags ------------------
-
-INHERITABLE_TAGS = ("finance", "marketing", "raw", "staging", "mart", "experimental")
-
-
-def demo_governance(id_base: str) -> str:
-    """A SPARQL update flagging the demo's vocabulary for ``reasoning.propagation``: sensitivity
-    levels are judged per table, so they do not propagate along lineage (PII does, the
-    default); domain and layer tags of a schema apply to its tables."""
-    tags = " ".join(f"<{id_base}tag/{t}> semcat:inheritable true ." for t in INHERITABLE_TAGS)
-    return (f"PREFIX semcat: <https://w3id.org/semcat#>\n"
-            f"INSERT DATA {{ <{id_base}classification/sensitivity> semcat:propagates false . "
-            f"{tags} }}")
-
-
-def demo_rules() -> list[Asset]:
-    """Two example classification rules, as REST bodies of /api/v1/rules."""
-    return [
-        {"id": "rule/email-columns", "name": "E-mail columns",
-         "description": "A text column whose name says e-mail holds e-mail addresses.",
-         "construct": "CONSTRUCT { ?this semcat:classification <classification/pii/email> }\n"
-                      "WHERE { ?this a semcat:Column ; semcat:name ?name ; "
-                      "semcat:dataType ?type .\n"
-                      '  FILTER(REGEX(?name, "(^|_)e_?mail($|_)", "i") && '
-                      'REGEX(?type, "CHAR|TEXT|STRING", "i")) }'},
-        {"id": "rule/customer-address-term", "name": "Customer address columns",
-         "description": "A column linked to the glossary term Customer Address is PII.Address.",
-         "construct": "CONSTRUCT { ?this semcat:classification <classification/pii/address> }\n"
-                      "WHERE { ?this a semcat:Column ; semcat:glossaryTerm ?term .\n"
-                      '  ?term semcat:name "Customer Address" }'},
-    ]
