@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,9 +41,9 @@ from reasoning.access_classes import (
     rollup_sources,
     rollup_targets,
 )
+from reasoning.lineage_walks import PO, delta, inherit_all, propagate_all, worklist
 from reasoning.propagation import (
     CLASSIFICATION,
-    DECLASSIFIES,
     INHERITABLE,
     PART_OF,
     PROPAGATES,
@@ -63,7 +63,6 @@ _TYPE: Final = NamedNode(RDF_TYPE)
 # a full run (one pass per rule and per classification) than asset by asset.
 FULL_RUN_SHARE: Final = 0.25
 STATUS_EVERY_S: Final = 10.0
-PO = tuple[NamedNode, object]  # (predicate, object) of a statement about a known subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,8 +172,8 @@ class Classifier:
             concluded = {s: kept for s, pos in concluded.items()
                          if (kept := self._keep(facts, s, pos))}
             self._size = sum(1 for _ in self._store.quads(None, _TYPE, None))
-            propagated = self._propagate_all(facts, concluded)
-            inherited = self._inherit_all(facts)
+            propagated = propagate_all(self._store, facts, concluded)
+            inherited = inherit_all(self._store, facts)
             holders = {q.subject for q in self._store.quads(None, CLASSIFICATION, None)
                        if isinstance(q.subject, NamedNode) and is_pii(self._layout,
                                                                       _value(q.object))}
@@ -226,54 +225,6 @@ class Classifier:
                 if next(iter(self._store.quads(subject, p, o)), None) is None  # type: ignore[arg-type]
                 and not (p == CLASSIFICATION and isinstance(o, NamedNode)
                          and facts.blocks(declassified, o))}
-
-    def _propagate_all(self, facts: Facts, concluded: dict[NamedNode, set[PO]]
-                       ) -> dict[NamedNode, set[NamedNode]]:
-        """Forward from every source of each classification, stopping at declassifiers."""
-        sources: dict[NamedNode, set[NamedNode]] = {}
-        for q in self._store.quads(None, CLASSIFICATION, None):
-            if isinstance(q.subject, NamedNode) and isinstance(q.object, NamedNode):
-                sources.setdefault(q.object, set()).add(q.subject)
-        for s, pos in concluded.items():
-            for p, o in pos:
-                if p == CLASSIFICATION and isinstance(o, NamedNode):
-                    sources.setdefault(o, set()).add(s)
-        result: dict[NamedNode, set[NamedNode]] = {}
-        for c, holders in sources.items():
-            if not facts.propagates(c):
-                continue
-            seen = set(holders)
-            queue = deque(holders)
-            while queue:
-                x = queue.popleft()
-                for child in facts.children(x):
-                    if child in seen or facts.blocks(facts.declassified(child), c):
-                        continue
-                    seen.add(child)
-                    result.setdefault(child, set()).add(c)
-                    queue.append(child)
-        return result
-
-    def _inherit_all(self, facts: Facts) -> dict[NamedNode, set[NamedNode]]:
-        result: dict[NamedNode, set[NamedNode]] = {}
-        tags = {q.subject for q in self._store.quads(None, INHERITABLE, None)
-                if isinstance(q.subject, NamedNode)}
-        for tag in tags:
-            if not facts.inheritable(tag):
-                continue
-            holders = facts.carriers(TAG, [tag])
-            seen = set(holders)
-            queue = deque(holders)
-            while queue:
-                x = queue.popleft()
-                for part in facts.parts(x):
-                    if part in seen:
-                        continue
-                    seen.add(part)
-                    queue.append(part)
-                    if part not in holders and facts.is_dataset(part):
-                        result.setdefault(part, set()).add(tag)
-        return result
 
     # -- incremental -------------------------------------------------------------------------
     def on_applied(self, cs: Changeset) -> None:
@@ -355,7 +306,7 @@ class Classifier:
             return facts.classifications(x) | {o for p, o in pos  # type: ignore[misc]
                                                if p == CLASSIFICATION and isinstance(o, NamedNode)}
 
-        added_by, removed_by = _delta(cs)
+        added_by, removed_by = delta(cs)
 
         def old_asserted(y: NamedNode, p: NamedNode) -> set[object]:
             now = {q.object for q in self._store.quads(y, p, None)}
@@ -372,7 +323,7 @@ class Classifier:
             for q in self._store.quads(None, CLASSIFICATION, c, g)
             if isinstance(q.subject, NamedNode)}
         new_prop: dict[NamedNode, set[NamedNode]] = {}
-        _worklist(touched | forced, facts.children, lambda y: (
+        worklist(touched | forced, facts.children, lambda y: (
             self._prop_changed(y, facts, own_classes, new_prop, old_asserted, stored_objects)
             or y in forced))
         # 2b. the roll-up: containers and consumers of assets whose PII may have changed
@@ -419,7 +370,7 @@ class Classifier:
             before = old_asserted(y, TAG) | stored_objects(y, TAG)
             return y in touched or y in forced_tags or (own | inherited) != before
 
-        _worklist(touched | forced_tags, facts.parts, tags_changed)
+        worklist(touched | forced_tags, facts.parts, tags_changed)
         # 4. the difference with what is stored
         removed: set[Quad] = set()
         added: set[Quad] = set()
@@ -506,32 +457,6 @@ class Classifier:
         if subjects:
             for callback in self.on_derived:
                 callback(subjects)
-
-
-def _delta(cs: Changeset) -> tuple[dict[tuple[object, object], set[object]],
-                                   dict[tuple[object, object], set[object]]]:
-    added: dict[tuple[object, object], set[object]] = {}
-    removed: dict[tuple[object, object], set[object]] = {}
-    for target, quads in ((added, cs.added), (removed, cs.removed)):
-        for q in quads:
-            if q.predicate in (CLASSIFICATION, TAG, DECLASSIFIES):
-                target.setdefault((q.subject, q.predicate), set()).add(q.object)
-    return added, removed
-
-
-def _worklist(start: Iterable[NamedNode], successors: Callable[[NamedNode], set[NamedNode]],
-              visit: Callable[[NamedNode], bool]) -> None:
-    """Visit each node once, breadth first; a visit that reports a change queues the node's
-    successors."""
-    queue = deque(sorted(start, key=str))
-    seen = set(queue)
-    while queue:
-        y = queue.popleft()
-        if visit(y):
-            for nxt in sorted(successors(y), key=str):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append(nxt)
 
 
 def _value(term: object) -> str:

@@ -24,10 +24,10 @@ from search.analysis import ANALYZERS, STEMMED, exact_key, prepare
 from search.dates import now_utc, range_clauses
 from search.dates import resolve as resolve_dates
 from search.documents import vector_id
+from search.fusion import RRF_K, rrf
 from search.model import FacetValue, Hit, SearchRequest
 from search.text_index import STORED_TEXT, TextIndex, count_of, ints
 
-RRF_K = 60
 WINDOW = 1000
 SEMANTIC_THRESHOLD = 0.3
 MAX_TERM_UNION = 2000
@@ -62,15 +62,6 @@ class Outcome:
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
     interpretation: dict[str, Any]
-
-
-def rrf(*rankings: Sequence[int], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the lists an item is in."""
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank)
-    return fused
 
 
 def _vid_query(index: TextIndex, vids: Sequence[int]) -> Query:
