@@ -284,7 +284,7 @@ class SearchService:
         if self._text_stale:
             self._catch_up_text()
         found, took = autocomplete.suggest(self.text, q, limit, graphs=readable)
-        return {"q": q, "suggestions": [s.to_json() for s in found], "took_ms": round(took, 2)}
+        return {"q": q, "suggestions": [s.to_json() for s in found], "tookMs": round(took, 2)}
 
     def _scope(self, readable: Collection[str] | None) -> Collection[str] | None:
         """What a search may read: the caller's graphs (access/service.py), narrowed further

@@ -159,7 +159,7 @@ class SearchResult:
                 "hits": [h.to_json() for h in self.hits],
                 "facets": {k: [asdict(v) for v in vs] for k, vs in self.facets.items()},
                 "next": self.next_cursor, "interpretation": self.interpretation,
-                "freshness": self.freshness, "took_ms": round(self.took_ms, 2)}
+                "freshness": self.freshness, "tookMs": round(self.took_ms, 2)}
 
 
 # graph-aware filters (search/graph_filters.py evaluates them)

@@ -17,13 +17,13 @@ from catalog import Settings
 from catalog.data_dir import holds_catalog
 from catalog.key_checks import check_key
 from graph_store.errors import InputError
+from semcat.backends import connect
 from semcat.console import (
     DEFAULT_DATA,
     FORMATS,
     DataDir,
     Listing,
     err,
-    open_catalog,
     out,
     write_output,
 )
@@ -141,8 +141,8 @@ rules_app = typer.Typer(help="Classification rules: SPARQL CONSTRUCT queries abo
 def rules_list(data: DataDir = DEFAULT_DATA,
                format: Listing = "table") -> None:
     """List the classification rules."""
-    with open_catalog(data) as cat:
-        found = cat.rules.list_all()
+    with connect(data) as backend:
+        found = backend.rules()
     if format == "json":
         print(json.dumps(found, indent=2))
         return
@@ -168,9 +168,8 @@ def rules_add(
         Path(construct[1:]).read_text() if construct.startswith("@") else construct
     body = {"name": name, "construct": text, "enabled": not disabled,
             **({"description": description} if description else {})}
-    with open_catalog(data) as cat:
-        rule = cat.rules.put(id, body, actor="cli")[0] if id else \
-            cat.rules.create(body, actor="cli")
+    with connect(data) as backend:
+        rule = backend.put_rule(id, body)
     err.print(f"rule {rule['id']} version {rule.get('version')}")
 
 
@@ -178,6 +177,6 @@ def rules_add(
 def rules_remove(rule: Annotated[str, typer.Argument(help="Rule id, e.g. rule/email-columns.")],
                  data: DataDir = DEFAULT_DATA) -> None:
     """Remove a rule; its conclusions are retracted."""
-    with open_catalog(data) as cat:
-        cat.rules.delete(rule, actor="cli")
+    with connect(data) as backend:
+        backend.delete_rule(rule)
     err.print(f"removed {rule}")

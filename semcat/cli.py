@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -18,19 +17,28 @@ from rich.table import Table
 
 from catalog import Settings
 from catalog.data_dir import wipe
-from graph_store.errors import Conflict, InputError, NotFound, SemcatError, ValidationFailed
+from graph_store.errors import (
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    SemcatError,
+    Unauthenticated,
+    ValidationFailed,
+)
 from semcat.admin_commands import audit_app, keys_app, rules_app
+from semcat.backends import connect
 from semcat.console import (
     DEFAULT_DATA,
-    FORMATS,
     DataDir,
     Listing,
     err,
     open_catalog,
     out,
-    print_table,
+    print_results,
     write_output,
 )
+from sparql_api.routes.search import SearchBody
 
 app = typer.Typer(
     help="semcat — a graph-native knowledge catalog.\n\n"
@@ -40,8 +48,10 @@ app = typer.Typer(
     "Exit codes: 0 done; 1 failed (or, for validate, does not conform); 2 bad input, "
     "refused (a typo, a file that is not RDF or reads as no triples, a write the shapes "
     "refuse, a non-empty directory for demo) or bad settings; 3 not found; 4 the data "
-    "directory is in use by another process (e.g. `semcat serve`). Unexpected failures print "
-    "one line; --debug shows their traceback.",
+    "directory is in use by another process that is not a semcat server; 5 the server refused "
+    "the call. Unexpected failures print one line; --debug shows their traceback.\n\n"
+    "While `semcat serve` holds the data directory, query, history, search, explain, validate, "
+    "export and rules ask that server over HTTP, with the same output.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -51,7 +61,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
-                                             Conflict: 4}
+                                             Conflict: 4, Unauthenticated: 5, Forbidden: 5}
 
 
 def _report(e: SemcatError) -> int:
@@ -191,23 +201,15 @@ def query(
     """
     text = sys.stdin.read() if sparql == "-" else (
         Path(sparql[1:]).read_text() if sparql.startswith("@") else sparql)
-    with open_catalog(data) as cat:
-        status = cat.inference_status()
-        if infer and status.state != "current":
-            err.print(f"[yellow]warning:[/yellow] the inferred graphs are {status.behind} "
-                      f"changeset(s) behind ({status.state}): answers may miss inferences; "
-                      "`semcat reason` brings them up to date")
-        result = cat.sparql.query(text, infer=infer)
-        if format == "table" and result.kind == "solutions":
-            print_table(result.variables, result.serialize(
-                "text/csv", timeout_s=cat.settings.query_timeout_s,
-                max_bytes=cat.settings.max_result_bytes))
-            return
-        media = FORMATS.get(format) or (result.media_types[0] if format == "table" else None)
-        if media is None or media not in result.media_types:
-            raise InputError(f"format {format!r} does not fit a {result.kind} result")
-        write_output(result.serialize(media, timeout_s=cat.settings.query_timeout_s,
-                                                 max_bytes=cat.settings.max_result_bytes))
+    with connect(data) as backend:
+        media, body, behind = backend.query(text, format, infer=infer)
+    if behind:
+        err.print(f"[yellow]warning:[/yellow] the inferred graphs are {behind} changeset(s) "
+                  "behind: answers may miss inferences; `semcat reason` brings them up to date")
+    if format == "table" and media == "application/sparql-results+json":
+        print_results(body)
+    else:
+        write_output(body)
 
 
 @app.command()
@@ -245,13 +247,13 @@ def explain(
     format: Listing = "table",
 ) -> None:
     """Explain why inferred statements about an asset hold, down to asserted facts."""
-    with open_catalog(data) as cat:
-        found = cat.explain(asset, predicate, object)
+    with connect(data) as backend:
+        found = backend.explain(asset, predicate, object)
     if format == "json":
-        print(json.dumps([x.to_json() for x in found], indent=2))
+        print(json.dumps(found, indent=2))
         return
     for x in found:
-        _print_explanation(x.to_json(), 0)
+        _print_explanation(x, 0)
     err.print(f"{len(found)} statements explained")
 
 
@@ -277,14 +279,13 @@ def export(
     """Dump the whole catalog (data, ontology, shapes) as RDF."""
     if format not in EXPORTS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}")
-    with open_catalog(data) as cat:
-        buffer = io.BytesIO()
-        cat.export(buffer, EXPORTS[format])
+    with connect(data) as backend:
+        body = backend.export(EXPORTS[format])
     if output:
-        output.write_bytes(buffer.getvalue())
+        output.write_bytes(body)
         err.print(f"wrote {output}")
     else:
-        write_output(buffer.getvalue())
+        write_output(body)
 
 
 @app.command()
@@ -294,14 +295,14 @@ def history(
     format: Listing = "table",
 ) -> None:
     """Show every version of an asset: when, who, why."""
-    with open_catalog(data) as cat:
-        versions = cat.assets.versions(asset)
+    with connect(data) as backend:
+        versions = backend.versions(asset)
     if format == "json":
-        print(json.dumps([v.__dict__ for v in versions], indent=2))
+        print(json.dumps(versions, indent=2))
         return
     table = Table("version", "time", "actor", "message", "changeset", title=asset)
     for v in versions:
-        table.add_row(str(v.version), v.time, v.actor, v.message, str(v.seq))
+        table.add_row(str(v["version"]), v["time"], v["actor"], v["message"], str(v["seq"]))
     out.print(table)
 
 
@@ -320,28 +321,28 @@ def validate(
     Exits 1 when there are violations, 0 when it conforms (warnings allowed)."""
     if format not in REPORT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(REPORT_FORMATS)}")
-    with open_catalog(data) as cat, Progress(
-        TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} nodes"),
-        TimeElapsedColumn(), console=err, transient=True,
-    ) as progress:
+    with connect(data) as backend, Progress(TextColumn("validating"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} nodes"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
         task = progress.add_task("validate", total=None)
-        report = cat.validate(workspace=workspace,
-                              on_progress=lambda done, total: progress.update(
-                                  task, completed=done, total=total))
-        if format == "turtle":
-            write_output(cat.serialize_report(report, "text/turtle"))
+        report, turtle = backend.validate(workspace, lambda done, total: progress.update(
+            task, completed=done, total=total), turtle=format == "turtle")
+    if turtle:
+        write_output(turtle)
+    results = report["results"]
+    violations = sum(r["severity"] == "Violation" for r in results)
     if format == "json":
-        print(json.dumps(report.to_json(), indent=2))
+        print(json.dumps(report, indent=2))
     elif format == "table":
         table = Table("severity", "focus node", "path", "constraint", "message",
-                      title=f"{report.focus_nodes} nodes checked")
-        for r in report.results:
-            table.add_row(r.severity, r.focus, r.path, r.constraint.removesuffix(
-                "ConstraintComponent"), r.message)
+                      title=f"{report['focusNodes']} nodes checked")
+        for r in results:
+            table.add_row(r["severity"], r["focusNode"], r["path"], r["constraint"].removesuffix(
+                "ConstraintComponent"), r["message"])
         out.print(table)
-    err.print(f"{'conforms' if report.conforms else 'does NOT conform'}: "
-              f"{len(report.violations)} violations, {len(report.warnings)} warnings")
-    if not report.conforms:
+    err.print(f"{'conforms' if report['conforms'] else 'does NOT conform'}: "
+              f"{violations} violations, {len(results) - violations} warnings")
+    if not report["conforms"]:
         raise typer.Exit(1)
 
 
@@ -349,7 +350,8 @@ def validate(
 def search(
     q: Annotated[str, typer.Argument(help="Words, names, identifiers or a question.")],
     data: DataDir = DEFAULT_DATA,
-    mode: Annotated[str, typer.Option(help="keyword, semantic or hybrid.")] = "hybrid",
+    mode: Annotated[Literal["keyword", "semantic", "hybrid"], typer.Option(
+        help="keyword, semantic or hybrid.")] = "hybrid",
     type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Only this class "
                                                    "(repeatable), e.g. Table.")] = None,
     where: Annotated[list[str] | None, typer.Option("--filter", help="facet=value (repeatable), "
@@ -364,29 +366,28 @@ def search(
     created_before: Annotated[str | None, typer.Option(help="ISO date/datetime or P7D.")] = None,
 ) -> None:
     """Search the catalog. The first semantic search of a data directory embeds every asset."""
-    from search import SearchRequest
-
-    filters: dict[str, tuple[str, ...]] = {"type": tuple(type)} if type else {}
+    filters: dict[str, list[str]] = {"type": list(type)} if type else {}
     for f in where or []:
         facet, _, value = f.partition("=")
-        filters[facet] = (*filters.get(facet, ()), value)
-    with open_catalog(data) as cat, err.status("searching (semantic search may first embed the "
-                                           "catalog)..."):
-        result = cat.search.run(SearchRequest(
-            q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
-            updated_after=updated_after, updated_before=updated_before,
-            created_after=created_after, created_before=created_before))
+        filters.setdefault(facet, []).append(value)
+    body = SearchBody(q=q, mode=mode, limit=limit, filters=filters, wait=True, nl=nl,
+                      updatedAfter=updated_after, updatedBefore=updated_before,
+                      createdAfter=created_after, createdBefore=created_before)
+    with connect(data) as backend, err.status(
+            "searching (semantic search may first embed the catalog)..."):
+        result = backend.search(body)
     if format == "json":
-        print(json.dumps(result.to_json(), indent=2))
+        print(json.dumps(result, indent=2))
         return
-    table = Table("score", "type", "id", "matched", title=f"{result.mode} search: {q}")
-    for h in result.hits:
-        table.add_row(f"{h.score:.3f}", ",".join(h.types), h.id,
-                      ", ".join(h.why.get("matched", [])) or "semantic")
+    table = Table("score", "type", "id", "matched", title=f"{result['mode']} search: {q}")
+    for h in result["hits"]:
+        types = h["type"] if isinstance(h["type"], list) else [h["type"]]
+        table.add_row(f"{h['score']:.3f}", ",".join(types), h["id"],
+                      ", ".join(h["why"].get("matched", [])) or "semantic")
     out.print(table)
-    for r in result.interpretation.get("nl", {}).get("recognised", []):
+    for r in result["interpretation"].get("nl", {}).get("recognised", []):
         err.print(f"understood {r['text']!r} as {r['filter']}={', '.join(r['values'])}")
-    err.print(f"{result.total} matches in {result.took_ms:.0f} ms")
+    err.print(f"{result['total']} matches in {result['tookMs']:.0f} ms")
 
 
 @app.command()

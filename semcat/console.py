@@ -3,8 +3,7 @@ the catalog, and writing results."""
 
 from __future__ import annotations
 
-import csv
-import io
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,10 +42,21 @@ def write_output(body: bytes) -> None:
     sys.stdout.buffer.write(body if body.endswith(b"\n") or not body else body + b"\n")
 
 
-def print_table(variables: list[str], csv_bytes: bytes) -> None:
-    rows = list(csv.reader(io.StringIO(csv_bytes.decode())))
-    table = Table(*variables)
-    for row in rows[1:]:
-        table.add_row(*row)
+def print_results(body: bytes) -> None:
+    """SPARQL JSON results for people: a table of the solutions, or true/false."""
+    results = json.loads(body)
+    if "boolean" in results:
+        print("true" if results["boolean"] else "false")
+        return
+    table = Table(*results["head"]["vars"])
+    rows = results["results"]["bindings"]
+    for row in rows:
+        table.add_row(*(_cell(row.get(v)) for v in results["head"]["vars"]))
     out.print(table)
-    err.print(f"{len(rows) - 1} rows")
+    err.print(f"{len(rows)} rows")
+
+
+def _cell(term: dict[str, str] | None) -> str:
+    if term is None:
+        return ""
+    return "_:" + term["value"] if term["type"] == "bnode" else term["value"]

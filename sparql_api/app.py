@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 
-from catalog import Catalog, Settings
+from catalog import Catalog, Settings, running_server
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
@@ -24,6 +24,7 @@ from sparql_api.routes import (
     attributes,
     audit,
     consistency,
+    dataset,
     home,
     keys,
     ontology,
@@ -45,12 +46,18 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = catalog is None
-        app.state.catalog = catalog or Catalog.open(settings or Settings())
+        cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
+        data = cat.settings.data
+        # commands on the same data directory ask this server (catalog/running_server.py)
+        note = running_server.announce(data, running_server.client_url(
+            cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
         try:
             yield
         finally:
+            if note is not None and data is not None:
+                running_server.withdraw(data, note, cat.keys)
             if owned:
-                app.state.catalog.close()
+                cat.close()
 
     # FastAPI's docs pages load Swagger UI and ReDoc from a CDN; fastapi-offline serves the
     # same pages with the scripts shipped in the package, so /docs works air-gapped.
@@ -67,7 +74,8 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     problems.install(app)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)
-    for module in (home, assets, attributes, consistency, ontology, search, sparql, store):
+    for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
+                   store):
         app.include_router(module.router)
     for module in (keys, audit, rules):
         app.include_router(module.router)

@@ -68,8 +68,10 @@ def test_nothing_touches_a_catalog_a_running_server_holds(tmp_path: Path) -> Non
         r = semcat("demo", "--force", data=data)
         assert r.returncode == 4, r.stderr
         assert f"{data} is in use by process {srv.proc.pid}" in r.stderr and "stop it" in r.stderr
-        # every command that opens the catalog refuses alike, and the server serves on
-        for args in (("query", ASK), ("demo", "--keep"), ("load", str(tmp_path / "precious.ttl"))):
+        # every command that would write past the server refuses alike (reads ask the server:
+        # tests/test_cli_beside_server.py), and the server serves on
+        assert semcat("query", ASK, data=data).stdout == "true\n"
+        for args in (("demo", "--keep"), ("load", str(tmp_path / "precious.ttl"))):
             refused = semcat(*args, data=data)
             assert refused.returncode == 4, (args, refused.stderr)
             assert f"is in use by process {srv.proc.pid}" in refused.stderr, args

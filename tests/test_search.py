@@ -381,7 +381,7 @@ def test_rest_search_get_post_and_similar(demo: Catalog) -> None:
         body = r.json()
         assert body["hits"][0]["id"] == ORDERS and body["hits"][0]["why"]["exact"] is True
         assert {"Table", "View", "Column"} <= {f["value"] for f in body["facets"]["type"]}
-        assert body["@context"][1]["hits"] == "@graph" and body["took_ms"] >= 0
+        assert body["@context"][1]["hits"] == "@graph" and body["tookMs"] >= 0
         nxt = client.get("/api/v1/search", params={"q": "orders", "mode": "keyword",
                                                    "type": ["Table", "View"], "limit": 3,
                                                    "cursor": body["next"]}).json()

@@ -99,7 +99,7 @@ def test_rest_suggest(demo_catalog: Catalog) -> None:
         body = r.json()
         assert body["q"] == "cust" and len(body["suggestions"]) == 5
         assert body["suggestions"][0] == suggest(demo_catalog, "cust", limit=5)[0]
-        assert body["took_ms"] >= 0
+        assert body["tookMs"] >= 0
         assert client.get("/api/v1/search/suggest", params={"q": "cust", "limit": 0}
                           ).status_code == 400
         assert client.get("/api/v1/search/suggest").status_code == 400
