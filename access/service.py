@@ -88,6 +88,16 @@ class AccessService(PartitionRouting):
         return cached
 
     # -- reads ---------------------------------------------------------------------------------
+    def data_graphs(self) -> list[NamedNode]:
+        """The graphs of asserted catalog data the caller may read: everything but the
+        ontology (shipped and custom), the shapes and the inferred graphs."""
+        skip = {self._layout.ontology.value, self._layout.custom_ontology.value,
+                self._layout.shapes.value}
+        readable = self.readable()
+        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)
+                and g.value not in skip and not self._layout.is_inferred(g)
+                and (readable is None or g.value in readable)]
+
     def readable(self, caller: Caller | None = None) -> frozenset[str] | None:
         """The graph IRIs the caller may read; ``None`` for everything (admins)."""
         caller = caller or self.caller()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from catalog.asset_input import AssetInput, prepare
-from catalog.jsonld import BUILT_IN, ID, Vocabulary, compact
+from catalog.jsonld import ID, Vocabulary, compact
 from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
@@ -57,14 +58,19 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 class AssetService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
+                 access: AccessService, *, vocabulary: Callable[[], Vocabulary],
                  context_url: str, max_page_size: int) -> None:
         self._journal = journal
         self._store = store
         self._layout = layout
+        self.access = access  # hides what the caller may not read
+        self._vocabulary = vocabulary  # changes when custom attributes do
         self.context_url = context_url
         self._max_page = max_page_size
-        self.vocabulary: Vocabulary = BUILT_IN  # the Catalog swaps it when attributes change
-        self.access: AccessService | None = None  # hides what the caller may not read
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self._vocabulary()
 
     # -- reads -------------------------------------------------------------------------------
     def _iri(self, key: str) -> str:
@@ -84,19 +90,19 @@ class AssetService:
     def _visible(self, iri: str) -> list[Quad]:
         """The asset's statements in graphs the caller may read."""
         quads = self._current(iri)
-        return self.access.visible(quads) if self.access is not None else quads
+        return self.access.visible(quads)
 
     def _dataset(self, infer: bool = True) -> Dataset:
         """The caller's graphs; without ``infer``, the asserted ones only (no inferred graphs)."""
         dataset = Dataset() if infer else Dataset(default=tuple(
             g for g in self._store.named_graphs() if not self._layout.is_inferred(g)))
-        return self.access.restrict(dataset, infer=infer) if self.access is not None else dataset
+        return self.access.restrict(dataset, infer=infer)
 
     def inferred(self, iri: str) -> list[Quad]:
         """What the reasoners infer about ``iri``, in the inferred graphs the caller may read."""
         quads = [q for g in self._store.named_graphs() if self._layout.is_inferred(g)
                  for q in self._store.quads(NamedNode(iri), None, None, g)]
-        return self.access.visible(quads) if self.access is not None else quads
+        return self.access.visible(quads)
 
     def _version_of(self, quads: list[Quad]) -> int:
         return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)  # type: ignore[union-attr]
@@ -139,7 +145,7 @@ class AssetService:
         for _, removed, added in self._journal.changelog.deltas(iri, version):
             state.difference_update(removed)
             state.update(added)
-        if self.access is not None and self.access.readable() is not None:
+        if self.access.readable() is not None:
             if not self._was_visible(iri, version):
                 raise NotFound(f"no asset with id {self._layout.key(iri)!r}")
             state = set(self.access.visible(state))
@@ -150,7 +156,7 @@ class AssetService:
     def _was_visible(self, iri: str, version: int) -> bool:
         """Whether the caller may read the asset as it is now or, once deleted, as it was
         before: what a caller may not read has no history for them either."""
-        if self.access is None or self.access.readable() is None:
+        if self.access.readable() is None:
             return True
         current = self._current(iri)
         if current:
@@ -259,8 +265,7 @@ class AssetService:
                 # graphs hidden from it (a lineage edge to a PII column) stay as they are, and
                 # an asset hidden from it as a whole looks absent.
                 current = known[a.iri] = self._current(a.iri)
-                if self.access is not None:
-                    current = self.access.visible(current)
+                current = self.access.visible(current)
                 version = self._version_of(current)
                 if expected is not None and a.key in expected and expected[a.key] != version:
                     raise PreconditionFailed(

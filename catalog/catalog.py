@@ -63,66 +63,72 @@ _DIGEST = NamedNode(SEMCAT + "sourceDigest")
 
 class Catalog:
     def __init__(self, settings: Settings) -> None:
+        """The whole wiring, in the order data flows: the log and the store it is applied to,
+        who may do what, the vocabulary, the services over the store, the projections that
+        follow every applied changeset; then the projections catch up with the log."""
         self.settings = settings
-        self.layout = GraphLayout(settings.base)
+        self.layout = layout = GraphLayout(settings.base)
         data = settings.data
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
-        self.store = OxigraphStore(data / "store" if data else None,
-                                   derived=self.layout.inferred_root.value)
-        self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
-        self.journal = Journal(self.store, self.changelog, self.layout)
-        self.replayed = self.journal.recover()
-        self.access = AccessService(self.store, self.layout)
-        self.journal.on_applied.append(self.access.on_applied)
-        self.journal.prepare = self.access.route
-        self.audit = AuditLog.at(data, base=settings.base)
-        self.audit.catch_up(self.changelog)
-        self.journal.on_applied.append(self.audit.on_applied)
-        self.keys = KeyStore.at(data, audit=self.audit)
-        self.context_url = f"{settings.base}/api/v1/context.jsonld"
-        self.assets = AssetService(self.journal, self.store, self.layout, self.context_url,
-                                   settings.max_page_size)
-        self.sparql = SparqlService(self.journal, self.store, self.layout,
-                                    settings.default_workspace, settings.sparql_limits())
-        self._sync_graph(ontology_turtle(), self.layout.ontology, "ontology from semcat.ttl")
-        self._sync_graph(core_shapes_turtle(), self.layout.shapes, "core shapes from core.ttl")
-        self.attributes = AttributeService(self.journal, self.store, self.layout)
         # Problems that keep parts of the catalog from working as stored (a vocabulary that
         # does not compile): reported by /healthz, repaired by an admin's next edit.
         self.problems: dict[str, str] = {}
+
+        self.store = OxigraphStore(data / "store" if data else None,
+                                   derived=layout.inferred_root.value)
+        self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
+        self.access = AccessService(self.store, layout)
+        self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
+                               check=self._check_change)
+        self.replayed = self.journal.recover()
+        self.audit = AuditLog.at(data, base=settings.base)
+        self.keys = KeyStore.at(data, audit=self.audit)
+
+        self._sync_graph(ontology_turtle(), layout.ontology, "ontology from semcat.ttl")
+        self._sync_graph(core_shapes_turtle(), layout.shapes, "core shapes from core.ttl")
+        self.attributes = AttributeService(self.journal, self.store, layout)
         self.validator = self._compile_shapes()
         self._proposed: Validator | None = None  # compiled by a check, installed once applied
-        self.ontology = OntologyEditor(self.journal, self.store, self.layout, self.assets,
-                                       data_graphs=self.sparql.data_graphs,
-                                       validator=lambda: self.validator)
-        self.sparql.ontology = self.ontology
-        self.assets.access = self.sparql.access = self.access
-        self.sparql.allow_outbound = settings.allow_outbound
-        self.assets.vocabulary = self._rest_vocabulary()
-        self.journal.on_applied.append(self._recompile_if_vocabulary_changed)
-        self.reasoner = Materialiser(self.store, self.layout, self.journal)
-        self.reasoner.place = self.access.place_inferred
         self._guard: tuple[Validator, DisjointnessGuard] | None = None
-        self.journal.check = self._check_change
-        self.search = SearchService(self.journal, self.store, self.layout, data,
-                                    lambda: self.assets.vocabulary)
-        self.journal.on_applied.append(self.search.on_applied)
-        self.search.access = self.access
-        self.inference = IncrementalReasoner(self.store, self.layout, self.journal, self.reasoner,
+        self.vocabulary = self._rest_vocabulary()  # REST's names for classes and attributes
+
+        self.context_url = f"{settings.base}/api/v1/context.jsonld"
+        self.assets = AssetService(self.journal, self.store, layout, self.access,
+                                   vocabulary=lambda: self.vocabulary,
+                                   context_url=self.context_url,
+                                   max_page_size=settings.max_page_size)
+        self.ontology = OntologyEditor(self.journal, self.store, layout, self.assets,
+                                       data_graphs=self.access.data_graphs,
+                                       validator=lambda: self.validator)
+        # SPARQL runs searches (SERVICE semcat:search) and searches run SPARQL (graph filters):
+        # the one cycle, closed by binding the search late
+        self.sparql = SparqlService(
+            self.journal, self.store, layout, self.access, self.ontology,
+            rewrite=lambda text, dataset: SparqlSearch(self.search, layout).rewrite(text, dataset),
+            default_workspace=settings.default_workspace, limits=settings.sparql_limits(),
+            allow_outbound=settings.allow_outbound)
+        self.search = SearchService(self.journal, self.store, layout, self.access, data=data,
+                                    vocabulary=lambda: self.vocabulary,
+                                    graph_select=graph_select(self.sparql, layout))
+        self.reasoner = Materialiser(self.store, layout, self.journal,
+                                     place=self.access.place_inferred)
+        self.inference = IncrementalReasoner(self.store, layout, self.journal, self.reasoner,
                                              enabled=settings.incremental_reasoning)
-        self.journal.on_applied.append(self.inference.on_applied)
-        self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
-        self.classifier = Classifier(self.store, self.layout, self.journal,
+        self.classifier = Classifier(self.store, layout, self.journal,
                                      enabled=settings.classification_rules)
-        self.journal.on_applied.append(self.classifier.on_applied)
-        self.classifier.catch_up()  # rule conclusions, propagation, inheritance
-        self.rules = RuleService(self.journal, self.store, self.layout, self.classifier)
-        self.search.graph_select = graph_select(self.sparql, self.layout)
-        self.sparql.rewrite = SparqlSearch(self.search, self.layout).rewrite
+        self.rules = RuleService(self.journal, self.store, layout, self.classifier)
+
+        self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,
+                                    self._recompile_if_vocabulary_changed,
+                                    self.search.on_applied, self.inference.on_applied,
+                                    self.classifier.on_applied]
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
+        self.audit.catch_up(self.changelog)
+        self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
+        self.classifier.catch_up()  # rule conclusions, propagation, inheritance
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -145,7 +151,7 @@ class Catalog:
         self.close()
 
     def jsonld_context(self) -> dict[str, Any]:
-        return {"@context": self.assets.vocabulary.context()}
+        return {"@context": self.vocabulary.context()}
 
     def _sync_graph(self, source: bytes, graph: NamedNode, message: str) -> None:
         """Keep a vocabulary graph equal to the shipped file (one changeset when it changed)."""
@@ -156,7 +162,7 @@ class Catalog:
         new = parse_rdf(source, RdfFormat.TURTLE, to_graph=graph)
         new.append(Quad(graph, _DIGEST, Literal(digest), graph))
         old = list(self.store.quads(None, None, None, graph))
-        self.journal.commit(old, new, actor="system", message=message, exact=True)
+        self.journal.commit(old, new, actor="system", message=message, exact=True, checked=False)
 
     # -- validation ----------------------------------------------------------------------------
     def _vocabulary_graphs(self) -> tuple[NamedNode, ...]:
@@ -211,7 +217,7 @@ class Catalog:
             self.validator = proposed if proposed is not None else self._compile_shapes()
             if proposed is not None:
                 self.problems.pop("shapes", None)
-            self.assets.vocabulary = self._rest_vocabulary()
+            self.vocabulary = self._rest_vocabulary()
 
     def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
                                                                            list[dict[str, Any]]]:

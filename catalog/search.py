@@ -57,6 +57,8 @@ class ReindexReport:
     seq: int
 
 
+GraphSelect = Callable[[str, Collection[str] | None], Iterable[Sequence[str | None]]]
+
 class _Semantic:
     """The engine's view of the vector index: query texts in, (vector id, cosine) out."""
 
@@ -86,10 +88,15 @@ class _Semantic:
 
 class SearchService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
-                 data: Path | None, vocabulary: Callable[[], Vocabulary],
+                 access: AccessService, *, data: Path | None,
+                 vocabulary: Callable[[], Vocabulary], graph_select: GraphSelect,
                  embedder: Embedder | None = None) -> None:
         self._journal = journal
         self._layout = layout
+        self.access = access  # narrows every search to the caller's graphs
+        # a SPARQL SELECT over the readable graphs, for graph-aware filters
+        # (catalog/sparql_search.py graph_select)
+        self.graph_select = graph_select
         self._dir = data / "search" if data is not None else None
         self._vocabulary = vocabulary
         self._docs = DocBuilder(store, layout, lambda: {t.iri: t.key for t in vocabulary().custom},
@@ -98,12 +105,7 @@ class SearchService:
         self.engine = SearchEngine(self.text)
         self._lock = threading.RLock()
         self._worker: EmbeddingWorker | None = None
-        self.access: AccessService | None = None  # narrows every search to the caller's graphs
         self._text_stale = False
-        # runs a SPARQL SELECT over the readable graphs for graph-aware filters (the catalog
-        # sets it: catalog/sparql_search.py graph_select)
-        self.graph_select: Callable[[str, Collection[str] | None],
-                                    Iterable[Sequence[str | None]]] | None = None
         self.use_embedder(embedder or MiniLMEmbedder())
         self._catch_up_text()
 
@@ -289,14 +291,13 @@ class SearchService:
     def _scope(self, readable: Collection[str] | None) -> Collection[str] | None:
         """What a search may read: the caller's graphs (access/service.py), narrowed further
         by ``readable`` when given."""
-        allowed = self.access.readable() if self.access is not None else None
+        allowed = self.access.readable()
         if allowed is None:
             return readable
         return allowed if readable is None else allowed & set(readable)
 
-    def _select(self, readable: Collection[str] | None) -> graph_filters.Select | None:
-        select = self.graph_select
-        return None if select is None else (lambda query: select(query, readable))
+    def _select(self, readable: Collection[str] | None) -> graph_filters.Select:
+        return lambda query: self.graph_select(query, readable)
 
     def entailed_iris(self) -> set[str]:
         """Assets with entailed types or classifications, in the index or in the inferred

@@ -44,30 +44,25 @@ class GraphWrite:
 
 class SparqlService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
-                 default_workspace: str, limits: SparqlLimits = SparqlLimits()) -> None:
+                 access: AccessService, ontology: OntologyEditor, *,
+                 rewrite: Callable[[str, Dataset], str], default_workspace: str,
+                 limits: SparqlLimits = SparqlLimits(), allow_outbound: bool = False) -> None:
         self._journal = journal
-        self.limits = limits  # checked before any engine sees a query or update
         self._store = store
         self._layout = layout
+        self.access = access  # narrows every dataset to the caller's graphs
+        self.ontology = ontology  # checks and versions ontology-graph writes
+        # catalog/sparql_search.py: search inside SPARQL, rewritten before the outbound guard
+        self.rewrite = rewrite
         self._default_ws = default_workspace
+        self.limits = limits  # checked before any engine sees a query or update
+        self.allow_outbound = allow_outbound  # SERVICE / LOAD for instance admins (settings)
         # The service-defined base IRI of relative IRIs in queries and updates: the endpoint.
         self.base_iri = f"{layout.base}/sparql"
-        self.ontology: OntologyEditor | None = None  # checks and versions ontology-graph writes
-        # catalog/sparql_search.py: search inside SPARQL, rewritten before the outbound guard
-        self.rewrite: Callable[[str, Dataset], str] | None = None
-        self.access: AccessService | None = None  # narrows every dataset to the caller's graphs
-        self.allow_outbound = False  # SERVICE / LOAD for instance admins (settings)
 
     # -- the dataset ---------------------------------------------------------------------------
     def data_graphs(self) -> list[NamedNode]:
-        """Graphs holding asserted catalog data: everything but the ontology (shipped and
-        custom), the shapes and the inferred graphs."""
-        skip = {self._layout.ontology.value, self._layout.custom_ontology.value,
-                self._layout.shapes.value}
-        readable = self.access.readable() if self.access is not None else None
-        return [g for g in self._store.named_graphs() if isinstance(g, NamedNode)
-                and g.value not in skip and not self._layout.is_inferred(g)
-                and (readable is None or g.value in readable)]
+        return self.access.data_graphs()
 
     def default_dataset(self) -> Dataset:
         """What a caller who may read everything queries: the union of all graphs. The store
@@ -119,10 +114,8 @@ class SparqlService:
         if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
             default, named = query_dataset(text, self.base_iri)
         dataset = self._requested_dataset(default, named, infer)
-        if self.access is not None:
-            dataset = self.access.restrict(dataset, infer=infer)
-        if self.rewrite is not None:  # SERVICE semcat:search → VALUES of hits over ``dataset``
-            text = self.rewrite(text, dataset)
+        dataset = self.access.restrict(dataset, infer=infer)
+        text = self.rewrite(text, dataset)  # SERVICE semcat:search → VALUES of hits over it
         if not self._outbound():
             refuse_outbound(text)
         return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
@@ -139,7 +132,7 @@ class SparqlService:
         touched = {q.graph_name for q in (*removed, *added)}
         for graph in touched:
             self._refuse_inferred(graph)
-        vocabulary = {g for g in touched if isinstance(g, NamedNode) and self.ontology is not None
+        vocabulary = {g for g in touched if isinstance(g, NamedNode)
                       and self.ontology.governs(g)}
         if vocabulary:  # an ontology edit: checked and versioned like one
             if len(touched) > 1:
@@ -152,7 +145,7 @@ class SparqlService:
 
     def _outbound(self) -> bool:
         """Whether this caller's queries may fetch remote data: admins, where enabled."""
-        return self.allow_outbound and (self.access is None or self.access.caller().admin)
+        return self.allow_outbound and self.access.caller().admin
 
     # -- Graph Store protocol ------------------------------------------------------------------
     def _target(self, graph: str | None) -> NamedNode | None:
@@ -170,14 +163,14 @@ class SparqlService:
         if node is None:
             return [q for g in self.data_graphs() for q in self._store.quads(None, None, None, g)]
         quads = list(self._store.quads(None, None, None, node))
-        if not quads or (self.access is not None and not self.access.may_read_graph(node)):
+        if not quads or not self.access.may_read_graph(node):
             raise NotFound(f"no graph {graph}")
         return quads
 
     def graph_exists(self, graph: str | None) -> bool:
         """A graph exists while it holds triples (the default graph always does)."""
         node = self._target(graph)
-        if node is not None and self.access is not None and not self.access.may_read_graph(node):
+        if node is not None and not self.access.may_read_graph(node):
             return False
         return node is None or next(iter(self._store.quads(None, None, None, node)), None) \
             is not None
@@ -228,7 +221,7 @@ class SparqlService:
                actor: str, message: str, exact: bool) -> Changeset | None:
         """Writes to an ontology graph are ontology edits: DL- and SHACL-checked, versioned."""
         self._refuse_inferred(node)
-        if node is not None and self.ontology is not None and self.ontology.governs(node):
+        if node is not None and self.ontology.governs(node):
             return self.ontology.write_graph(node, removed, added, actor=actor, message=message)
         return self._journal.commit(removed, added, actor=actor, message=message, exact=exact,
                                     pinned=node)

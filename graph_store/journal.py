@@ -53,12 +53,14 @@ Prepare = Callable[[set[Quad], set[Quad], Mapping[str, list[Quad]]], tuple[set[Q
 
 
 class Journal:
-    def __init__(self, store: GraphStore, changelog: ChangeLog, layout: GraphLayout) -> None:
+    def __init__(self, store: GraphStore, changelog: ChangeLog, layout: GraphLayout, *,
+                 prepare: Prepare | None = None, check: Check | None = None) -> None:
         self.store = store
         self.changelog = changelog
         self.layout = layout
-        self.prepare: Prepare | None = None
-        self.check: Check | None = None
+        self.prepare = prepare  # e.g. routes assets to their access partitions
+        self.check = check  # validation and authorisation; skipped by unchecked commits
+        # projections of the log (indexes, reasoners, audit), in the order they are told
         self.on_applied: list[Callable[[Changeset], None]] = []
         self.lock = threading.RLock()
         self.applied_seq = self._checkpointed = changelog.applied_seq
@@ -106,6 +108,7 @@ class Journal:
         exact: bool = False,
         known: Mapping[str, list[Quad]] | None = None,
         pinned: NamedNode | None = None,
+        checked: bool = True,
     ) -> Changeset | None:
         """Write one changeset; ``None`` when it would change nothing.
 
@@ -113,7 +116,8 @@ class Journal:
         gives assets' current quads: callers that have read them already (the REST path) spare
         a store lookup per quad and per asset. ``pinned`` is a graph the writer named (Graph
         Store protocol): if preparing the change would move what it adds there elsewhere (to
-        another access partition), the write is refused rather than relocated.
+        another access partition), the write is refused rather than relocated. ``checked``
+        is False only for the system's own copy of the shipped vocabulary, on open.
         """
         with self.lock:
             rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
@@ -130,7 +134,7 @@ class Journal:
             if not rem and not add:
                 return None
             warnings: Results = []
-            if self.check is not None:
+            if self.check is not None and checked:
                 violations, warnings = self.check(rem, add)
                 if violations:
                     raise ValidationFailed(

@@ -142,13 +142,14 @@ class Materialiser:
     """Full OWL 2 RL rematerialisation of the catalog's asserted graphs (data and ontology;
     the SHACL shapes are not axioms and stay out)."""
 
-    def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal) -> None:
+    def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal, *,
+                 place: Callable[[NamedNode, Any], NamedNode] | None = None) -> None:
         self._store = store
         self._layout = layout
         self._journal = journal
         # Where an inference naming another asset goes, given its subject's inferred graph:
         # the access layer sends it to the twin of the link graph between the two partitions.
-        self.place: Callable[[NamedNode, Any], NamedNode] | None = None
+        self.place = place
         # One materialisation at a time; the incremental reasoner holds it too while it writes.
         self.lock = threading.Lock()
         self.on_materialised: list[Callable[[ReasoningReport], None]] = []
