@@ -1,6 +1,11 @@
-"""Content negotiation: pick the media type to answer with from an Accept header."""
+"""Content negotiation: the media type to answer with, from an Accept header (RFC 9110 §12.5.1:
+q-values, then specificity; ties go to the server's order, so offered[0] is the default),
+parsed by werkzeug."""
 
 from __future__ import annotations
+
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from graph_store.errors import SemcatError
 
@@ -11,39 +16,14 @@ class NotAcceptable(SemcatError):
     title = "Not acceptable"
 
 
-def _parse(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for part in accept.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        q = 1.0
-        for f in fields[1:]:
-            if f.startswith("q="):
-                try:
-                    q = float(f[2:])
-                except ValueError:
-                    q = 0.0
-        ranges.append((fields[0].lower(), q))
-    return ranges
-
-
 def choose(accept: str | None, offered: tuple[str, ...] | list[str]) -> str:
-    """The offered type the client prefers most; ties go to the server's order (offered[0] is
-    the default). Raises 406 when nothing offered is acceptable."""
+    """The offered type the client prefers most; 406 when it accepts none of them."""
     if not accept or not accept.strip():
         return offered[0]
-    best: tuple[float, int, str] | None = None
-    for rank, media in enumerate(offered):
-        main = media.split("/")[0]
-        q = max((q for r, q in _parse(accept)
-                 if r in (media, f"{main}/*", "*/*")), default=0.0)
-        specific = max((q for r, q in _parse(accept) if r == media), default=None)
-        if specific is not None:
-            q = specific
-        if q > 0 and (best is None or (q, -rank) > (best[0], -best[1])):
-            best = (q, rank, media)
+    # nothing offered here has parameters: a range's own (charset=utf-8) must not exclude it
+    ranges = [(value.split(";")[0].strip(), q) for value, q in parse_accept_header(accept)]
+    best = MIMEAccept(ranges).best_match(offered)
     if best is None:
         raise NotAcceptable(f"none of the requested types ({accept}) can be served here; "
                             f"available: {', '.join(offered)}")
-    return best[2]
+    return best

@@ -39,3 +39,25 @@ def test_if_match_is_strong_and_if_none_match_gives_304(server: Server,
     strong = http.patch(path, json={"description": "strong"}, headers={"If-Match": etag})
     assert strong.status_code == 200 and strong.headers["etag"] != etag
     assert http.get(path, headers={"If-None-Match": etag}).status_code == 200  # changed since
+
+
+def test_content_negotiation_honours_q_values_and_specificity(http: httpx.Client) -> None:
+    ask = {"query": "SELECT (1 AS ?x) {}"}
+
+    def served(accept: str) -> tuple[int, str]:
+        r = http.get("/sparql", params=ask, headers={"Accept": accept})
+        return r.status_code, r.headers.get("content-type", "").split(";")[0]
+
+    assert served("*/*") == (200, "application/sparql-results+json")  # the default first
+    assert served("text/csv;q=0.5, text/*;q=0.6") == (200, "text/tab-separated-values")
+    assert served("text/*, text/csv;q=0.1") == (200, "text/tab-separated-values")
+    assert served("*/*;q=0.1, text/csv;q=0.1") == (200, "text/csv")  # equal q: the specific one
+    assert served("application/sparql-results+json; charset=utf-8") == (
+        200, "application/sparql-results+json")
+    assert served("text/csv;q=0, application/sparql-results+xml;q=0.2, */*;q=0.1") == (
+        200, "application/sparql-results+xml")
+    assert served("image/png")[0] == 406
+    assert served("text/csv;q=0")[0] == 406
+    # a browser's Accept gets HTML; HTML is never chosen for */* alone
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    assert served(browser) == (200, "text/html")
