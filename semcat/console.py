@@ -8,13 +8,25 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
 from catalog import Catalog, Settings
+
+# typer 0.29 prints a flag's type, `<bool>`, as if it took a value; a flag takes none. Its help
+# panel asks this one method for the type column, the help option's own row included.
+_value_type = typer.core.TyperOption.display_type_rich
+
+
+def _flag_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+    return None if self.is_flag else _value_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign,assignment]
 
 err = Console(stderr=True)
 out = Console()

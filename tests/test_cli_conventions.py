@@ -57,3 +57,11 @@ def test_summaries_are_for_people_not_python_reprs(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     summary = next(line for line in r.stderr.splitlines() if line.startswith("demo catalog"))
     assert summary.endswith("created)") and "{" not in summary and "'" not in summary, summary
+
+
+def test_flags_show_no_value_type() -> None:
+    """A flag takes no value, so help shows no `<bool>` after it (typer 0.29 would)."""
+    for command in (("demo",), ("query",), ("serve",), ("keys", "create"), ("search",)):
+        help_text = semcat(*command, "-h").stdout
+        assert "--help" in help_text and "<bool>" not in help_text, command
+        assert "<str>" in help_text or "<path>" in help_text, command  # values keep theirs
