@@ -11,19 +11,19 @@ from pyoxigraph import Literal, NamedNode, Quad
 from access.identity import Principal
 from access.model import EVERY_WORKSPACE, STANDARD_ROLES, Caller, Policy
 from access.terms import (
-    _POLICY_TERMS,
     ACCESS_POLICY,
     EMAIL,
     GRANTS,
     HAS_ROLE,
     MEMBER_OF,
     NAME,
+    POLICY_TERMS,
     SHARED_WITH,
     TYPE,
     WORKSPACE,
-    _by_subject,
-    _t,
-    _v,
+    by_subject,
+    lexical,
+    semcat_term,
 )
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
@@ -50,29 +50,29 @@ def read_directory(store: GraphStore, layout: GraphLayout) -> Directory:
     d = Directory()
     quads = store.quads
     for q in quads(None, MEMBER_OF, None, None):
-        d.user_teams.setdefault(_v(q.subject), set()).add(_v(q.object))
+        d.user_teams.setdefault(lexical(q.subject), set()).add(lexical(q.object))
     for q in quads(None, HAS_ROLE, None, None):
-        d.agent_roles.setdefault(_v(q.subject), set()).add(_v(q.object))
+        d.agent_roles.setdefault(lexical(q.subject), set()).add(lexical(q.object))
     grants: dict[str, set[str]] = {}
     for q in quads(None, GRANTS, None, None):
-        grants.setdefault(_v(q.subject), set()).add(_v(q.object).rsplit("/", 1)[-1])
-    for q in quads(None, TYPE, _t("Role"), None):
-        role = _v(q.subject)
+        grants.setdefault(lexical(q.subject), set()).add(lexical(q.object).rsplit("/", 1)[-1])
+    for q in quads(None, TYPE, semcat_term("Role"), None):
+        role = lexical(q.subject)
         slug = role.rsplit("/", 1)[-1]
         d.role_grants[role] = frozenset(grants.get(role) or STANDARD_ROLES.get(slug) or ())
         for w in quads(q.subject, WORKSPACE, None, None):  # type: ignore[arg-type]
-            d.role_workspace[role] = layout.key(_v(w.object))
+            d.role_workspace[role] = layout.key(lexical(w.object))
     for q in quads(None, EMAIL, None, None):
-        d.emails[_v(q.object).lower()] = _v(q.subject)
-    for q in quads(None, TYPE, _t("Team"), None):
+        d.emails[lexical(q.object).lower()] = lexical(q.subject)
+    for q in quads(None, TYPE, semcat_term("Team"), None):
         for n in quads(q.subject, NAME, None, None):  # type: ignore[arg-type]
-            d.team_names[_v(n.object).lower()] = _v(q.subject)
-        d.team_names.setdefault(layout.key(_v(q.subject)).lower(), _v(q.subject))
+            d.team_names[lexical(n.object).lower()] = lexical(q.subject)
+        d.team_names.setdefault(layout.key(lexical(q.subject)).lower(), lexical(q.subject))
     d.policies = tuple(read_policies(store, layout))
     for q in quads(None, SHARED_WITH, None, None):
-        d.shared_from.setdefault(layout.key(_v(q.subject)), set()).add(
-            layout.key(_v(q.object)))
-    users = {_v(q.subject) for q in quads(None, TYPE, _t("User"), None)}
+        d.shared_from.setdefault(layout.key(lexical(q.subject)), set()).add(
+            layout.key(lexical(q.object)))
+    users = {lexical(q.subject) for q in quads(None, TYPE, semcat_term("User"), None)}
     d.subjects = {*users, *d.user_teams, *d.agent_roles, *d.role_grants,
                   *d.emails.values(), *d.team_names.values(), *(p.iri for p in d.policies)}
     return d
@@ -98,7 +98,7 @@ def resolve(store: GraphStore, layout: GraphLayout, principal: Principal,
     if user:
         for q in store.quads(NamedNode(user), None, None, None):
             if isinstance(q.object, Literal | NamedNode):
-                attributes.setdefault(q.predicate.value, set()).add(_v(q.object))
+                attributes.setdefault(q.predicate.value, set()).add(lexical(q.object))
     return Caller(principal, user, frozenset(teams),
                   {k: frozenset(v) for k, v in attributes.items()},
                   {k: frozenset(v) for k, v in permissions.items()})
@@ -108,7 +108,7 @@ def user_for(store: GraphStore, layout: GraphLayout, subject: str,
     if "@" in subject and "/" not in subject:
         return snap.emails.get(subject.lower())
     iri = layout.iri(subject)
-    if next(iter(store.quads(NamedNode(iri), TYPE, _t("User"), None)), None):
+    if next(iter(store.quads(NamedNode(iri), TYPE, semcat_term("User"), None)), None):
         return iri
     return None
 
@@ -126,9 +126,9 @@ def read_policies(store: GraphStore, layout: GraphLayout,
               added: set[Quad] = frozenset()) -> list[Policy]:  # type: ignore[assignment]
     """The access policies as they are (or will be, after removed/added)."""
     subjects = {q.subject for q in store.quads(None, TYPE, ACCESS_POLICY, None)}
-    subjects |= {q.subject for q in (*removed, *added) if q.predicate in _POLICY_TERMS
+    subjects |= {q.subject for q in (*removed, *added) if q.predicate in POLICY_TERMS
                  or (q.predicate == TYPE and q.object == ACCESS_POLICY)}
-    added_by = _by_subject(q for q in added if q.subject in subjects)
+    added_by = by_subject(q for q in added if q.subject in subjects)
     policies = []
     for s in subjects:
         quads = (set(store.quads(s, None, None, None))  # type: ignore[arg-type]
@@ -139,12 +139,12 @@ def read_policies(store: GraphStore, layout: GraphLayout,
             if q.predicate == TYPE and q.object == ACCESS_POLICY:
                 typed = True
             elif q.predicate.value.startswith(SEMCAT):
-                props[q.predicate.value[len(SEMCAT):]] = _v(q.object)
+                props[q.predicate.value[len(SEMCAT):]] = lexical(q.object)
         if not typed:
             continue
         ws = props.get("targetWorkspace") or props.get("workspace")
         policies.append(Policy(
-            _v(s), props.get("effect", "deny").lower(), props.get("action", "read"),
+            lexical(s), props.get("effect", "deny").lower(), props.get("action", "read"),
             props.get("targetClassification"),
             layout.key(ws) if ws else None, props.get("callerMemberOf"),
             props.get("callerProperty"), props.get("callerValue"),

@@ -15,18 +15,18 @@ from pyoxigraph import NamedNode, Quad
 from access.directory import Directory, read_policies
 from access.model import Caller, Partition, PartitionConfig, Policy
 from access.terms import (
-    _DATA_KIND_SEGMENTS,
-    _POLICY_TERMS,
-    _TEAM,
     ACCESS_POLICY,
     CLASSIFICATION,
+    DATA_KIND_SEGMENTS,
     MAX_VISITS,
     OWNER,
     PART_OF,
+    POLICY_TERMS,
+    TEAM,
     TYPE,
     WORKSPACE,
-    _by_subject,
-    _v,
+    by_subject,
+    lexical,
 )
 from graph_store.errors import InputError
 from graph_store.journal import SYSTEM_PREDICATES
@@ -126,7 +126,7 @@ class PartitionRouting:
         policy_change = self._touches_policies(removed, added)
         config = self._config(read_policies(self._store, self._layout, removed, added)) if policy_change \
             else self.config
-        rem_by, add_by = _by_subject(removed), _by_subject(added)
+        rem_by, add_by = by_subject(removed), by_subject(added)
         touched = {s for s, qs in (*add_by.items(), *rem_by.items())
                    if isinstance(s, NamedNode) and any(self.graph_info(q.graph_name) for q in qs)}
         view = Overlay(self._store, removed, added)
@@ -138,7 +138,7 @@ class PartitionRouting:
                       for q in self._store.quads(None, TYPE, None, g)
                       if isinstance(q.subject, NamedNode)}
         teams = frozenset(self._snapshot().team_names.values()) | {  # incl. teams made now
-            _v(q.subject) for q in added if q.predicate == TYPE and q.object == _TEAM}
+            lexical(q.subject) for q in added if q.predicate == TYPE and q.object == TEAM}
         states: dict[NamedNode, tuple[set[Quad], set[Quad]]] = {}  # subject -> (now, after)
         targets: dict[NamedNode, NamedNode] = {}
 
@@ -174,7 +174,7 @@ class PartitionRouting:
             if not infos:
                 continue
             # the workspace its ids or its own statement name; the graphs only as a last resort
-            declared = sorted(self._layout.key(_v(q.object)) for q in after
+            declared = sorted(self._layout.key(lexical(q.object)) for q in after
                               if q.predicate == WORKSPACE)
             ws = self.namespace(s) or (declared[0] if declared else infos[0][0].workspace)
             derivation.forget(s)
@@ -182,7 +182,7 @@ class PartitionRouting:
             classes = derivation.stored(s) if everything and s not in touched and \
                 s not in derivation.changed_rules else derivation.effective(s, effective)
             fresh[s] = classes
-            part = config.partition(ws, classes, (_v(q.object) for q in after
+            part = config.partition(ws, classes, (lexical(q.object) for q in after
                                                   if q.predicate == OWNER), teams)
             for parent in derivation.facts.objects(s, PART_OF):
                 if parent != s and self._is_data_asset(parent):
@@ -339,10 +339,10 @@ class PartitionRouting:
     def _is_data_asset(self, node: NamedNode) -> bool:
         parts = self._layout.key(node.value).split("/")
         return node.value.startswith(self._layout.id_base) and len(parts) > 2 and \
-            parts[1] in _DATA_KIND_SEGMENTS
+            parts[1] in DATA_KIND_SEGMENTS
 
     def _touches_policies(self, removed: set[Quad], added: set[Quad]) -> bool:
-        return any(q.predicate in _POLICY_TERMS or (q.predicate == TYPE and q.object ==
+        return any(q.predicate in POLICY_TERMS or (q.predicate == TYPE and q.object ==
                                                      ACCESS_POLICY) for q in (*removed, *added))
 
 
@@ -366,7 +366,7 @@ class PartitionRouting:
             if info is None or info[0].workspace != ws:
                 where = getattr(q.graph_name, "value", "the default graph")
                 raise InputError(
-                    f"statements about {self._layout.key(_v(s))!r} belong in workspace {ws!r}'s "
+                    f"statements about {self._layout.key(lexical(s))!r} belong in workspace {ws!r}'s "
                     f"graphs, not <{where}>; write them to the default graph (?default, or no "
                     "GRAPH in SPARQL) to have them placed in their access partition")
 

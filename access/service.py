@@ -27,13 +27,13 @@ from access.model import (
 )
 from access.routing import PartitionRouting
 from access.terms import (
-    _WATCHED,
     ACCESS_TYPES,
     TYPE,
+    WATCHED,
     WORKSPACE,
-    _by_subject,
-    _t,
-    _v,
+    by_subject,
+    lexical,
+    semcat_term,
 )
 from graph_store.changeset import Changeset
 from graph_store.errors import Forbidden, InputError, ValidationFailed
@@ -187,8 +187,8 @@ class AccessService(PartitionRouting):
             raise InputError(f"no workspace {workspace!r}; use one of {sorted(known)}")
 
     def workspaces(self) -> set[str]:
-        declared = {self._layout.key(_v(q.subject))
-                    for q in self._store.quads(None, TYPE, _t("Workspace"), None)}
+        declared = {self._layout.key(lexical(q.subject))
+                    for q in self._store.quads(None, TYPE, semcat_term("Workspace"), None)}
         used = {info[0].workspace for g in self._store.named_graphs()
                 if (info := self.graph_info(g)) is not None}
         return declared | used
@@ -197,7 +197,7 @@ class AccessService(PartitionRouting):
     def moved_only(self, removed: set[Quad], added: set[Quad]) -> set[object]:
         """Data assets the change only moves between partition and link graphs (the same
         statements removed from some and added to others): routing's doing, not the caller's."""
-        rem_by, add_by = _by_subject(removed), _by_subject(added)
+        rem_by, add_by = by_subject(removed), by_subject(added)
         moved: set[object] = set()
         for s, gone in rem_by.items():
             new = add_by.get(s)
@@ -244,7 +244,7 @@ class AccessService(PartitionRouting):
                 for q2 in self._store.quads(o, TYPE, None, None))
             if not seen:
                 problems.append({
-                    "severity": "Violation", "focusNode": _v(q.subject),
+                    "severity": "Violation", "focusNode": lexical(q.subject),
                     "path": q.predicate.value, "value": o.value,
                     "message": f"{self._layout.key(o.value)!r} is not an asset you can see: it "
                                "does not exist or you may not read it; create it first or fix "
@@ -265,7 +265,7 @@ class AccessService(PartitionRouting):
         for q in (*removed, *added):
             if q.subject not in moved:
                 subjects.setdefault(q.subject, set()).add(q.graph_name)
-        added_by, removed_by = _by_subject(added), _by_subject(removed)
+        added_by, removed_by = by_subject(added), by_subject(removed)
         for s, graphs in subjects.items():
             current = set(self._store.quads(s, None, None, None))  # type: ignore[arg-type]
             after = (current - removed_by.get(s, set())) | added_by.get(s, set())
@@ -296,14 +296,14 @@ class AccessService(PartitionRouting):
                 elif name == self._layout.directory.value:
                     if ws is not None:
                         continue  # a workspace's own resource (its roles): checked above
-                    if _t("ClassificationRule") in kinds:
+                    if semcat_term("ClassificationRule") in kinds:
                         self._need(caller, "manage-rules", EVERY_WORKSPACE, s)
                     elif governs_access:
                         self._need(caller, "manage-access", EVERY_WORKSPACE, s)
                     else:
                         self._shared_vocabulary(caller, action, s, current | after)
                 elif name in (self._layout.ontology.value, self._layout.custom_ontology.value):
-                    self._need(caller, "manage-attributes" if _t("CustomAttribute") in kinds
+                    self._need(caller, "manage-attributes" if semcat_term("CustomAttribute") in kinds
                                else "manage-ontology", EVERY_WORKSPACE, s)
                 elif name == self._layout.shapes.value:
                     self._need(caller, "manage-attributes", EVERY_WORKSPACE, s)
@@ -317,7 +317,7 @@ class AccessService(PartitionRouting):
         """Tags, glossary terms, platforms and classifications are shared by every workspace:
         changing one needs that action instance-wide, or in the workspace that owns it
         (``semcat:workspace``, before and after the change, so nobody moves one into theirs)."""
-        owners = {self._layout.key(_v(q.object)) for q in quads if q.predicate == WORKSPACE}
+        owners = {self._layout.key(lexical(q.object)) for q in quads if q.predicate == WORKSPACE}
         if not owners:
             self._need(caller, action, EVERY_WORKSPACE, subject)
         for ws in owners:
@@ -340,8 +340,8 @@ class AccessService(PartitionRouting):
             self._rule_cache = None
         snap = self._directory
         for q in (*cs.removed, *cs.added):
-            if q.predicate in _WATCHED or (q.predicate == TYPE and q.object in ACCESS_TYPES) \
-                    or (snap is not None and _v(q.subject) in snap.subjects):
+            if q.predicate in WATCHED or (q.predicate == TYPE and q.object in ACCESS_TYPES) \
+                    or (snap is not None and lexical(q.subject) in snap.subjects):
                 with self._lock:
                     self._directory = None
                     self._generation += 1

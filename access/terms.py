@@ -11,35 +11,36 @@ from graph_store.layout import DATA_KINDS
 from ontology.namespaces import RDF_TYPE, SEMCAT
 
 
-def _v(term: object) -> str:
+def lexical(term: object) -> str:
     """A term's lexical value (subjects and objects here are never quoted triples)."""
     return str(getattr(term, "value", term))
 
 
-def _by_subject(quads: Iterable[Quad]) -> dict[object, set[Quad]]:
+def by_subject(quads: Iterable[Quad]) -> dict[object, set[Quad]]:
     out: dict[object, set[Quad]] = {}
     for q in quads:
         out.setdefault(q.subject, set()).add(q)
     return out
 
 
-def _t(local: str) -> NamedNode:
+def semcat_term(local: str) -> NamedNode:
     return NamedNode(SEMCAT + local)
 
 
 TYPE = NamedNode(RDF_TYPE)
-MEMBER_OF, HAS_ROLE, GRANTS = _t("memberOf"), _t("hasRole"), _t("grants")
-WORKSPACE, EMAIL, NAME, OWNER = _t("workspace"), _t("email"), _t("name"), _t("owner")
-CLASSIFICATION, SHARED_WITH, ACCESS_POLICY = _t("classification"), _t("sharedWith"), \
-    _t("AccessPolicy")
-PART_OF = _t("partOf")
+MEMBER_OF, HAS_ROLE, GRANTS = semcat_term("memberOf"), semcat_term("hasRole"), semcat_term("grants")
+WORKSPACE, EMAIL = semcat_term("workspace"), semcat_term("email")
+NAME, OWNER = semcat_term("name"), semcat_term("owner")
+CLASSIFICATION, SHARED_WITH, ACCESS_POLICY = semcat_term("classification"), semcat_term("sharedWith"), \
+    semcat_term("AccessPolicy")
+PART_OF = semcat_term("partOf")
 MAX_VISITS = 8  # routing revisits an asset while what it depends on settles; a bound for cycles
-_POLICY_TERMS = {_t(p) for p in ("effect", "action", "targetClassification", "targetWorkspace",
+POLICY_TERMS = {semcat_term(p) for p in ("effect", "action", "targetClassification", "targetWorkspace",
                                  "callerMemberOf", "callerProperty", "callerValue",
                                  "exceptOwners")}
 # Resources whose writes change who may do what: managing them needs manage-access.
-ACCESS_TYPES = frozenset(_t(c) for c in ("User", "Team", "Role", "Permission", "AccessPolicy",
+ACCESS_TYPES = frozenset(semcat_term(c) for c in ("User", "Team", "Role", "Permission", "AccessPolicy",
                                           "Workspace"))
-_DATA_KIND_SEGMENTS = frozenset(DATA_KINDS.values())
-_TEAM = _t("Team")
-_WATCHED = {MEMBER_OF, HAS_ROLE, GRANTS, EMAIL, SHARED_WITH, *_POLICY_TERMS}
+DATA_KIND_SEGMENTS = frozenset(DATA_KINDS.values())
+TEAM = semcat_term("Team")
+WATCHED = {MEMBER_OF, HAS_ROLE, GRANTS, EMAIL, SHARED_WITH, *POLICY_TERMS}

@@ -28,26 +28,26 @@ from shapes import StoreView, ValidationResult, Validator, compile_shapes
 
 log = logging.getLogger(__name__)
 
-_TYPE = NamedNode(RDF_TYPE)
-_CLASS = NamedNode(OWL + "Class")
-_OBJECT_PROPERTY = NamedNode(OWL + "ObjectProperty")
-_DATATYPE_PROPERTY = NamedNode(OWL + "DatatypeProperty")
+TYPE = NamedNode(RDF_TYPE)
+CLASS = NamedNode(OWL + "Class")
+OBJECT_PROPERTY = NamedNode(OWL + "ObjectProperty")
+DATATYPE_PROPERTY = NamedNode(OWL + "DatatypeProperty")
 _ANNOTATION_PROPERTY = NamedNode(OWL + "AnnotationProperty")
-_ONTOLOGY = NamedNode(OWL + "Ontology")
-_IMPORTS = NamedNode(OWL + "imports")
-_VERSION_INFO = NamedNode(OWL + "versionInfo")
-_DIGEST = NamedNode(SEMCAT + "sourceDigest")
+ONTOLOGY = NamedNode(OWL + "Ontology")
+IMPORTS = NamedNode(OWL + "imports")
+VERSION_INFO = NamedNode(OWL + "versionInfo")
+DIGEST = NamedNode(SEMCAT + "sourceDigest")
 _DATETIMES = (NamedNode(XSD + "dateTime"), NamedNode(XSD + "dateTimeStamp"))
-_KINDS = {_CLASS: "class", _OBJECT_PROPERTY: "object", _DATATYPE_PROPERTY: "datatype",
+KINDS = {CLASS: "class", OBJECT_PROPERTY: "object", DATATYPE_PROPERTY: "datatype",
           _ANNOTATION_PROPERTY: "annotation"}
 # Statements no DL reasoner draws conclusions from: an edit made only of these needs no check.
 _NON_LOGICAL = frozenset(NamedNode(i) for i in (
     RDFS + "label", RDFS + "comment", RDFS + "seeAlso", RDFS + "isDefinedBy", OWL + "deprecated",
     OWL + "versionInfo", OWL + "versionIRI", OWL + "priorVersion", OWL + "imports",
     DCTERMS + "isReplacedBy", SEMCAT + "sourceDigest"))
-_DECLARATIONS = frozenset((*_KINDS, _ONTOLOGY, NamedNode(OWL + "NamedIndividual")))
+DECLARATIONS = frozenset((*KINDS, ONTOLOGY, NamedNode(OWL + "NamedIndividual")))
 # The OWL 2 datatype map: what HermiT accepts as a property range or a literal's datatype.
-_OWL2_DATATYPES = frozenset((
+OWL2_DATATYPES = frozenset((
     *(XSD + t for t in ("string", "boolean", "decimal", "integer", "nonNegativeInteger",
                         "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int",
                         "short", "byte", "double", "float", "dateTime", "dateTimeStamp", "anyURI",
@@ -55,7 +55,7 @@ _OWL2_DATATYPES = frozenset((
     RDF + "langString", RDF + "PlainLiteral", RDFS + "Literal"))
 
 
-def _value(term: object) -> str:
+def lexical(term: object) -> str:
     """A term's lexical value (IRI, blank node id or literal text)."""
     return str(getattr(term, "value", term))
 
@@ -71,7 +71,7 @@ def _for_reasoner(q: Quad) -> Quad | None:
     """What the reasoner sees of a statement: no imports (never fetched), no bookkeeping, and
     date-times without fractional seconds (owlready2 re-writes ".335Z" as ".335000+00:00",
     which HermiT rejects as malformed)."""
-    if q.predicate in (_DIGEST, _IMPORTS) or q.predicate.value in SYSTEM_PREDICATES:
+    if q.predicate in (DIGEST, IMPORTS) or q.predicate.value in SYSTEM_PREDICATES:
         return None
     o = q.object
     if isinstance(o, Literal) and o.datatype in _DATETIMES and "." in o.value:
@@ -111,7 +111,7 @@ class OntologyChecker:
         current = set(self.quads())
         proposed = (current - rem) | add
         logical = [q for q in add if q.predicate not in _NON_LOGICAL and not (
-            q.predicate == _TYPE and q.object in _DECLARATIONS)]
+            q.predicate == TYPE and q.object in DECLARATIONS)]
         if logical:  # removing axioms cannot make an ontology inconsistent (monotonicity)
             self._check_reasoner(current, proposed, logical)
         self._check_shapes(proposed)
@@ -161,16 +161,16 @@ class OntologyChecker:
         graphs = self._data_graphs()
         types: dict[Any, set[NamedNode]] = {}
         for g in graphs:
-            for q in self._store.quads(None, _TYPE, None, g):
+            for q in self._store.quads(None, TYPE, None, g):
                 if isinstance(q.object, NamedNode):
                     types.setdefault(q.subject, set()).add(q.object)
         frozen = {s: frozenset(ts) for s, ts in types.items()}
         chosen: dict[frozenset[NamedNode], Any] = {}
         for s, ts in frozen.items():
             chosen.setdefault(ts, s)
-        facts = {Quad(s, _TYPE, t) for ts, s in chosen.items() for t in ts}
-        declared = {q.subject for q in proposed if q.predicate == _TYPE
-                    and q.object in (_OBJECT_PROPERTY, _DATATYPE_PROPERTY)}
+        facts = {Quad(s, TYPE, t) for ts, s in chosen.items() for t in ts}
+        declared = {q.subject for q in proposed if q.predicate == TYPE
+                    and q.object in (OBJECT_PROPERTY, DATATYPE_PROPERTY)}
         mentioned = {t for q in logical for t in (q.subject, q.object)
                      if isinstance(t, NamedNode) and t in declared}
         seen: set[tuple[Any, ...]] = set()
@@ -179,7 +179,7 @@ class OntologyChecker:
                 for q in self._store.quads(None, p, None, g):
                     o = q.object
                     if isinstance(o, Literal):
-                        if o.datatype.value not in _OWL2_DATATYPES:
+                        if o.datatype.value not in OWL2_DATATYPES:
                             continue
                         signature: tuple[Any, ...] = (p, frozen.get(q.subject), o.datatype.value)
                     else:
@@ -190,7 +190,7 @@ class OntologyChecker:
                     facts.add(Quad(q.subject, p, o))
                     node: Any
                     for node in (q.subject, o):
-                        facts.update(Quad(node, _TYPE, t) for t in frozen.get(node, ()))
+                        facts.update(Quad(node, TYPE, t) for t in frozen.get(node, ()))
         log.debug("DL check with %d facts (%d type sets)", len(facts), len(chosen))
         return list(facts)
 
@@ -208,7 +208,7 @@ class OntologyChecker:
         graphs = set(self._data_graphs())
         nodes: dict[Any, None] = {}
         for c in changed:
-            for q in self._store.quads(None, _TYPE, NamedNode(c), None):
+            for q in self._store.quads(None, TYPE, NamedNode(c), None):
                 if q.graph_name in graphs:
                     nodes[q.subject] = None
         for n in list(nodes):

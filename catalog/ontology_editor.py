@@ -28,19 +28,19 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from catalog.assets import AssetService, WriteResult
 from catalog.ontology_checks import (
-    _CLASS,
-    _DATATYPE_PROPERTY,
-    _DECLARATIONS,
-    _DIGEST,
-    _IMPORTS,
-    _KINDS,
-    _OBJECT_PROPERTY,
-    _ONTOLOGY,
-    _OWL2_DATATYPES,
-    _TYPE,
-    _VERSION_INFO,
+    CLASS,
+    DATATYPE_PROPERTY,
+    DECLARATIONS,
+    DIGEST,
+    IMPORTS,
+    KINDS,
+    OBJECT_PROPERTY,
+    ONTOLOGY,
+    OWL2_DATATYPES,
+    TYPE,
+    VERSION_INFO,
     OntologyChecker,
-    _value,
+    lexical,
 )
 from catalog.ontology_history import MESSAGE_PREFIX, ontology_diff, ontology_history
 from graph_store.changeset import Changeset
@@ -157,24 +157,24 @@ class OntologyEditor:
         return [q for g in self.graphs for q in self._store.quads(None, None, None, g)]
 
     def _shipped_version(self) -> str:
-        found = next(iter(self._store.quads(NamedNode(SHIPPED_IRI), _VERSION_INFO, None,
+        found = next(iter(self._store.quads(NamedNode(SHIPPED_IRI), VERSION_INFO, None,
                                             self._layout.ontology)), None)
-        return _value(found.object) if found is not None else "0"
+        return lexical(found.object) if found is not None else "0"
 
     def version(self) -> tuple[str, int]:
         """(version string, revision): "1.0.0+3" is the shipped 1.0.0 edited three times."""
-        found = next(iter(self._store.quads(self._header, _VERSION_INFO, None, self.graph)), None)
-        m = _REVISION.search(_value(found.object)) if found is not None else None
+        found = next(iter(self._store.quads(self._header, VERSION_INFO, None, self.graph)), None)
+        m = _REVISION.search(lexical(found.object)) if found is not None else None
         revision = int(m.group(1)) if m else 0
         return f"{self._shipped_version()}+{revision}", revision
 
     def _declared(self, iri: NamedNode) -> set[NamedNode]:
         """What ``iri`` is declared as (owl:Class, owl:ObjectProperty, ...) in either graph."""
         return {q.object for g in self.graphs  # type: ignore[misc]
-                for q in self._store.quads(iri, _TYPE, None, g) if q.object in _DECLARATIONS}
+                for q in self._store.quads(iri, TYPE, None, g) if q.object in DECLARATIONS}
 
     def _deprecated(self, iri: NamedNode) -> bool:
-        return any(_value(q.object) == "true" for g in self.graphs
+        return any(lexical(q.object) == "true" for g in self.graphs
                    for q in self._store.quads(iri, _DEPRECATED, None, g))
 
     def summary(self) -> OntologySummary:
@@ -182,10 +182,10 @@ class OntologyEditor:
         index: dict[str, dict[str, list[Any]]] = {}
         custom: set[str] = set()
         for q in self.quads():
-            if not isinstance(q.subject, NamedNode) or q.predicate == _DIGEST:
+            if not isinstance(q.subject, NamedNode) or q.predicate == DIGEST:
                 continue
             index.setdefault(q.subject.value, {}).setdefault(q.predicate.value, []).append(q.object)
-            if q.graph_name == self.graph and q.predicate == _TYPE and q.object in _KINDS:
+            if q.graph_name == self.graph and q.predicate == TYPE and q.object in KINDS:
                 custom.add(q.subject.value)
 
         def iris(node: dict[str, list[Any]], p: NamedNode) -> tuple[str, ...]:
@@ -196,7 +196,7 @@ class OntologyEditor:
             best = next((o for o in values if o.language == "en"), values[0] if values else None)
             return best.value if best is not None else ""
 
-        kinds = {s: next((_KINDS[o] for o in node.get(RDF_TYPE, ()) if o in _KINDS), None)
+        kinds = {s: next((KINDS[o] for o in node.get(RDF_TYPE, ()) if o in KINDS), None)
                  for s, node in index.items()}
         children: dict[str, set[str]] = {}
         for s, node in index.items():
@@ -223,7 +223,7 @@ class OntologyEditor:
 
     def serialize(self, media_type: str) -> bytes:
         """Both ontology graphs in ``media_type`` (triple formats merge them)."""
-        quads = [q for q in self.quads() if q.predicate != _DIGEST]
+        quads = [q for q in self.quads() if q.predicate != DIGEST]
         return serialize_quads(quads, rdf_format(media_type), {**PREFIXES, "local": self.namespace})
 
     def history(self) -> list[dict[str, Any]]:
@@ -262,7 +262,7 @@ class OntologyEditor:
     def _existing(self, ref: str, kinds: set[NamedNode], what: str) -> NamedNode:
         iri = self._resolve(ref)
         if not self._declared(iri) & kinds:
-            raise NotFound(f"{what} {ref!r} is not a {' or '.join(_KINDS[k] for k in kinds)} "
+            raise NotFound(f"{what} {ref!r} is not a {' or '.join(KINDS[k] for k in kinds)} "
                            f"of the ontology ({iri.value}); see GET /api/v1/ontology")
         return iri
 
@@ -290,11 +290,11 @@ class OntologyEditor:
         g = self.graph
         with self._journal.lock:
             iri = self._new_term(name)
-            sup = self._existing(parent, {_CLASS}, "parent")
+            sup = self._existing(parent, {CLASS}, "parent")
             if self._deprecated(sup):
                 raise InputError(f"{sup.value} is deprecated; subclass its replacement instead")
-            disjoint = [self._existing(d, {_CLASS}, "disjoint class") for d in disjoint_with]
-            quads = [Quad(iri, _TYPE, _CLASS, g), Quad(iri, _SUBCLASS, sup, g),
+            disjoint = [self._existing(d, {CLASS}, "disjoint class") for d in disjoint_with]
+            quads = [Quad(iri, TYPE, CLASS, g), Quad(iri, _SUBCLASS, sup, g),
                      *self._annotations(iri, label, comment),
                      *(Quad(iri, _DISJOINT, d, g) for d in disjoint)]
             cs = self._commit([], quads, actor=actor, message=f"add class {name}")
@@ -305,14 +305,14 @@ class OntologyEditor:
                      parent: str | None = None) -> OntologyEdit:
         """An object or datatype property with an optional domain, range and super-property."""
         g = self.graph
-        owl_kind = _OBJECT_PROPERTY if kind == "object" else _DATATYPE_PROPERTY
+        owl_kind = OBJECT_PROPERTY if kind == "object" else DATATYPE_PROPERTY
         with self._journal.lock:
             iri = self._new_term(name)
-            quads = [Quad(iri, _TYPE, owl_kind, g), *self._annotations(iri, label, comment)]
+            quads = [Quad(iri, TYPE, owl_kind, g), *self._annotations(iri, label, comment)]
             if domain is not None:
-                quads.append(Quad(iri, _DOMAIN, self._existing(domain, {_CLASS}, "domain"), g))
+                quads.append(Quad(iri, _DOMAIN, self._existing(domain, {CLASS}, "domain"), g))
             if range is not None:
-                quads.append(Quad(iri, _RANGE, self._existing(range, {_CLASS}, "range")
+                quads.append(Quad(iri, _RANGE, self._existing(range, {CLASS}, "range")
                                   if kind == "object" else self._datatype(range), g))
             if parent is not None:
                 quads.append(Quad(iri, _SUBPROPERTY,
@@ -322,7 +322,7 @@ class OntologyEditor:
 
     def _datatype(self, ref: str) -> NamedNode:
         iri = self._resolve(ref if ":" in ref else "xsd:" + ref)
-        if iri.value not in _OWL2_DATATYPES:
+        if iri.value not in OWL2_DATATYPES:
             raise InputError(f"{ref!r} is not an OWL 2 datatype; use e.g. xsd:string, "
                              "xsd:integer, xsd:decimal, xsd:boolean or xsd:dateTime")
         return iri
@@ -340,7 +340,7 @@ class OntologyEditor:
     def deprecate(self, term: str, *, actor: str, replaced_by: str | None = None) -> OntologyEdit:
         """Mark a class or property (shipped or custom) owl:deprecated; terms are never deleted,
         since data and queries may still use them."""
-        kinds = set(_KINDS)
+        kinds = set(KINDS)
         with self._journal.lock:
             iri = self._existing(term, kinds, "term")
             if self._deprecated(iri):
@@ -415,7 +415,7 @@ class OntologyEditor:
             iri = NamedNode(self._layout.iri(key))
             if not self._asset_exists(key):
                 raise NotFound(f"no asset with id {key!r}")
-            if any(_value(q.object) == "true" for q in self._store.quads(iri, _DEPRECATED, None, None)):
+            if any(lexical(q.object) == "true" for q in self._store.quads(iri, _DEPRECATED, None, None)):
                 raise Conflict(f"{key!r} is deprecated already")
             patch: dict[str, Any] = {_DEPRECATED.value: True}
             if replaced_by is not None:
@@ -461,12 +461,12 @@ class OntologyEditor:
 
     def _header_quads(self, revision: int) -> set[Quad]:
         h, g = self._header, self.graph
-        return {Quad(h, _TYPE, _ONTOLOGY, g), Quad(h, _IMPORTS, NamedNode(SHIPPED_IRI), g),
+        return {Quad(h, TYPE, ONTOLOGY, g), Quad(h, IMPORTS, NamedNode(SHIPPED_IRI), g),
                 Quad(h, _LABEL, Literal("Custom terms of this catalog", language="en"), g),
                 Quad(h, _COMMENT, Literal("Classes and properties this catalog added to the "
                                           "semcat ontology, edited through /api/v1/ontology.",
                                           language="en"), g),
-                Quad(h, _VERSION_INFO, Literal(f"{self._shipped_version()}+{revision}"), g)}
+                Quad(h, VERSION_INFO, Literal(f"{self._shipped_version()}+{revision}"), g)}
 
     # -- checks --------------------------------------------------------------------------------
     def check(self, removed: set[Quad], added: set[Quad]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Quad
 
-from catalog.ontology_checks import _DIGEST, _VERSION_INFO, _value
+from catalog.ontology_checks import DIGEST, VERSION_INFO, lexical
 from graph_store.changelog import ChangeLog
 from graph_store.errors import InputError, NotFound
 
@@ -31,7 +31,7 @@ def ontology_history(changelog: ChangeLog, graphs: tuple[NamedNode, ...],
         mine = [q for q in (*cs.removed, *cs.added) if q.graph_name in graphs]
         if not mine:
             continue
-        version = next((_value(q.object) for q in cs.added if q.predicate == _VERSION_INFO
+        version = next((lexical(q.object) for q in cs.added if q.predicate == VERSION_INFO
                         and q.subject in headers), None)
         out.append({"seq": cs.seq, "time": cs.time, "actor": cs.actor, "message": cs.message,
                     "version": version, "added": sum(q in cs.added for q in mine),
@@ -56,7 +56,7 @@ def ontology_diff(changelog: ChangeLog, graphs: tuple[NamedNode, ...],
     for cs in changelog.changesets(MESSAGE_PREFIX, after=start, upto=to):
         for present, quads in ((True, cs.removed), (False, cs.added)):
             for q in quads:
-                if q.graph_name in graphs and q.predicate != _DIGEST:
+                if q.graph_name in graphs and q.predicate != DIGEST:
                     first.setdefault(q, present)
                     last[q] = not present
     return {"from": start, "to": to,

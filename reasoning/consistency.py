@@ -33,7 +33,7 @@ from pyoxigraph import NamedNode, Quad
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import OWL, RDF_TYPE, RDFS
-from reasoning.explain import Explanation, _Search
+from reasoning.explain import Explanation, ProofSearch
 
 __all__ = ["DisjointnessGuard", "Fact", "Finding", "disjoint_pairs", "find_inconsistencies"]
 
@@ -175,7 +175,7 @@ def _clashes(classes: Iterable[str], pairs: dict[frozenset[str], _Axiom]
 class _Checker:
     def __init__(self, store: GraphStore, layout: GraphLayout) -> None:
         self.store = store
-        self.search = _Search(store, layout)
+        self.search = ProofSearch(store, layout)
         self.up = _superclasses(store)
         self.pending: list[Explanation] = []  # derivations traced for the finding being built
 

@@ -146,7 +146,7 @@ class _Axioms:
         self.symmetric = {q.subject for q in store.quads(None, _TYPE, _SYMMETRIC)}
 
 
-class _Search:
+class ProofSearch:
     """One explanation request: the store's present state, the axioms, and a memo of the
     statements already explained (a grounded explanation is valid whatever asked for it)."""
 
@@ -343,7 +343,7 @@ class Explainer:
         without a predicate every inferred statement about the subject. Raises NotFound when
         nothing matches (a statement neither asserted nor inferred), InputError for an object
         without a predicate."""
-        search = _Search(self._store, self._layout)
+        search = ProofSearch(self._store, self._layout)
         s = self.term(subject)
         p = self.term(predicate) if predicate is not None else None
         if p is None and object is not None:
