@@ -110,7 +110,9 @@ class GraphLayout:
 
     def iri(self, key: str) -> str:
         """The IRI of an asset id (in any spelling ``canonical_key`` accepts) or of an absolute
-        IRI given as is; InputError for what is neither."""
+        IRI given as is or as SPARQL writes it (``<...>``); InputError for what is neither."""
+        if key.startswith("<") and key.endswith(">"):
+            key = key[1:-1]
         if _SCHEME.match(key):
             try:
                 return NamedNode(key).value

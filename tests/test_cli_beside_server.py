@@ -151,3 +151,13 @@ def test_a_killed_servers_note_is_ignored_and_its_key_revoked(
             "Authorization": f"Bearer {fresh['key']}"}).status_code == 200
     finally:
         srv.stop()
+
+
+def test_history_and_explain_take_ids_and_iris_alike(
+        demo: tuple[Path, dict[tuple[str, ...], str]]) -> None:
+    data, _ = demo
+    iri = "http://127.0.0.1:8000/id/" + ORDERS
+    for command in ("history", "explain"):
+        printed = {semcat(data, command, "-f", "json", spelling).stdout
+                   for spelling in (ORDERS, iri, f"<{iri}>")}
+        assert len(printed) == 1 and json.loads(printed.pop()), command
