@@ -15,8 +15,10 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 from access.audit import AuditLog
 from access.identity import KeyStore
 from access.service import AccessService
+from catalog import backup
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
+from catalog.backup import BackupInfo
 from catalog.jsonld import BUILT_IN, Vocabulary
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
@@ -324,6 +326,12 @@ class Catalog:
                 on_file(path, len(placed))
         return results
 
+    def backup(self, target: Path) -> BackupInfo:
+        """A consistent backup of this catalog, taken while it serves (catalog/backup.py)."""
+        if self.settings.data is None:
+            raise InputError("an in-memory catalog has nothing on disk to back up")
+        return backup.take(self.store, self.journal, self.settings.data, target)
+
     def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
                inferred: bool = False) -> None:
         """Dump the catalog's data, ontology and shapes graphs; triple formats merge them.
@@ -349,6 +357,17 @@ class Catalog:
         change log, and by how many changesets: what /sparql's ``Semcat-Inference`` header and
         ``semcat query`` report, so that answers from asserted data alone are never silent."""
         return self.inference.status()
+
+    def projection_lag(self) -> dict[str, int]:
+        """Changesets each projection of the log has yet to reflect (vectors: 0 until the
+        first semantic search builds them)."""
+        applied = self.journal.applied_seq
+        fresh = self.search.freshness()
+        return {"text": applied - fresh["text"],
+                "vectors": applied - fresh["vectors"] if fresh["vectors"] is not None else 0,
+                "inference": self.inference.status().behind,
+                "classification": applied - (self.classifier.up_to() or 0)
+                if self.classifier.enabled else 0}
 
     def consistency(self) -> list[Finding]:
         """Every OWL 2 RL inconsistency (disjoint classes, owl:Nothing, irreflexive, asymmetric

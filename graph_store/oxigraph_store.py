@@ -11,7 +11,7 @@ from typing import IO
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph_store.changeset import Changeset
-from graph_store.errors import BackendError
+from graph_store.errors import BackendError, InputError
 from graph_store.lock import StoreLock
 from graph_store.protocol import Dataset, GraphName, Object, Subject
 from graph_store.sparql_errors import readable_syntax_error
@@ -181,6 +181,16 @@ class OxigraphStore:
 
     def flush(self) -> None:
         self._store.flush()
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the store as it is now, beside a live writer: a RocksDB
+        checkpoint (hard links on the same file system, so cheap)."""
+        if self._lock is None:
+            raise InputError("an in-memory catalog has nothing on disk to back up")
+        try:
+            self._store.backup(str(target))
+        except OSError as e:
+            raise BackendError(f"cannot back up the store to {target}: {e}") from e
 
     def close(self) -> None:
         """Release the on-disk lock (pending result iterators keep the store alive, hence gc)."""

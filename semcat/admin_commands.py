@@ -14,6 +14,7 @@ from rich.table import Table
 from access.audit import AuditLog
 from access.identity import KeyStore
 from catalog import Settings
+from catalog.backup import restore as restore_backup
 from catalog.data_dir import holds_catalog
 from catalog.key_checks import check_key
 from graph_store.errors import InputError
@@ -24,6 +25,7 @@ from semcat.console import (
     DataDir,
     Listing,
     err,
+    open_catalog,
     out,
     write_output,
 )
@@ -180,3 +182,30 @@ def rules_remove(rule: Annotated[str, typer.Argument(help="Rule id, e.g. rule/em
     with connect(data) as backend:
         backend.delete_rule(rule)
     err.print(f"removed {rule}")
+
+
+def backup(
+    target: Annotated[Path, typer.Argument(help="A new (or empty) directory for the backup.")],
+    data: DataDir = DEFAULT_DATA,
+) -> None:
+    """Back up the catalog: store, change log, audit log and API keys, consistent as of one
+    changeset. Works while `semcat serve` runs (the server takes it)."""
+    with connect(data) as backend, err.status("backing up..."):
+        info = backend.backup(target)
+    err.print(f"backed up {data} up to changeset {info['seq']:,} into {info['path']}",
+              highlight=False)
+
+
+def restore(
+    source: Annotated[Path, typer.Argument(help="A directory made by `semcat backup`.")],
+    data: DataDir = DEFAULT_DATA,
+    force: Annotated[bool, typer.Option("--force", help="Replace the catalog already in --data "
+                                        "(never one a process has open).")] = False,
+) -> None:
+    """Restore a backup into --data; search indexes are rebuilt as the catalog opens."""
+    info = restore_backup(source, data, force=force)
+    with open_catalog(data) as cat, err.status("opening the restored catalog..."):
+        seq = cat.journal.applied_seq
+    err.print(f"restored {source} (changeset {info.seq:,}, taken {info.created} by semcat "
+              f"{info.version}) into {data}; the catalog is at changeset {seq:,}",
+              highlight=False)

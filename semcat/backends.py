@@ -61,6 +61,8 @@ class Backend(Protocol):
 
     def delete_rule(self, rule_id: str) -> None: ...
 
+    def backup(self, target: Path) -> dict[str, Any]: ...
+
 
 class Local:
     def __init__(self, cat: Catalog) -> None:
@@ -107,6 +109,9 @@ class Local:
 
     def delete_rule(self, rule_id: str) -> None:
         self.cat.rules.delete(rule_id, actor="cli")
+
+    def backup(self, target: Path) -> dict[str, Any]:
+        return asdict(self.cat.backup(target))
 
 
 # a problem's status → the error the CLI reports (and the exit code it maps to)
@@ -193,6 +198,11 @@ class Remote:
 
     def delete_rule(self, rule_id: str) -> None:
         self._send("DELETE", f"/api/v1/rules/{rule_id.removeprefix('rule/')}")
+
+    def backup(self, target: Path) -> dict[str, Any]:
+        """The server writes the backup: it alone may read its store."""
+        return dict(self._send("POST", "/api/v1/backups",
+                               json={"target": str(target.resolve())}).json())
 
 
 @contextmanager

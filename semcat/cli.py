@@ -26,7 +26,7 @@ from graph_store.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from semcat.admin_commands import audit_app, keys_app, rules_app
+from semcat.admin_commands import audit_app, backup, keys_app, restore, rules_app
 from semcat.backends import connect
 from semcat.console import (
     DEFAULT_DATA,
@@ -60,6 +60,8 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
+app.command()(backup)
+app.command()(restore)
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
                                              Conflict: 4, Unauthenticated: 5, Forbidden: 5}
 

@@ -19,6 +19,7 @@ from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
 from sparql_api.head import HeadAsGet
+from sparql_api.metrics import Metrics, MetricsMiddleware
 from sparql_api.routes import (
     assets,
     attributes,
@@ -28,6 +29,7 @@ from sparql_api.routes import (
     home,
     keys,
     ontology,
+    operations,
     rules,
     search,
     sparql,
@@ -47,6 +49,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = catalog is None
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
+        app.state.metrics.watch(cat)
         data = cat.settings.data
         # commands on the same data directory ask this server (catalog/running_server.py)
         note = running_server.announce(data, running_server.client_url(
@@ -71,13 +74,15 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     )
     if catalog is not None:
         app.state.catalog = catalog
+    app.state.metrics = Metrics()
     problems.install(app)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)
-    for module in (keys, audit, rules):
+    for module in (keys, audit, rules, operations):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

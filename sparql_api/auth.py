@@ -21,7 +21,7 @@ from graph_store.errors import Forbidden, Unauthenticated
 from sparql_api import problems
 from sparql_api.deps import catalog_of
 
-PUBLIC_PATHS = frozenset({"/", "/healthz", "/docs", "/docs/oauth2-redirect", "/redoc",
+PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc",
                           "/openapi.json", "/api/v1/context.jsonld", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/", "/static-offline-docs/")  # the docs' own scripts and styles
 

@@ -38,6 +38,9 @@ async def error_response(request: Request, exc: SemcatError) -> Response:
     and 403 is recorded in the audit log as a denied decision."""
     if exc.status >= 500:
         log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc.detail)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.problems.labels(exc.code).inc()
     response = problem(request, exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, Unauthenticated):
         challenge = 'Bearer realm="semcat"'

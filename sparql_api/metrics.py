@@ -1,0 +1,98 @@
+"""Prometheus metrics: requests by route, and the catalog's state read at each scrape (change
+log position, projection lag, sizes on disk). One registry per app, so apps never share counts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from catalog import Catalog
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("semcat_http_requests", "HTTP requests answered",
+                                ("method", "route", "status"), registry=self.registry)
+        self.latency = Histogram("semcat_http_request_duration_seconds", "Time to answer, by "
+                                 "route", ("method", "route"), buckets=BUCKETS,
+                                 registry=self.registry)
+        self.problems = Counter("semcat_problems", "Errors answered, by problem code (e.g. "
+                                "query-timeout, forbidden)", ("code",), registry=self.registry)
+
+    def watch(self, catalog: Catalog) -> None:
+        self.registry.register(CatalogCollector(catalog))
+
+
+class CatalogCollector(Collector):
+    """Read at scrape time: nothing on the write path counts for these."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        cat = self.catalog
+        yield GaugeMetricFamily("semcat_changelog_position", "The last changeset applied to "
+                                "the store", value=cat.journal.applied_seq)
+        lag = GaugeMetricFamily("semcat_projection_lag_changesets", "Changesets a projection "
+                                "of the log has yet to reflect", labels=("projection",))
+        for name, behind in cat.projection_lag().items():
+            lag.add_metric((name,), behind)
+        yield lag
+        data = cat.settings.data
+        if data is not None:
+            size = GaugeMetricFamily("semcat_disk_bytes", "Bytes on disk, by part of the data "
+                                     "directory", labels=("part",))
+            for part, path in (("store", data / "store"), ("changelog", data / "changelog.sqlite"),
+                               ("audit", data / "audit.sqlite"), ("keys", data / "access.sqlite"),
+                               ("text_index", data / "search" / "text"),
+                               ("vector_index", data / "search" / "vectors")):
+                size.add_metric((part,), _bytes(path))
+            yield size
+
+
+def _bytes(path: Path) -> float:
+    if path.is_file():
+        return float(path.stat().st_size)
+    return float(sum(p.stat().st_size for p in path.rglob("*") if p.is_file())) \
+        if path.is_dir() else 0.0
+
+
+class MetricsMiddleware:
+    """Counts and times every request under its route's template (``/api/v1/assets/{key}``),
+    so that ids do not explode the label space."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        t0 = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - t0)
