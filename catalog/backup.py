@@ -18,7 +18,7 @@ from pathlib import Path
 
 from access.audit import AUDIT_FILE
 from access.identity import KEYS_FILE
-from catalog.data_dir import CHANGELOG, STORE, holds_catalog, wipe
+from catalog.data_dir import CHANGELOG, FORMAT_FILE, STORE, holds_catalog, wipe
 from graph_store.errors import InputError
 from graph_store.journal import Journal
 from graph_store.oxigraph_store import OxigraphStore
@@ -46,6 +46,8 @@ def take(store: OxigraphStore, journal: Journal, data: Path, target: Path) -> Ba
         for name in SQLITE_FILES:
             if (data / name).exists():
                 _copy_sqlite(data / name, target / name)
+        if (data / FORMAT_FILE).exists():
+            shutil.copy2(data / FORMAT_FILE, target / FORMAT_FILE)
     info = BackupInfo(path=str(target), seq=seq, version=importlib.metadata.version("semcat"),
                       created=datetime.now(UTC).isoformat(timespec="seconds"))
     (target / MANIFEST).write_text(json.dumps(asdict(info), indent=2) + "\n")
@@ -72,7 +74,7 @@ def restore(source: Path, data: Path, *, force: bool = False) -> BackupInfo:
                              "replace it, even with --force")
     data.mkdir(parents=True, exist_ok=True)
     shutil.copytree(source / STORE, data / STORE)
-    for name in SQLITE_FILES:
+    for name in (*SQLITE_FILES, FORMAT_FILE):
         if (source / name).exists():
             shutil.copy2(source / name, data / name)
     return info

@@ -19,6 +19,7 @@ from catalog import backup
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
+from catalog.data_dir import check_format, upgrade
 from catalog.jsonld import BUILT_IN, Vocabulary
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
@@ -73,12 +74,15 @@ class Catalog:
         data = settings.data
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
+            check_format(data)
         # Problems that keep parts of the catalog from working as stored (a vocabulary that
         # does not compile): reported by /healthz, repaired by an admin's next edit.
         self.problems: dict[str, str] = {}
 
         self.store = OxigraphStore(data / "store" if data else None,
                                    derived=layout.inferred_root.value)
+        if data is not None:
+            upgrade(data)  # the store's lock is ours: nobody else has the directory open
         self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
         self.access = AccessService(self.store, layout)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,

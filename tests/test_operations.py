@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from catalog import Catalog, Settings
+from catalog.data_dir import FORMAT, format_of
 from search import SearchRequest
 from tests.conftest import ROOT, Server
 
@@ -58,6 +59,7 @@ def test_a_backup_taken_under_writes_holds_every_write_acknowledged_before_it(
     before = {i for i, t in acked if t < began}
     r = semcat("restore", str(target), "--data", str(restored))
     assert r.returncode == 0, r.stderr
+    assert format_of(restored) == FORMAT
     with Catalog.open(Settings(data=restored)) as cat:
         names = {q.object.value for q in cat.store.quads(  # type: ignore[union-attr]
             None, None, None, None) if q.predicate.value.endswith("#name")
