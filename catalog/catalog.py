@@ -35,6 +35,7 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
+from graph_store.query_pool import QueryPool, Snapshots
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
 from reasoning import (
@@ -107,13 +108,18 @@ class Catalog:
         self.ontology = OntologyEditor(self.journal, self.store, layout, self.assets,
                                        data_graphs=self.access.data_graphs,
                                        validator=lambda: self.validator)
+        # worker processes over store snapshots, where a query can be stopped at its deadline
+        self.queries = QueryPool(Snapshots(self.store, data / "snapshots", self.journal.lock,
+                                           lambda: self.journal.applied_seq),
+                                 workers=settings.query_workers) \
+            if data is not None and settings.query_workers else None
         # SPARQL runs searches (SERVICE semcat:search) and searches run SPARQL (graph filters):
         # the one cycle, closed by binding the search late
         self.sparql = SparqlService(
             self.journal, self.store, layout, self.access, self.ontology,
             rewrite=lambda text, dataset: SparqlSearch(self.search, layout).rewrite(text, dataset),
             default_workspace=settings.default_workspace, limits=settings.sparql_limits(),
-            allow_outbound=settings.allow_outbound)
+            allow_outbound=settings.allow_outbound, pool=self.queries)
         self.search = SearchService(self.journal, self.store, layout, self.access, data=data,
                                     vocabulary=lambda: self.vocabulary,
                                     graph_select=graph_select(self.sparql, layout))
@@ -141,6 +147,8 @@ class Catalog:
         return cls(settings or Settings())
 
     def close(self) -> None:
+        if self.queries is not None:
+            self.queries.close()
         self.search.close()
         self.classifier.checkpoint()
         self.journal.checkpoint()

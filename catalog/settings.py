@@ -28,8 +28,14 @@ class Settings(BaseSettings):
     )
     query_timeout_s: float = Field(
         default=30.0,
-        description="Deadline for a SPARQL query's results; blocking operators in the engine "
-        "cannot be interrupted, the deadline is checked as results stream.",
+        description="Deadline for a SPARQL query over /sparql: the query is stopped there (its "
+        "worker process ended), freeing its CPU and memory.",
+    )
+    query_workers: int = Field(
+        default=2, ge=0, le=64,
+        description="Worker processes answering /sparql queries of an on-disk catalog, each "
+        "over a snapshot of the store, so a query past its deadline can be stopped; 0 answers "
+        "in the server process, where a query cannot be stopped.",
     )
     max_result_bytes: int = Field(
         default=256 * 1024 * 1024,

@@ -22,6 +22,7 @@ from graph_store.formats import parse_rdf, rdf_format, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import Dataset, GraphStore
+from graph_store.query_pool import Answer, Choose, QueryPool
 from graph_store.results import QueryResult
 from graph_store.sparql_guard import query_dataset, refuse_outbound
 from graph_store.sparql_limits import SparqlLimits, check_sparql
@@ -46,7 +47,8 @@ class SparqlService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
                  access: AccessService, ontology: OntologyEditor, *,
                  rewrite: Callable[[str, Dataset], str], default_workspace: str,
-                 limits: SparqlLimits = SparqlLimits(), allow_outbound: bool = False) -> None:
+                 limits: SparqlLimits = SparqlLimits(), allow_outbound: bool = False,
+                 pool: QueryPool | None = None) -> None:
         self._journal = journal
         self._store = store
         self._layout = layout
@@ -57,6 +59,7 @@ class SparqlService:
         self._default_ws = default_workspace
         self.limits = limits  # checked before any engine sees a query or update
         self.allow_outbound = allow_outbound  # SERVICE / LOAD for instance admins (settings)
+        self._pool = pool  # worker processes, where queries can be stopped at their deadline
         # The service-defined base IRI of relative IRIs in queries and updates: the endpoint.
         self.base_iri = f"{layout.base}/sparql"
 
@@ -109,6 +112,28 @@ class SparqlService:
     def query(self, text: str, *, default_graph_uris: list[str] | None = None,
               named_graph_uris: list[str] | None = None, infer: bool = True) -> QueryResult:
         """``infer=False`` answers from asserted triples only (GraphDB's ``infer`` parameter)."""
+        text, dataset = self._prepare(text, default_graph_uris, named_graph_uris, infer)
+        return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
+
+    def answer(self, text: str, *, default_graph_uris: list[str] | None = None,
+               named_graph_uris: list[str] | None = None, infer: bool = True,
+               accept: str | None, choose: Choose, extra_types: tuple[str, ...] = (),
+               timeout_s: float, max_bytes: int) -> Answer:
+        """A query's serialised answer, as the SPARQL protocol sends it: (kind, media type,
+        body). Where a query pool runs, the query is stopped at its deadline (QueryTimeout)."""
+        text, dataset = self._prepare(text, default_graph_uris, named_graph_uris, infer)
+        if self._pool is not None:
+            return self._pool.run(text, dataset, self.base_iri, accept=accept, choose=choose,
+                                  extra_types=extra_types, timeout_s=timeout_s,
+                                  max_bytes=max_bytes)
+        result = QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
+        return result.answer(accept, choose, extra_types, timeout_s=timeout_s,
+                             max_bytes=max_bytes)
+
+    def _prepare(self, text: str, default_graph_uris: list[str] | None,
+                 named_graph_uris: list[str] | None, infer: bool) -> tuple[str, Dataset]:
+        """What the engine runs: checked against the limits, over the caller's dataset, with
+        search rewritten in and outbound calls refused."""
         check_sparql(text, self.limits)
         default, named = default_graph_uris or [], named_graph_uris or []
         if not default and not named:  # the protocol's parameters override FROM / FROM NAMED
@@ -118,7 +143,7 @@ class SparqlService:
         text = self.rewrite(text, dataset)  # SERVICE semcat:search → VALUES of hits over it
         if not self._outbound():
             refuse_outbound(text)
-        return QueryResult(self._store.query(text, dataset=dataset, base_iri=self.base_iri))
+        return text, dataset
 
     def update(self, text: str, *, actor: str, message: str = "SPARQL update",
                using_graph_uris: list[str] | None = None,

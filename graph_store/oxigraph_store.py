@@ -44,6 +44,22 @@ def _has_blank(quads: tuple[Quad, ...]) -> bool:
     )
 
 
+def run_query(store: Store, sparql: str, dataset: Dataset, base_iri: str | None) -> object:
+    """``sparql`` over ``dataset`` in ``store`` (also what a query worker runs)."""
+    try:
+        return store.query(
+            sparql,
+            base_iri=base_iri,
+            use_default_graph_as_union=dataset.default is None,
+            default_graph=list(dataset.default) if dataset.default is not None else None,
+            named_graphs=list(dataset.named) if dataset.named is not None else None,
+        )
+    except SyntaxError as e:
+        raise readable_syntax_error(e, sparql) from e
+    except OSError as e:
+        raise BackendError(f"query failed: {e}") from e
+
+
 class OxigraphStore:
     """A pyoxigraph ``Store``. It keeps no bookkeeping of its own: every quad in it is catalog
     data, so the union of its graphs is a caller's whole dataset (see ``Journal`` for replay)."""
@@ -105,18 +121,7 @@ class OxigraphStore:
             raise BackendError(f"could not apply changeset {changeset.seq}: {e}") from e
 
     def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object:
-        try:
-            return self._store.query(
-                sparql,
-                base_iri=base_iri,
-                use_default_graph_as_union=dataset.default is None,
-                default_graph=list(dataset.default) if dataset.default is not None else None,
-                named_graphs=list(dataset.named) if dataset.named is not None else None,
-            )
-        except SyntaxError as e:
-            raise readable_syntax_error(e, sparql) from e
-        except OSError as e:
-            raise BackendError(f"query failed: {e}") from e
+        return run_query(self._store, sparql, dataset, base_iri)
 
     def quads(
         self,

@@ -7,6 +7,7 @@ writer is where the deadline and the size limit are enforced: raising from it st
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +89,16 @@ class QueryResult:
             raise InputError(f"the result is larger than the {max_bytes} byte limit; add LIMIT "
                              "or page with OFFSET")
         return b"".join(out.chunks)
+
+    def answer(self, accept: str | None, choose: Callable[[str | None, tuple[str, ...]], str],
+               extra_types: tuple[str, ...], *, timeout_s: float,
+               max_bytes: int) -> tuple[str, str, bytes]:
+        """(kind, the type ``choose`` picks, body). For a pick from ``extra_types`` (HTML, say)
+        the body is the standard format beneath: SPARQL JSON results or N-Triples."""
+        chosen = choose(accept, (*self.media_types, *extra_types))
+        media = chosen if chosen not in extra_types else (
+            "application/n-triples" if self.kind == "graph" else "application/sparql-results+json")
+        return self.kind, chosen, self.serialize(media, timeout_s=timeout_s, max_bytes=max_bytes)
 
     def rows(self) -> list[dict[str, Any]]:
         """Solutions as {variable: pyoxigraph term} (for the CLI's table and tests)."""

@@ -1,0 +1,129 @@
+"""SPARQL queries that can be stopped.
+
+pyoxigraph cannot cancel a running query: a heavy one past its deadline would go on using CPU
+and memory in the server. So an on-disk catalog answers queries in worker processes (pebble's
+pool ends a task's process at its deadline, which frees both at once). Each worker reads a
+RocksDB checkpoint of the store: a consistent snapshot, taken under the journal's lock, that is
+never older than the last applied changeset, so a query still sees every acknowledged write.
+Checkpoints are hard links, cheap to take; one is kept while a query reads it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import shutil
+import threading
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
+from pebble.common.types import CONSTS
+
+from graph_store import query_worker
+from graph_store.errors import BackendError, QueryTimeout
+from graph_store.oxigraph_store import OxigraphStore
+from graph_store.protocol import Dataset
+
+log = logging.getLogger(__name__)
+# A worker busy in the engine does not run Python's SIGTERM handler: pebble's SIGKILL, which
+# follows after this many seconds, is what stops it (3 s by default).
+CONSTS.term_timeout = 0.2
+# pebble checks deadlines this often; the engine's own deadline check (as results stream) fires
+# first where it can
+GRACE_S = 0.25
+# What a worker answers: (kind of result, media type chosen, body)
+Answer = tuple[str, str, bytes]
+# Picks the media type from the Accept header and the offered types (sparql_api/negotiation.py);
+# a module-level function, so it travels to the worker by reference
+Choose = Callable[[str | None, tuple[str, ...]], str]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    seq: int
+    path: Path
+
+
+class Snapshots:
+    def __init__(self, store: OxigraphStore, root: Path, lock: Any,
+                 applied: Callable[[], int]) -> None:
+        self._store = store
+        self._root = root
+        self._journal_lock = lock
+        self._applied = applied
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._latest: Snapshot | None = None
+        self._readers: dict[Path, int] = {}
+        shutil.rmtree(root, ignore_errors=True)  # a previous run's
+        root.mkdir(parents=True)
+
+    def acquire(self) -> Snapshot:
+        """A snapshot at least as new as the last applied changeset, held until released."""
+        with self._lock:
+            if self._latest is None or self._latest.seq < self._applied():
+                with self._journal_lock:  # no changeset is half applied meanwhile
+                    seq = self._applied()
+                    path = self._root / f"{seq}-{next(self._ids)}"
+                    self._store.backup(path)
+                self._latest = Snapshot(seq, path)
+                self._readers[path] = 0
+                self._prune()
+            self._readers[self._latest.path] += 1
+            return self._latest
+
+    def release(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._readers[snapshot.path] -= 1
+            self._prune()
+
+    def _prune(self) -> None:
+        for path, readers in list(self._readers.items()):
+            if readers == 0 and self._latest is not None and path != self._latest.path:
+                shutil.rmtree(path, ignore_errors=True)
+                del self._readers[path]
+
+    def close(self) -> None:
+        shutil.rmtree(self._root, ignore_errors=True)
+
+
+class QueryPool:
+    def __init__(self, snapshots: Snapshots, workers: int) -> None:
+        self._snapshots = snapshots
+        # spawned, not forked: the server's threads (and torch) must not be copied into them
+        self._pool = ProcessPool(max_workers=workers,
+                                 context=multiprocessing.get_context("spawn"))
+
+    def run(self, text: str, dataset: Dataset, base_iri: str, *, accept: str | None,
+            choose: Choose, extra_types: tuple[str, ...], timeout_s: float,
+            max_bytes: int) -> Answer:
+        """Run ``text`` over ``dataset`` and serialise the answer in the type ``choose`` picks
+        from the result's types plus ``extra_types`` (for which the worker sends the standard
+        format beneath: SPARQL JSON results or N-Triples). QueryTimeout at the deadline, with
+        the worker's process ended."""
+        snapshot = self._snapshots.acquire()
+        try:
+            future = self._pool.schedule(
+                query_worker.execute, timeout=timeout_s + GRACE_S,
+                args=(str(snapshot.path), text, dataset, base_iri, accept, choose, extra_types,
+                      timeout_s, max_bytes))
+            return future.result()  # type: ignore[no-any-return]
+        except FutureTimeout as e:
+            raise QueryTimeout(f"the query ran past the {timeout_s:g} s deadline and was "
+                               "stopped; narrow it or add LIMIT") from e
+        except (ProcessExpired, BrokenProcessPool) as e:
+            raise BackendError(f"the query's worker process ended ({e}); it may have run out "
+                               "of memory") from e
+        finally:
+            self._snapshots.release(snapshot)
+
+    def close(self) -> None:
+        self._pool.stop()
+        self._pool.join(timeout=10)
+        self._snapshots.close()

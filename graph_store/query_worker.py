@@ -1,0 +1,28 @@
+"""What a query worker process runs (graph_store/query_pool.py): pyoxigraph and the result
+serialiser only, so a worker starts fast after the pool ends one at a deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyoxigraph import Store
+
+from graph_store.oxigraph_store import run_query
+from graph_store.protocol import Dataset
+from graph_store.results import QueryResult
+
+_open: dict[str, Store] = {}  # the snapshot this worker reads, by path
+
+
+def execute(path: str, text: str, dataset: Dataset, base_iri: str, accept: str | None,
+            choose: Callable[[str | None, tuple[str, ...]], str], extra_types: tuple[str, ...],
+            timeout_s: float, max_bytes: int) -> tuple[str, str, bytes]:
+    result = QueryResult(run_query(_store(path), text, dataset, base_iri))
+    return result.answer(accept, choose, extra_types, timeout_s=timeout_s, max_bytes=max_bytes)
+
+
+def _store(path: str) -> Store:
+    if path not in _open:
+        _open.clear()  # an older snapshot: its directory goes once nobody reads it
+        _open[path] = Store.read_only(path)
+    return _open[path]
