@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import Field, model_validator
+from limits import parse_many
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph_store.sparql_limits import SparqlLimits
@@ -30,6 +31,17 @@ class Settings(BaseSettings):
         default=30.0,
         description="Deadline for a SPARQL query over /sparql: the query is stopped there (its "
         "worker process ended), freeing its CPU and memory.",
+    )
+    rate_limit: str = Field(
+        default="50/second;1000/minute",
+        description="Requests each caller other than an instance admin may make, in the "
+        "`limits` notation (N/second, N/minute, ...; several separated by ;); beyond it, 429 "
+        "with Retry-After. Empty turns rate limiting off.",
+    )
+    max_concurrent_queries: int = Field(
+        default=2, ge=1,
+        description="SPARQL queries one caller other than an instance admin may have running "
+        "at once; more get 429 with Retry-After.",
     )
     query_workers: int = Field(
         default=2, ge=0, le=64,
@@ -128,6 +140,17 @@ class Settings(BaseSettings):
             raise ValueError(f"SEMCAT_OIDC_JWKS_URL must be an http(s) URL, not "
                              f"{self.oidc_jwks_url!r}")
         return self
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        if value.strip():
+            try:
+                parse_many(value)
+            except ValueError as e:
+                raise ValueError(f"{value!r} is not a rate limit like 50/second;1000/minute: "
+                                 f"{e}") from e
+        return value.strip()
 
     @property
     def base(self) -> str:

@@ -12,6 +12,7 @@ SemcatError
 ├── Unauthenticated     no credential, or one that is unknown, revoked, expired or forged
 ├── Forbidden           the caller may not (.reason)
 ├── QueryTimeout        a query ran past its deadline
+├── TooManyRequests     over the caller's rate or concurrency limit (.retry_after seconds)
 └── BackendError        store, log or index I/O failed
 
 They live in the bottom layer so every layer can raise them; `sparql_api/problems.py` alone maps
@@ -132,6 +133,16 @@ class QueryTimeout(SemcatError):
     status = 503
     code = "query-timeout"
     title = "Query timed out"
+
+
+class TooManyRequests(SemcatError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
 
 
 class BackendError(SemcatError):

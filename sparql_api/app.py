@@ -20,6 +20,7 @@ from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics, MetricsMiddleware
+from sparql_api.rate_limits import RateLimits
 from sparql_api.routes import (
     assets,
     attributes,
@@ -76,6 +77,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         app.state.catalog = catalog
     app.state.metrics = Metrics()
     problems.install(app)
+    app.add_middleware(RateLimits)  # inside authentication: it limits each principal
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
