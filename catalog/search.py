@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from opentelemetry import trace
 
 from catalog.jsonld import Vocabulary
 from embeddings.encoder import Embedder, MiniLMEmbedder
@@ -41,6 +42,7 @@ from search.text_index import TextIndex
 if TYPE_CHECKING:
     from access.service import AccessService
 
+tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
 _ID_FACETS = frozenset({"platform", "tag", "owner", "workspace", "classification", "term"})
 
@@ -120,6 +122,7 @@ class SearchService:
         self._semantic = _Semantic(embedder, self.vectors)
 
     # -- following the change log --------------------------------------------------------------
+    @tracer.start_as_current_span("search.index")
     def on_applied(self, cs: Changeset) -> None:
         """Runs inside the journal's lock after each changeset; never raises (the write is
         already durable): a failure marks the text index stale and the next search repairs it."""
@@ -237,6 +240,7 @@ class SearchService:
             (vs,) if isinstance(vs, str) else vs)) for f, vs in request.filters.items()},
             downstream_of=asset(request.downstream_of), upstream_of=asset(request.upstream_of))
 
+    @tracer.start_as_current_span("search.run")
     def run(self, request: SearchRequest, *, caller: str | None = None,
             readable: Collection[str] | None = None) -> SearchResult:
         """One search. ``readable``: the asserted graphs (IRIs) the caller may read, applied

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from limits import parse_many
@@ -42,6 +43,11 @@ class Settings(BaseSettings):
         default=2, ge=1,
         description="SPARQL queries one caller other than an instance admin may have running "
         "at once; more get 429 with Retry-After.",
+    )
+    tracing: Literal["off", "console", "otlp"] = Field(
+        default="off",
+        description="OpenTelemetry traces of requests through the catalog: off, console, or "
+        "otlp (OTLP over HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables).",
     )
     query_workers: int = Field(
         default=2, ge=0, le=64,

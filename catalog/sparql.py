@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from opentelemetry import trace
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 
 from graph_store.changeset import Changeset
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from access.service import AccessService
     from catalog.ontology_editor import OntologyEditor
 
+tracer = trace.get_tracer("semcat")
 _KINDS = set(DATA_KINDS.values())
 
 
@@ -130,6 +132,7 @@ class SparqlService:
         return result.answer(accept, choose, extra_types, timeout_s=timeout_s,
                              max_bytes=max_bytes)
 
+    @tracer.start_as_current_span("sparql.prepare")
     def _prepare(self, text: str, default_graph_uris: list[str] | None,
                  named_graph_uris: list[str] | None, infer: bool) -> tuple[str, Dataset]:
         """What the engine runs: checked against the limits, over the caller's dataset, with
@@ -145,6 +148,7 @@ class SparqlService:
             refuse_outbound(text)
         return text, dataset
 
+    @tracer.start_as_current_span("sparql.update")
     def update(self, text: str, *, actor: str, message: str = "SPARQL update",
                using_graph_uris: list[str] | None = None,
                using_named_graph_uris: list[str] | None = None) -> Changeset | None:

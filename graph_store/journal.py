@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changelog import ChangeLog
@@ -25,6 +26,7 @@ from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
 
+tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
 
 VERSION = NamedNode(SEMCAT + "version")
@@ -97,6 +99,7 @@ class Journal:
         return next(iter(self.store.quads(q.subject, q.predicate, q.object,  # type: ignore[arg-type]
                                           q.graph_name)), None) is not None
 
+    @tracer.start_as_current_span("journal.commit")
     def commit(
         self,
         removed: Iterable[Quad],

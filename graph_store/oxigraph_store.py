@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
+from opentelemetry import trace
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
 
 from graph_store.changeset import Changeset
@@ -16,6 +17,7 @@ from graph_store.lock import StoreLock
 from graph_store.protocol import Dataset, GraphName, Object, Subject
 from graph_store.sparql_errors import readable_syntax_error
 
+tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
 
 # Up to ATOMIC_LIMIT quads a changeset is one SPARQL transaction, so readers never see half of
@@ -86,6 +88,7 @@ class OxigraphStore:
     def _find_derived(self) -> None:
         self._derived = {g for g in self._store.named_graphs() if self._is_derived(g)}
 
+    @tracer.start_as_current_span("store.apply")
     def apply(self, changeset: Changeset, /) -> None:
         """Idempotent: replaying a suffix of the log in order converges to the same state."""
         self._apply(changeset)
@@ -120,6 +123,7 @@ class OxigraphStore:
         except (OSError, SyntaxError) as e:
             raise BackendError(f"could not apply changeset {changeset.seq}: {e}") from e
 
+    @tracer.start_as_current_span("store.query")
     def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object:
         return run_query(self._store, sparql, dataset, base_iri)
 

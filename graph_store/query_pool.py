@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
 from pebble import ProcessExpired, ProcessPool
 from pebble.common.types import CONSTS
 
@@ -30,6 +31,7 @@ from graph_store.errors import BackendError, QueryTimeout
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.protocol import Dataset
 
+tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
 # A worker busy in the engine does not run Python's SIGTERM handler: pebble's SIGKILL, which
 # follows after this many seconds, is what stops it (3 s by default).
@@ -100,6 +102,7 @@ class QueryPool:
         self._pool = ProcessPool(max_workers=workers,
                                  context=multiprocessing.get_context("spawn"))
 
+    @tracer.start_as_current_span("sparql.worker")
     def run(self, text: str, dataset: Dataset, base_iri: str, *, accept: str | None,
             choose: Choose, extra_types: tuple[str, ...], timeout_s: float,
             max_bytes: int) -> Answer:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changeset import Changeset
@@ -52,6 +53,7 @@ from reasoning.propagation import (
 )
 from reasoning.rules import CONSTRUCT_TEXT, ENABLED, RULE_CLASS, Rule, evaluate, read_rules
 
+tracer = trace.get_tracer("semcat")
 __all__ = ["Classifier", "DerivationReport"]
 
 log = logging.getLogger(__name__)
@@ -227,6 +229,7 @@ class Classifier:
                          and facts.blocks(declassified, o))}
 
     # -- incremental -------------------------------------------------------------------------
+    @tracer.start_as_current_span("rules.classify")
     def on_applied(self, cs: Changeset) -> None:
         """Journal callback: bring the projection up to ``cs``. The write is durable already,
         so a failure here is logged, not raised, and the next changeset reruns everything."""

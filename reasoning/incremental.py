@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changeset import Changeset
@@ -48,6 +49,7 @@ from reasoning.materialise import INFERRED_TRIPLES, INFERRED_UP_TO, Materialiser
 from reasoning.rl_rules import TYPE, Rules, compile_rules, is_axiom
 from reasoning.rl_steps import Steps
 
+tracer = trace.get_tracer("semcat")
 __all__ = ["IncrementalReasoner", "IncrementalReport", "InferenceStatus"]
 
 log = logging.getLogger(__name__)
@@ -291,6 +293,7 @@ class IncrementalReasoner:
         return self._rules
 
     # -- entry points ----------------------------------------------------------------------------
+    @tracer.start_as_current_span("reasoning.incremental")
     def on_applied(self, cs: Changeset) -> None:
         """Journal callback (the journal lock is held). If a full materialisation is running,
         it catches up when done (see ``_after_materialise``)."""

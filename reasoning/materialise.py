@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import rdflib
 import reasonable
+from opentelemetry import trace
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, Triple
 
 from graph_store.errors import BackendError
@@ -43,6 +44,7 @@ from graph_store.rdflib_bridge import to_oxigraph
 from ontology.namespaces import OWL, PROV, RDF_TYPE, SEMCAT, XSD
 from reasoning.junk import JunkFilter
 
+tracer = trace.get_tracer("semcat")
 __all__ = ["Materialiser", "ReasoningReport"]
 
 log = logging.getLogger(__name__)
@@ -181,6 +183,7 @@ class Materialiser:
         return int(found.object.value) if found is not None else None  # type: ignore[union-attr]
 
     # -- materialise ------------------------------------------------------------------------
+    @tracer.start_as_current_span("reasoning.materialise")
     def materialise(self, *, on_phase: Phase | None = None) -> ReasoningReport:
         """Recompute every inferred triple from the asserted graphs as they are now; then
         ``on_materialised`` (the incremental reasoner catches up with writes made meanwhile)."""

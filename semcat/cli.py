@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -111,6 +110,9 @@ def serve(
                                              "127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: $SEMCAT_PORT or 8000].")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: Annotated[Literal["text", "json"], typer.Option(
+        help="text for people, json for log pipelines (one object per line, with request "
+        "ids).")] = "text",
     open_: Annotated[bool, typer.Option("--open", help="Anonymous callers act as admin "
                                         "(single-user local use only).")] = False,
 ) -> None:
@@ -118,15 +120,17 @@ def serve(
     import uvicorn
 
     from sparql_api import create_app
+    from sparql_api.request_log import configure_logging
 
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
     overrides: dict[str, object] = {k: v for k, v in (("host", host), ("port", port), (
         "open", open_ or None)) if v is not None}
     settings = Settings(data=data, **overrides)  # type: ignore[arg-type]
     err.print(f"semcat serving {data} on [bold]http://{settings.host}:{settings.port}[/bold] "
               "(docs at /docs)")
+    # our logging, and our access records (with request ids) instead of uvicorn's
     uvicorn.run(create_app(settings=settings), host=settings.host, port=settings.port,
-                log_level=log_level)
+                log_level=log_level, log_config=None, access_log=False)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import chain
 from typing import Any, Protocol
 
+from opentelemetry import trace
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
 from graph_store.protocol import QuadSource
@@ -22,6 +23,7 @@ from shapes.model import PropertyShape, Shapes
 from shapes.report import ValidationReport, ValidationResult
 
 Term = Any
+tracer = trace.get_tracer("semcat")
 _TYPE = NamedNode(RDF_TYPE)
 _NODES = (NamedNode, BlankNode)
 _LEXICAL = {
@@ -106,6 +108,7 @@ class Validator:
     def __init__(self, shapes: Shapes) -> None:
         self.shapes = shapes
 
+    @tracer.start_as_current_span("shapes.validate")
     def validate(self, focus: Iterable[Term], view: GraphView) -> ValidationReport:
         classes: dict[Term, set[str]] = {}  # a value's classes, looked up once per call
         results: list[ValidationResult] = []

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from catalog import Catalog, Settings, running_server
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
@@ -21,6 +22,7 @@ from sparql_api.auth import AuthMiddleware
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics, MetricsMiddleware
 from sparql_api.rate_limits import RateLimits
+from sparql_api.request_log import RequestIds
 from sparql_api.routes import (
     assets,
     attributes,
@@ -36,6 +38,7 @@ from sparql_api.routes import (
     sparql,
     store,
 )
+from sparql_api.tracing import setup_tracing
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,11 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    tracing = (catalog.settings if catalog is not None else settings or Settings()).tracing
+    if tracing != "off":
+        setup_tracing(tracing)
+        app.add_middleware(OpenTelemetryMiddleware)
+    app.add_middleware(RequestIds)  # outermost: every log record of a request carries its id
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)

@@ -33,8 +33,9 @@ class Server:
     """`python -m semcat serve` in a subprocess, on its own data directory."""
 
     def __init__(self, data: Path, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.data = data
+        self.args = args
         self.port = port or free_port()
         self.env = {"SEMCAT_OPEN": "1", **(env or {})}
         self.url = f"http://127.0.0.1:{self.port}"
@@ -44,7 +45,7 @@ class Server:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
-             "--port", str(self.port), "--log-level", "warning"],
+             "--port", str(self.port), "--log-level", "warning", *self.args],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + timeout
