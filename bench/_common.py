@@ -37,7 +37,8 @@ class Server:
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env or {}
+        # single-user local use: anonymous callers act as admin, as `make demo` serves
+        self.env = {"SEMCAT_OPEN": "1", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120) -> Server:

@@ -57,7 +57,8 @@ def as_key(value: str) -> str | None:
 def data_kind(types: list[str], vocabulary: Vocabulary) -> str | None:
     """The id segment of a data asset's kind: its type's, or its nearest superclass's (a custom
     subclass of Table is keyed like a Table); None for other assets."""
-    kinds = vocabulary.kinds_of([vocabulary.classes[t] for t in types if t in vocabulary.classes])
+    kinds = vocabulary.kinds_of([vocabulary.classes[t] for t in types
+                                 if isinstance(t, str) and t in vocabulary.classes])
     found = [(len(vocabulary.kinds_of([SEMCAT + name])), kind) for name, kind in DATA_KINDS.items()
              if SEMCAT + name in kinds]
     return max(found)[1] if found else None  # the most specific: a View is a Table too
@@ -205,7 +206,7 @@ def _check_item(item: Any, context_url: str,
         if derived is not None and clean["id"] != derived:
             problems.append(f"'id' {given!r} does not match its natural key {derived!r}")
     ws = clean.get("workspace")
-    if ws in RESERVED_WORKSPACES:
+    if isinstance(ws, str) and ws in RESERVED_WORKSPACES:
         problems.append(f"{ws!r} is reserved (graph names and id prefixes use it); name the "
                         "workspace otherwise")
     if isinstance(ws, str) and isinstance(clean.get("id"), str) and \

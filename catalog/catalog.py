@@ -125,8 +125,11 @@ class Catalog:
                                     graph_select=graph_select(self.sparql, layout))
         self.reasoner = Materialiser(self.store, layout, self.journal,
                                      place=self.access.place_inferred)
+        # a served catalog rematerialises beside its writers; an in-memory one (tests,
+        # scripts) inline, so that every write returns with its inferences in place
         self.inference = IncrementalReasoner(self.store, layout, self.journal, self.reasoner,
-                                             enabled=settings.incremental_reasoning)
+                                             enabled=settings.incremental_reasoning,
+                                             beside=data is not None)
         self.classifier = Classifier(self.store, layout, self.journal,
                                      enabled=settings.classification_rules)
         self.rules = RuleService(self.journal, self.store, layout, self.classifier)
@@ -147,6 +150,7 @@ class Catalog:
         return cls(settings or Settings())
 
     def close(self) -> None:
+        self.inference.join()  # a full rematerialisation beside the writers writes the store
         if self.queries is not None:
             self.queries.close()
         self.search.close()
@@ -336,6 +340,7 @@ class Catalog:
             results.append(cs)
             if on_file:
                 on_file(path, len(placed))
+        self.inference.join()  # a batch load ends with its inferences in place
         return results
 
     def backup(self, target: Path) -> BackupInfo:
@@ -410,7 +415,9 @@ class Catalog:
     def load_demo(self, actor: str = "demo") -> list[WriteResult]:
         from demo import demo_assets
 
-        return self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")
+        results = self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")
+        self.inference.join()  # a batch load ends with its inferences in place
+        return results
 
     def load_demo_governance(self, actor: str = "demo") -> list[dict[str, Any]]:
         """The demo's classification rules and its propagation and inheritance flags (on top
@@ -419,4 +426,6 @@ class Catalog:
 
         self.sparql.update(demo_governance(self.layout.id_base), actor=actor,
                            message="demo: propagation and inheritance flags")
-        return [self.rules.put(rule["id"], rule, actor=actor)[0] for rule in demo_rules()]
+        rules = [self.rules.put(rule["id"], rule, actor=actor)[0] for rule in demo_rules()]
+        self.inference.join()
+        return rules

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -262,7 +263,8 @@ class IncrementalReasoner:
     IRIs of the subjects whose inferred statements changed."""
 
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
-                 materialiser: Materialiser, *, enabled: bool = True) -> None:
+                 materialiser: Materialiser, *, enabled: bool = True,
+                 beside: bool = True) -> None:
         self._store = store
         self._layout = layout
         self._journal = journal
@@ -272,6 +274,8 @@ class IncrementalReasoner:
         self.last: IncrementalReport | None = None
         self.failed = False  # the last attempt to follow the log broke off
         self._rules: Rules | None = None
+        self._background: threading.Thread | None = None  # a full run beside the writers
+        self._beside = beside  # False: a write that needs a full run waits for it
         materialiser.on_materialised.append(self._after_materialise)
 
     def status(self) -> InferenceStatus:
@@ -300,9 +304,15 @@ class IncrementalReasoner:
         if not self.enabled or not self._materialiser.lock.acquire(blocking=False):
             return
         try:
-            self._sync(cs)
+            self._sync(cs, beside=self._beside)
         finally:
             self._materialiser.lock.release()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for a full run going on beside the writers (before the store closes)."""
+        background = self._background
+        if background is not None:
+            background.join(timeout)
 
     def catch_up(self) -> IncrementalReport | None:
         """Bring the inferred graphs up to the journal: on open, a fresh catalog's first
@@ -325,26 +335,27 @@ class IncrementalReasoner:
                 self._sync(None)
 
     # -- work --------------------------------------------------------------------------------------
-    def _sync(self, cs: Changeset | None) -> IncrementalReport | None:
+    def _sync(self, cs: Changeset | None, *, beside: bool = False) -> IncrementalReport | None:
         """Bring the inferred graphs up to the journal; ``failed`` records whether that broke
-        off (the caller logs why)."""
+        off (the caller logs why). ``beside``: a full rematerialisation, if needed, runs on a
+        thread of its own instead, so the writer holding the journal lock goes on."""
         self.failed = True
-        report = self._step(cs)
+        report = self._step(cs, beside)
         self.failed = False
         return report
 
-    def _step(self, cs: Changeset | None) -> IncrementalReport | None:
+    def _step(self, cs: Changeset | None, beside: bool = False) -> IncrementalReport | None:
         up_to = self._materialiser.inferred_up_to()
         target = self._journal.applied_seq
         started = time.perf_counter()
         if up_to is None:
-            return self._full("the first materialisation", started)
+            return self._full_or_beside(beside, "the first materialisation", started)
         if up_to >= target:
             return None
         if cs is not None and cs.seq == target == up_to + 1:
             removed, added = list(cs.removed), list(cs.added)
         elif target - up_to > MAX_BEHIND:
-            return self._full(f"{target - up_to} changesets behind", started)
+            return self._full_or_beside(beside, f"{target - up_to} changesets behind", started)
         else:  # the net change, as the store has it now (lexical forms may differ in the log)
             removed, added = net_change(self._journal.changelog.since(up_to))
             removed = [q for q in removed if not self._exists(q)]
@@ -353,16 +364,16 @@ class IncrementalReasoner:
         # Measured at 20,000 assets: DRed costs about 80 us per changed quad, a full run about
         # as much per quad of the whole catalog; so a change larger than the closure goes full.
         if size > LARGE_CHANGE and size > self._inferred_count():
-            return self._full(f"a change of {size:,} quads", started)
+            return self._full_or_beside(beside, f"a change of {size:,} quads", started)
         rules = self.rules()
         if rules.unsupported:
-            return self._full("the ontology uses " + "; ".join(rules.unsupported), started)
+            return self._full_or_beside(beside, "the ontology uses " + "; ".join(rules.unsupported), started)
         graphs = [g for g in self._materialiser.graphs() if g != self._layout.inferred_root]
         try:
             drop, add = _Maintenance(self._store, self._layout, rules, graphs,
                                      self._materialiser.place).run(removed, added)
         except _Full as e:
-            return self._full(str(e), started)
+            return self._full_or_beside(beside, str(e), started)
         self._write(drop, add, target, set(graphs))
         subjects = {q.subject.value for q in (*drop, *add) if isinstance(q.subject, NamedNode)}
         self.last = IncrementalReport(target, "incremental", len(add), len(drop), len(subjects),
@@ -371,6 +382,31 @@ class IncrementalReasoner:
             for callback in self.on_inferred:
                 callback(subjects)
         return self.last
+
+    def _full_or_beside(self, beside: bool, why: str, started: float) -> IncrementalReport | None:
+        if not beside:
+            return self._full(why, started)
+        if self._background is None or not self._background.is_alive():
+            self._background = threading.Thread(target=self._full_beside, args=(why,),
+                                                name="semcat-rematerialise", daemon=True)
+            self._background.start()
+        return None  # status() says catching-up meanwhile
+
+    def _full_beside(self, why: str) -> None:
+        """A full run on its own thread: it reads the asserted graphs under the journal lock,
+        reasons and writes its diff without it, then folds in the writes made meanwhile."""
+        with self._materialiser.lock:
+            try:
+                self.failed = True
+                self._full(why, time.perf_counter())
+                while self._journal.applied_seq - (self._materialiser.inferred_up_to() or 0) \
+                        > MAX_BEHIND:  # too many writes meanwhile to fold in incrementally
+                    self._full("the writes made during the last full run", time.perf_counter())
+                with self._journal.lock:
+                    self._step(None)
+                self.failed = False
+            except Exception:
+                log.exception("the full rematerialisation beside the writers failed")
 
     def _full(self, why: str, started: float) -> IncrementalReport:
         log.info("rematerialising all inferences: %s", why)

@@ -21,6 +21,20 @@ from sparql_api.deps import (
     read_body,
     read_json,
 )
+from sparql_api.schemas import (
+    ASSET_BODY,
+    ASSET_PATCH_BODY,
+    BULK_BODY,
+    AssetDiff,
+    AssetDocument,
+    AssetPage,
+    AssetVersions,
+    AssetWrite,
+    BulkWrite,
+    ContextDocument,
+    Explanations,
+    JSONLDResponse,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["Assets"])
 JSONLD = "application/ld+json"
@@ -75,12 +89,13 @@ def _write(result: Any, request: Request, created_status: int = 201) -> JSONResp
 
 
 @router.get("/context.jsonld", summary="The JSON-LD @context of every REST body",
-            tags=["JSON-LD"])
+            tags=["JSON-LD"], response_model=ContextDocument, response_class=JSONLDResponse)
 async def jsonld_context(request: Request) -> JSONResponse:
     return _ld(catalog_of(request).jsonld_context())
 
 
-@router.get("/assets", summary="List assets: filter, sort, page with a cursor")
+@router.get("/assets", summary="List assets: filter, sort, page with a cursor",
+            response_model=AssetPage, response_class=JSONLDResponse)
 async def list_assets(
     request: Request,
     type: Annotated[str | None, Query(description="Class, e.g. Table (subclasses included)")] = None,
@@ -119,14 +134,18 @@ async def list_assets(
     return _ld(body, headers=headers)
 
 
-@router.post("/assets", summary="Create or update an asset by its natural key (idempotent)")
+@router.post("/assets", summary="Create or update an asset by its natural key (idempotent)",
+             response_model=AssetWrite, response_class=JSONLDResponse, openapi_extra=ASSET_BODY,
+             responses={200: {"description": "Updated or unchanged"},
+                        201: {"model": AssetWrite, "description": "Created"}})
 async def upsert_asset(request: Request) -> JSONResponse:
     item = await read_json(request)
     result = await call(catalog_of(request).assets.upsert, item, actor=actor_of(request))
     return _write(result, request)
 
 
-@router.post("/assets:bulk", summary="Upsert many assets: all or nothing")
+@router.post("/assets:bulk", summary="Upsert many assets: all or nothing",
+             response_model=BulkWrite, response_class=JSONLDResponse, openapi_extra=BULK_BODY)
 async def bulk_upsert(request: Request) -> JSONResponse:
     body = await read_body(request)
     kind = media_type(request)
@@ -146,14 +165,16 @@ async def bulk_upsert(request: Request) -> JSONResponse:
     return _ld({**counts, "items": [asdict(r) for r in results]})
 
 
-@router.get("/assets/{key:path}/versions", summary="An asset's version history")
+@router.get("/assets/{key:path}/versions", summary="An asset's version history",
+            response_model=AssetVersions, response_class=JSONLDResponse)
 async def asset_versions(request: Request, key: str) -> JSONResponse:
     key = await call(catalog_of(request).assets.key, _key(request, key, "/versions"))
     history = await call(catalog_of(request).assets.versions, key)
     return _ld({"id": key, "versions": [asdict(v) for v in history]})
 
 
-@router.get("/assets/{key:path}/diff", summary="What changed between two versions")
+@router.get("/assets/{key:path}/diff", summary="What changed between two versions",
+            response_model=AssetDiff, response_class=JSONLDResponse)
 async def asset_diff(
     request: Request, key: str,
     from_: Annotated[int | None, Query(alias="from", ge=1, le=MAX_SEQ)] = None,
@@ -167,7 +188,8 @@ async def asset_diff(
     return _ld(await call(cat.assets.diff, key, from_v, to_v))
 
 
-@router.get("/assets/{key:path}/explain", summary="Why inferred statements about an asset hold")
+@router.get("/assets/{key:path}/explain", summary="Why inferred statements about an asset hold",
+            response_model=Explanations)
 async def explain_asset(
     request: Request, key: str,
     predicate: Annotated[str | None, Query(description="Property IRI or prefixed name, e.g. "
@@ -182,7 +204,8 @@ async def explain_asset(
     return JSONResponse({"id": key, "explanations": [e.to_json() for e in found]})
 
 
-@router.get("/assets/{key:path}", summary="Read an asset (optionally an old version)")
+@router.get("/assets/{key:path}", summary="Read an asset (optionally an old version)",
+            response_model=AssetDocument, response_class=JSONLDResponse)
 async def get_asset(
     request: Request, key: str,
     version: Annotated[int | None, Query(ge=1, le=MAX_SEQ, description="Read this version")] = None,
@@ -199,7 +222,10 @@ async def get_asset(
     return _ld(doc, headers={"ETag": etag})
 
 
-@router.put("/assets/{key:path}", summary="Replace an asset")
+@router.put("/assets/{key:path}", summary="Replace an asset",
+            response_model=AssetWrite, response_class=JSONLDResponse, openapi_extra=ASSET_BODY,
+            responses={200: {"description": "Updated or unchanged"},
+                       201: {"model": AssetWrite, "description": "Created"}})
 async def replace_asset(
     request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
@@ -209,7 +235,9 @@ async def replace_asset(
     return _write(result, request)
 
 
-@router.patch("/assets/{key:path}", summary="Change some properties (JSON Merge Patch)")
+@router.patch("/assets/{key:path}", summary="Change some properties (JSON Merge Patch)",
+              response_model=AssetWrite, response_class=JSONLDResponse,
+              openapi_extra=ASSET_PATCH_BODY)
 async def patch_asset(
     request: Request, key: str, if_match: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:

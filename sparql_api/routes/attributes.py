@@ -12,6 +12,13 @@ from fastapi.responses import JSONResponse
 from catalog.attributes import AttributeSpec
 from graph_store.errors import InputError, NotFound
 from sparql_api.deps import actor_of, call, catalog_of
+from sparql_api.schemas import (
+    AttributeDefined,
+    AttributeDefinition,
+    AttributeDryRun,
+    AttributeList,
+    AttributeVersions,
+)
 
 router = APIRouter(prefix="/api/v1/attributes", tags=["Custom attributes"])
 Migration = Literal["none", "drop-invalid", "default"]
@@ -25,7 +32,7 @@ def _known_name(name: str) -> str:
     return name
 
 
-@router.get("", summary="Every custom attribute")
+@router.get("", summary="Every custom attribute", response_model=AttributeList)
 async def list_attributes(request: Request) -> JSONResponse:
     cat = catalog_of(request)
     names = await call(cat.attributes.names)
@@ -54,7 +61,10 @@ MigrationQ = Annotated[Migration, Query(description="With force: drop-invalid re
 Default = Annotated[str | None, Query(description="The value the default migration sets")]
 
 
-@router.post("", summary="Define an attribute (dry run with ?dryRun=true)")
+@router.post("", summary="Define an attribute (dry run with ?dryRun=true)",
+             response_model=AttributeDryRun,
+             responses={200: {"description": "The dry run's impact analysis"},
+                        201: {"model": AttributeDefined, "description": "Defined"}})
 async def create_attribute(request: Request, spec: AttributeSpec, dry_run: DryRun = False,
                            force: Force = False, migration: MigrationQ = "none",
                            default: Default = None) -> JSONResponse:
@@ -62,12 +72,15 @@ async def create_attribute(request: Request, spec: AttributeSpec, dry_run: DryRu
                          migration=migration, default=default)
 
 
-@router.get("/{name}", summary="One attribute's definition")
+@router.get("/{name}", summary="One attribute's definition", response_model=AttributeDefinition)
 async def get_attribute(request: Request, name: str) -> JSONResponse:
     return JSONResponse(await call(catalog_of(request).attributes.get, _known_name(name)))
 
 
-@router.put("/{name}", summary="Change an attribute (impact analysis first)")
+@router.put("/{name}", summary="Change an attribute (impact analysis first)",
+            response_model=AttributeDryRun | AttributeDefined,
+            responses={200: {"description": "The dry run's impact analysis, or the changed "
+                                            "definition"}})
 async def change_attribute(request: Request, name: str, spec: AttributeSpec,
                            dry_run: DryRun = False, force: Force = False,
                            migration: MigrationQ = "none", default: Default = None) -> JSONResponse:
@@ -83,7 +96,8 @@ async def retire_attribute(request: Request, name: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{name}/versions", summary="An attribute's version history")
+@router.get("/{name}/versions", summary="An attribute's version history",
+            response_model=AttributeVersions)
 async def attribute_versions(request: Request, name: str) -> JSONResponse:
     history = await call(catalog_of(request).assets.versions, f"attribute/{name}")
     return JSONResponse({"name": name, "versions": [asdict(v) for v in history]})

@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse, Response
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import MAX_SEQ, call, catalog_of
 from sparql_api.negotiation import choose
+from sparql_api.schemas import AuditCheck, AuditPage, rdf
 
 router = APIRouter(tags=["Audit"])
 OFFERED = ("application/json", "text/turtle", "application/ld+json", "application/n-triples")
 
 
-@router.get("/api/v1/audit", summary="Audit entries (JSON, or PROV-O as Turtle / JSON-LD)")
+@router.get("/api/v1/audit", summary="Audit entries (JSON, or PROV-O as Turtle / JSON-LD)",
+            response_model=AuditPage, responses={200: {"content": rdf(OFFERED[1:])}})
 async def audit_entries(
     request: Request,
     actor: str | None = None,
@@ -46,7 +48,8 @@ async def audit_entries(
                          "next": entries[-1].seq if "Link" in headers else None}, headers=headers)
 
 
-@router.get("/api/v1/audit/verify", summary="Check the audit log's hash chain")
+@router.get("/api/v1/audit/verify", summary="Check the audit log's hash chain",
+            response_model=AuditCheck)
 async def audit_verify(request: Request) -> JSONResponse:
     require_admin(principal_of(request))
     check = await call(catalog_of(request).audit.verify)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from sparql_api.deps import call, catalog_of
 from sparql_api.negotiation import choose
+from sparql_api.schemas import ShaclReport, rdf
 
 router = APIRouter(prefix="/api/v1", tags=["Catalog"])
 EXPORT_TYPES = ("application/n-quads", "application/trig", "text/turtle", "application/n-triples",
@@ -19,7 +20,8 @@ REPORT_TYPES = ("application/json", "text/turtle")
 
 
 @router.get("/validate", summary="SHACL-validate the catalog (or one workspace) as it is now",
-            responses={200: {"content": {"text/turtle": {}}, "description":
+            response_model=ShaclReport,
+            responses={200: {"content": rdf(REPORT_TYPES[1:]), "description":
                              "The report: JSON, or an sh:ValidationReport as Turtle"}})
 async def validate_catalog(
     request: Request,
@@ -35,7 +37,7 @@ async def validate_catalog(
 
 @router.get("/export", summary="Dump the catalog (data, ontology, shapes) as RDF",
             response_class=Response,
-            responses={200: {"content": {t: {} for t in EXPORT_TYPES},
+            responses={200: {"content": rdf(EXPORT_TYPES),
                              "description": "Quad formats keep the graphs; triple formats merge"}})
 async def export_catalog(
     request: Request,

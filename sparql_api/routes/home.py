@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from sparql_api.deps import call, catalog_of
+from sparql_api.schemas import Health
 
 router = APIRouter(tags=["Home"])
 
@@ -44,7 +45,8 @@ REST (JSON-LD), query it with SPARQL 1.1, or read and write whole graphs.</p>
 <h2>Some tables</h2><ul>{rows}</ul></body></html>""")
 
 
-@router.get("/healthz", summary="Liveness, and how far the store has applied the change log")
+@router.get("/healthz", summary="Liveness, and how far the store has applied the change log",
+            response_model=Health)
 async def health(request: Request) -> JSONResponse:
     cat = catalog_of(request)
     problems = dict(cat.problems)

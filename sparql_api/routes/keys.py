@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from access.identity import MAX_KEY_DAYS
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import call, catalog_of
+from sparql_api.schemas import ApiKeyList, NewApiKey, Principal
 
 router = APIRouter(tags=["Identity"])
 
@@ -26,12 +27,13 @@ class KeyRequest(BaseModel):
                                        description="Lifetime in days (at most 100 years).")
 
 
-@router.get("/api/v1/me", summary="The authenticated principal")
+@router.get("/api/v1/me", summary="The authenticated principal", response_model=Principal)
 async def me(request: Request) -> JSONResponse:
     return JSONResponse(principal_of(request).to_json())
 
 
-@router.post("/api/v1/keys", status_code=201, summary="Create an API key (shown once)")
+@router.post("/api/v1/keys", status_code=201, summary="Create an API key (shown once)",
+             response_model=NewApiKey)
 async def create_key(request: Request, body: KeyRequest) -> JSONResponse:
     catalog = catalog_of(request)
     if body.admin or body.workspace is None or body.role is None:
@@ -46,7 +48,8 @@ async def create_key(request: Request, body: KeyRequest) -> JSONResponse:
                         headers={"Location": f"/api/v1/keys/{info.id}", "Cache-Control": "no-store"})
 
 
-@router.get("/api/v1/keys", summary="List API keys (never their secrets)")
+@router.get("/api/v1/keys", summary="List API keys (never their secrets)",
+            response_model=ApiKeyList)
 async def list_keys(request: Request, subject: str | None = None) -> JSONResponse:
     require_admin(principal_of(request))
     keys = await call(catalog_of(request).keys.list, subject)

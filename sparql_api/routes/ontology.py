@@ -17,6 +17,15 @@ from graph_store.errors import InputError
 from sparql_api.deps import MAX_SEQ, actor_of, call, catalog_of
 from sparql_api.negotiation import choose
 from sparql_api.ontology_page import render
+from sparql_api.schemas import (
+    AssetWrite,
+    AssetWrites,
+    OntologyDiff,
+    OntologyEdit,
+    OntologyHistory,
+    OntologySummary,
+    rdf,
+)
 
 router = APIRouter(tags=["Ontology"])
 HTML = "text/html"
@@ -81,13 +90,14 @@ class SchemeIn(BaseModel):
 
 
 @router.get("/api/v1/ontology", summary="Classes and properties, with labels, deprecations and "
-                                        "the version")
+                                        "the version", response_model=OntologySummary)
 async def ontology_summary(request: Request) -> JSONResponse:
     return JSONResponse((await call(catalog_of(request).ontology.summary)).to_json())
 
 
 @router.post("/api/v1/ontology/classes", status_code=201,
-             summary="Add a subclass of an existing class (DL- and SHACL-checked)")
+             summary="Add a subclass of an existing class (DL- and SHACL-checked)",
+             response_model=OntologyEdit)
 async def add_class(request: Request, body: ClassIn) -> JSONResponse:
     edit = await call(catalog_of(request).ontology.add_class, body.name, label=body.label,
                       comment=body.comment, parent=body.parent, disjoint_with=body.disjointWith,
@@ -96,7 +106,8 @@ async def add_class(request: Request, body: ClassIn) -> JSONResponse:
 
 
 @router.post("/api/v1/ontology/properties", status_code=201,
-             summary="Add an object or datatype property (DL- and SHACL-checked)")
+             summary="Add an object or datatype property (DL- and SHACL-checked)",
+             response_model=OntologyEdit)
 async def add_property(request: Request, body: PropertyIn) -> JSONResponse:
     edit = await call(catalog_of(request).ontology.add_property, body.name, label=body.label,
                       comment=body.comment, kind=body.kind, domain=body.domain, range=body.range,
@@ -105,7 +116,10 @@ async def add_property(request: Request, body: PropertyIn) -> JSONResponse:
 
 
 @router.post("/api/v1/ontology/deprecations",
-             summary="Deprecate a class, property, glossary term or classification (never deleted)")
+             summary="Deprecate a class, property, glossary term or classification (never deleted)",
+             response_model=OntologyEdit | AssetWrite,
+             responses={200: {"description": "The ontology edit (a class or property), or the "
+                                             "asset write (a term or classification)"}})
 async def deprecate_term(request: Request, body: DeprecationIn) -> JSONResponse:
     editor = catalog_of(request).ontology
     if editor.is_asset_reference(body.term):
@@ -117,7 +131,8 @@ async def deprecate_term(request: Request, body: DeprecationIn) -> JSONResponse:
     return JSONResponse(asdict(edit))
 
 
-@router.post("/api/v1/ontology/glossary-terms", status_code=201, summary="Add a glossary term")
+@router.post("/api/v1/ontology/glossary-terms", status_code=201, summary="Add a glossary term",
+             response_model=AssetWrite)
 async def add_glossary_term(request: Request, body: GlossaryTermIn) -> JSONResponse:
     result = await call(catalog_of(request).ontology.add_glossary_term, body.name,
                         definition=body.definition, glossary=body.glossary, slug=body.slug,
@@ -127,7 +142,7 @@ async def add_glossary_term(request: Request, body: GlossaryTermIn) -> JSONRespo
 
 
 @router.post("/api/v1/ontology/classification-schemes", status_code=201,
-             summary="Add a classification scheme with its values")
+             summary="Add a classification scheme with its values", response_model=AssetWrites)
 async def add_scheme(request: Request, body: SchemeIn) -> JSONResponse:
     results = await call(catalog_of(request).ontology.add_classification_scheme, body.slug,
                          name=body.name, description=body.description, actor=actor_of(request),
@@ -136,7 +151,8 @@ async def add_scheme(request: Request, body: SchemeIn) -> JSONResponse:
                         headers={"Location": f"/api/v1/assets/{results[0].id}"})
 
 
-@router.get("/api/v1/ontology/history", summary="The ontology's changesets, oldest first")
+@router.get("/api/v1/ontology/history", summary="The ontology's changesets, oldest first",
+            response_model=OntologyHistory)
 async def ontology_history(request: Request) -> JSONResponse:
     cat = catalog_of(request)
     version, revision = await call(cat.ontology.version)
@@ -145,7 +161,8 @@ async def ontology_history(request: Request) -> JSONResponse:
 
 
 @router.get("/api/v1/ontology/diff",
-            summary="Triples added and removed between two changesets (default: the last edit)")
+            summary="Triples added and removed between two changesets (default: the last edit)",
+            response_model=OntologyDiff)
 async def ontology_diff(
     request: Request,
     from_: Annotated[int | None, Query(alias="from", ge=0, le=MAX_SEQ, description="Changeset seq")] = None,
@@ -155,7 +172,8 @@ async def ontology_diff(
 
 
 @router.get("/ontology", summary="The ontology, documented: HTML for browsers, RDF by content "
-                                 "negotiation (or ?format=ttl|jsonld|nt|rdf)")
+                                 "negotiation (or ?format=ttl|jsonld|nt|rdf)",
+            response_class=Response, responses={200: {"content": rdf(OFFERED)}})
 async def ontology_document(
     request: Request,
     format: Annotated[str | None, Query(description="Overrides Accept: " + ", ".join(FORMATS))]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from search.model import FACETS, MAX_LIMIT, SearchRequest, SearchResult
 from sparql_api.deps import call, catalog_of
+from sparql_api.schemas import JSONLDResponse, SearchResults, SimilarAssets, Suggestions
 
 router = APIRouter(prefix="/api/v1/search", tags=["Search"])
 JSONLD = "application/ld+json"
@@ -87,7 +88,8 @@ def _body(request: Request, result: SearchResult) -> JSONResponse:
 Values = Annotated[list[str] | None, Query()]
 
 
-@router.get("", summary="Search assets (keyword, semantic or hybrid) with facets")
+@router.get("", summary="Search assets (keyword, semantic or hybrid) with facets",
+            response_model=SearchResults, response_class=JSONLDResponse)
 async def search_get(
     request: Request,
     q: Annotated[str, Query(max_length=1000, description="What to look for")] = "",
@@ -131,13 +133,15 @@ async def search_get(
     return _body(request, result)
 
 
-@router.post("", summary="Search with the full request as JSON")
+@router.post("", summary="Search with the full request as JSON",
+             response_model=SearchResults, response_class=JSONLDResponse)
 async def search_post(request: Request, body: SearchBody) -> JSONResponse:
     result = await call(catalog_of(request).search.run, body.request())
     return _body(request, result)
 
 
-@router.get("/similar/{key:path}", summary="More like this: assets similar to one asset")
+@router.get("/similar/{key:path}", summary="More like this: assets similar to one asset",
+            response_model=SimilarAssets, response_class=JSONLDResponse)
 async def similar_assets(
     request: Request, key: str,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
@@ -160,7 +164,8 @@ def _attribute_filters(request: Request) -> dict[str, list[str]]:
     return out
 
 
-@router.get("/suggest", summary="Autocomplete: prefix completions of names and facet values")
+@router.get("/suggest", summary="Autocomplete: prefix completions of names and facet values",
+            response_model=Suggestions)
 async def suggest_completions(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=200, description="What was typed so far")],

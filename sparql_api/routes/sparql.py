@@ -12,6 +12,7 @@ from graph_store.formats import GRAPH_RESULT_TYPES
 from sparql_api.deps import actor_of, call, catalog_of, media_type, read_body
 from sparql_api.negotiation import choose
 from sparql_api.results_html import description_html, solutions_html, triples_html
+from sparql_api.schemas import QUERY_BODY, SPARQL_ANSWER, SPARQL_BODY, UPDATE_BODY
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
 HTML = "text/html"
@@ -100,18 +101,12 @@ async def _serve(request: Request, *, queries: bool, updates: bool) -> Response:
     def run() -> tuple[str, bytes, dict[str, str]]:
         # Entailed answers say whether the inferred graphs reflect every write (README).
         status = cat.inference_status() if infer else None
-        result = cat.sparql.query(query, default_graph_uris=default, named_graph_uris=named,
-                                  infer=infer)
-        chosen = choose(accept, (*result.media_types, HTML))  # HTML only when asked by name
+        kind, chosen, body = cat.sparql.answer(
+            query, default_graph_uris=default, named_graph_uris=named, infer=infer,
+            accept=accept, choose=choose, extra_types=(HTML,),  # HTML only when asked by name
+            timeout_s=timeout, max_bytes=cat.settings.max_result_bytes)
         if chosen == HTML:  # a browser: a table from the standard format beneath
-            plain = "application/n-triples" if result.kind == "graph" else \
-                "application/sparql-results+json"
-            body = result.serialize(plain, timeout_s=timeout,
-                                    max_bytes=cat.settings.max_result_bytes)
-            body = triples_html(body) if result.kind == "graph" else solutions_html(body)
-        else:
-            body = result.serialize(chosen, timeout_s=timeout,
-                                    max_bytes=cat.settings.max_result_bytes)
+            body = triples_html(body) if kind == "graph" else solutions_html(body)
         if status is None:
             return chosen, body, {}
         behind = "" if status.state == "current" else f"; behind={status.behind}"
@@ -139,27 +134,32 @@ async def _service_description(request: Request) -> Response:
     return Response(body, media_type=chosen)
 
 
-@router.get("/sparql", summary="SPARQL 1.1 query (query=...), or the service description")
+@router.get("/sparql", summary="SPARQL 1.1 query (query=...), or the service description",
+            response_class=Response, responses=SPARQL_ANSWER)
 async def sparql_get(request: Request) -> Response:
     return await _serve(request, queries=True, updates=True)
 
 
 @router.post("/sparql", summary="SPARQL 1.1 query or update (form, sparql-query or "
-             "sparql-update body)")
+             "sparql-update body)", response_class=Response, openapi_extra=SPARQL_BODY,
+             responses={**SPARQL_ANSWER, 204: {"description": "The update was applied"}})
 async def sparql_post(request: Request) -> Response:
     return await _serve(request, queries=True, updates=True)
 
 
-@router.get("/query", summary="SPARQL 1.1 query")
+@router.get("/query", summary="SPARQL 1.1 query", response_class=Response,
+            responses=SPARQL_ANSWER)
 async def query_get(request: Request) -> Response:
     return await _serve(request, queries=True, updates=False)
 
 
-@router.post("/query", summary="SPARQL 1.1 query (form or sparql-query body)")
+@router.post("/query", summary="SPARQL 1.1 query (form or sparql-query body)",
+             response_class=Response, responses=SPARQL_ANSWER, openapi_extra=QUERY_BODY)
 async def query_post(request: Request) -> Response:
     return await _serve(request, queries=True, updates=False)
 
 
-@router.post("/update", summary="SPARQL 1.1 update")
+@router.post("/update", summary="SPARQL 1.1 update", status_code=204,
+             response_class=Response, openapi_extra=UPDATE_BODY)
 async def sparql_update(request: Request) -> Response:
     return await _serve(request, queries=False, updates=True)

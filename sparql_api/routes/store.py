@@ -12,6 +12,7 @@ from graph_store.errors import InputError, NotFound
 from graph_store.formats import GRAPH_RESULT_TYPES
 from sparql_api.deps import actor_of, call, catalog_of, media_type, read_body
 from sparql_api.negotiation import choose
+from sparql_api.schemas import GRAPH_BODY, rdf
 
 router = APIRouter(tags=["Graph Store Protocol"])
 _TRIPLE_TYPES = tuple(t for t in GRAPH_RESULT_TYPES if t not in ("application/n-quads",
@@ -29,7 +30,9 @@ def _graph(request: Request) -> tuple[str | None, bool]:
     return None, default
 
 
-@router.get("/store", summary="Read a graph (HEAD: its headers only)")
+@router.get("/store", summary="Read a graph (HEAD: its headers only)", response_class=Response,
+            responses={200: {"content": rdf(GRAPH_RESULT_TYPES), "description": "The graph; "
+                             "the whole store (N-Quads or TriG) without ?graph or ?default"}})
 async def get_graph(request: Request) -> Response:
     cat = catalog_of(request)
     graph, named = _graph(request)
@@ -48,7 +51,7 @@ def _dump(cat: Catalog, chosen: str) -> bytes:
     return out.getvalue()
 
 
-@router.put("/store", summary="Replace a graph", status_code=204)
+@router.put("/store", summary="Replace a graph", status_code=204, openapi_extra=GRAPH_BODY)
 async def put_graph(request: Request) -> Response:
     cat = catalog_of(request)
     graph, named = _graph(request)
@@ -60,7 +63,8 @@ async def put_graph(request: Request) -> Response:
     return Response(status_code=201 if write.created else 204)
 
 
-@router.post("/store", summary="Add to a graph, or create a new one", status_code=204)
+@router.post("/store", summary="Add to a graph, or create a new one", status_code=204,
+             openapi_extra=GRAPH_BODY)
 async def post_graph(request: Request) -> Response:
     cat = catalog_of(request)
     graph, named = _graph(request)
