@@ -198,6 +198,12 @@ class KeyStore:
             rows = self._db.execute(sql + " ORDER BY created, id", args).fetchall()
         return [_info(r) for r in rows]
 
+    def get(self, key_id: str) -> KeyInfo:
+        found = self._get(key_id)
+        if found is None:
+            raise NotFound(f"no API key {key_id!r}; `semcat keys list` shows them")
+        return found
+
     def _get(self, key_id: str) -> KeyInfo | None:
         with self._lock:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?",

@@ -31,8 +31,8 @@ from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, RESERVED_WORKSPACES, GraphLayout
 from ontology.namespaces import SEMCAT
 
-IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)\Z")
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,8 @@ _DISJOINT = NamedNode(OWL + "disjointWith")
 _DEPRECATED = NamedNode(OWL + "deprecated")
 _REPLACED_BY = NamedNode(DCTERMS + "isReplacedBy")
 _TRUE = Literal("true", datatype=NamedNode(XSD + "boolean"))
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\Z")
 _REVISION = re.compile(r"\+(\d+)$")
 
 

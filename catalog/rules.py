@@ -35,7 +35,7 @@ __all__ = ["RuleService"]
 
 PREFIX = "rule/"
 FIELDS = frozenset({"id", "type", "name", "description", "construct", "enabled"})
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}\Z")
 _TYPE = NamedNode(RDF_TYPE)
 _BOOLEAN = NamedNode(XSD + "boolean")
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from graph_store.errors import InputError
 
-_PLAIN = re.compile(r"^[A-Za-z0-9._~@+-]+(/[A-Za-z0-9._~@+-]+)*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9._~@+-]+(/[A-Za-z0-9._~@+-]+)*\Z")
 _SAFE_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~@+")
 # RFC 3987 ucschar, less spaces and invisible formatting characters (a fixed list, so that an
 # id never depends on the Unicode version of the Python that computes it).

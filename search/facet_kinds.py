@@ -16,7 +16,7 @@ from typing import Any
 from search import dates
 
 ATTRIBUTE = "attr."
-_ATTRIBUTE = re.compile(r"^attr\.[A-Za-z][A-Za-z0-9_]{0,62}$")
+_ATTRIBUTE = re.compile(r"^attr\.[A-Za-z][A-Za-z0-9_]{0,62}\Z")
 BUILT_IN_FIELDS = {"type": "f_type", "platform": "f_platform", "tag": "f_tag",
                    "owner": "f_owner", "workspace": "f_workspace",
                    "classification": "f_classification", "term": "f_term", "domain": "f_domain"}

@@ -166,7 +166,7 @@ class SearchResult:
 MAX_DEPTH = 50  # also the bound of an unbounded lineage walk (cycles end earlier anyway)
 MAX_WHERE_CHARS = 4_000
 _ASSET_VAR = re.compile(r"[?$]asset\b")
-_KEY = re.compile(r"^[^\s<>\"{}|\\^`]+$")
+_KEY = re.compile(r"^[^\s<>\"{}|\\^`]+\Z")
 
 
 def check_graph_filters(req: SearchRequest) -> None:

@@ -7,8 +7,8 @@ validates or reshapes a request or a response at run time. tests/test_openapi_sc
 real responses against these schemas, so a schema that drifts from its handler fails there.
 
 Conventions: a field with the default ``None`` is a key the body may leave out (never null);
-a nullable key is declared without a default. Closed shapes (``_Closed``) list every key;
-JSON-LD documents (``_Open``) list the common terms and allow any other term of the context.
+a nullable key is declared without a default. Closed shapes (``Closed``) list every key;
+JSON-LD documents (``Open``) list the common terms and allow any other term of the context.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonDict
 
 from catalog.attributes import Kind
-from graph_store.formats import GRAPH_RESULT_TYPES, SOLUTION_RESULT_TYPES
 
 JSONLD = "application/ld+json"
 TEXT: dict[str, Any] = {"type": "string"}
@@ -41,13 +40,13 @@ def _absent_not_null(schema: dict[str, Any]) -> None:
                 prop["anyOf"] = kinds
 
 
-class _Closed(BaseModel):
+class Closed(BaseModel):
     """A body whose keys are all listed here."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_absent_not_null)
 
 
-class _Open(BaseModel):
+class Open(BaseModel):
     """A JSON-LD node: the listed keys plus any other term of the context, custom attribute
     or full IRI."""
 
@@ -69,7 +68,7 @@ def _context() -> Any:
                  "makes ids asset keys (and `items` or `hits` the @graph, where listed)")
 
 
-def _time(*, absent: bool = False) -> Any:
+def timestamp(*, absent: bool = False) -> Any:
     """An ISO 8601 UTC time; with ``absent`` a key the body may leave out."""
     extra: JsonDict = {"format": "date-time"}
     return Field(default=None, json_schema_extra=extra) if absent else \
@@ -77,19 +76,19 @@ def _time(*, absent: bool = False) -> Any:
 
 
 # -- home and JSON-LD -----------------------------------------------------------------------------
-class Health(_Closed):
+class Health(Closed):
     status: Literal["ok", "degraded"]
     appliedSeq: int = Field(description="The last change-log seq the store has applied")
     problems: dict[str, str] = Field(description="Component → what is wrong with it")
 
 
-class ContextDocument(_Closed):
+class ContextDocument(Closed):
     context: dict[str, Any] = Field(alias="@context", description="Terms, class names and "
                                     "prefixes of every REST body")
 
 
 # -- assets ---------------------------------------------------------------------------------------
-class AssetNode(_Open):
+class AssetNode(Open):
     """An asset as a compact JSON-LD node; references are asset ids (relative to @base)."""
 
     id: str
@@ -106,9 +105,9 @@ class AssetNode(_Open):
     classifications: list[str] | None = None
     derivedFrom: list[str] | None = None
     version: int | None = None
-    createdAt: str | None = _time(absent=True)
+    createdAt: str | None = timestamp(absent=True)
     createdBy: str | None = None
-    updatedAt: str | None = _time(absent=True)
+    updatedAt: str | None = timestamp(absent=True)
     updatedBy: str | None = None
 
 
@@ -118,13 +117,13 @@ class AssetDocument(AssetNode):
                                             "inferred statements, keyed as in the document")
 
 
-class AssetPage(_Closed):
+class AssetPage(Closed):
     context: Context = _context()
     items: list[AssetNode]
     next: str | None = Field(description="Cursor of the next page (also in the Link header)")
 
 
-class ShaclResult(_Closed):
+class ShaclResult(Closed):
     focusNode: str
     path: str = Field(description="Property IRI; ^IRI for an inverse path")
     constraint: str = Field(description="SHACL constraint component, e.g. "
@@ -134,14 +133,14 @@ class ShaclResult(_Closed):
     value: str | None = None
 
 
-class AssetWrite(_Closed):
+class AssetWrite(Closed):
     id: str
     version: int
     status: Literal["created", "updated", "unchanged", "deleted"]
     warnings: list[ShaclResult] = Field(description="SHACL warnings about this asset")
 
 
-class AssetWrites(_Closed):
+class AssetWrites(Closed):
     items: list[AssetWrite]
 
 
@@ -151,20 +150,20 @@ class BulkWrite(AssetWrites):
     unchanged: int
 
 
-class Version(_Closed):
+class Version(Closed):
     version: int
     seq: int = Field(description="The change-log changeset")
-    time: str = _time()
+    time: str = timestamp()
     actor: str
     message: str
 
 
-class AssetVersions(_Closed):
+class AssetVersions(Closed):
     id: str
     versions: list[Version]
 
 
-class AssetDiff(_Closed):
+class AssetDiff(Closed):
     id: str
     from_: int = Field(alias="from")
     to: int
@@ -172,13 +171,13 @@ class AssetDiff(_Closed):
     added: dict[str, Any] = Field(description="Properties only the new version has")
 
 
-class Statement(_Closed):
+class Statement(Closed):
     subject: str
     predicate: str
     object: str
 
 
-class Explanation(_Closed):
+class Explanation(Closed):
     statement: Statement
     asserted: bool
     graph: str | None
@@ -186,16 +185,16 @@ class Explanation(_Closed):
     premises: list[Explanation]
 
 
-class Explanations(_Closed):
+class Explanations(Closed):
     id: str
     explanations: list[Explanation]
 
 
-class IdRef(_Closed):
+class IdRef(Closed):
     id_: str = Field(alias="@id")
 
 
-class ValueObject(_Closed):
+class ValueObject(Closed):
     value: str | int | float | bool = Field(alias="@value")
     type_: str | None = Field(default=None, alias="@type")
     language: str | None = Field(default=None, alias="@language")
@@ -208,7 +207,7 @@ class ValueObject(_Closed):
 Value = str | int | float | bool | IdRef | ValueObject
 
 
-class AssetIn(_Open):
+class AssetIn(Open):
     """An asset to write: any term of the context (GET /api/v1/context.jsonld), a custom
     attribute or a full IRI; system keys (version, createdAt, ...) are ignored."""
 
@@ -247,7 +246,7 @@ class GraphNode(BaseModel):
 
 
 # -- custom attributes ----------------------------------------------------------------------------
-class AttributeDefinition(_Closed):
+class AttributeDefinition(Closed):
     id: str
     name: str
     label: str
@@ -265,16 +264,16 @@ class AttributeDefinition(_Closed):
     maxInclusive: str | None = None
 
 
-class AttributeList(_Closed):
+class AttributeList(Closed):
     items: list[AttributeDefinition]
 
 
-class AffectedAsset(_Closed):
+class AffectedAsset(Closed):
     id: str
     problems: list[ShaclResult]
 
 
-class AttributeImpact(_Closed):
+class AttributeImpact(Closed):
     attribute: str
     affectedAssets: int
     affected: list[AffectedAsset]
@@ -289,13 +288,13 @@ class AttributeDefined(AttributeDefinition):
                                       "what the migration did about them")
 
 
-class AttributeVersions(_Closed):
+class AttributeVersions(Closed):
     name: str
     versions: list[Version]
 
 
 # -- reasoning and validation ---------------------------------------------------------------------
-class Fact(_Closed):
+class Fact(Closed):
     subject: str
     predicate: str
     object: str
@@ -303,7 +302,7 @@ class Fact(_Closed):
     asserted: bool
 
 
-class Finding(_Closed):
+class Finding(Closed):
     rule: str
     message: str
     focusNode: str
@@ -311,19 +310,19 @@ class Finding(_Closed):
     derivations: list[Explanation]
 
 
-class ConsistencyReport(_Closed):
+class ConsistencyReport(Closed):
     consistent: bool
     findings: list[Finding]
 
 
-class ShaclReport(_Closed):
+class ShaclReport(Closed):
     conforms: bool
     focusNodes: int
     results: list[ShaclResult]
 
 
 # -- ontology -------------------------------------------------------------------------------------
-class OntologyTerm(_Closed):
+class OntologyTerm(Closed):
     iri: str
     kind: Literal["class", "object", "datatype", "annotation"]
     label: str
@@ -338,7 +337,7 @@ class OntologyTerm(_Closed):
     replacedBy: str | None
 
 
-class OntologySummary(_Closed):
+class OntologySummary(Closed):
     iri: str
     version: str
     revision: int
@@ -348,7 +347,7 @@ class OntologySummary(_Closed):
     properties: list[OntologyTerm]
 
 
-class OntologyEdit(_Closed):
+class OntologyEdit(Closed):
     term: str
     status: Literal["created", "deprecated"]
     version: str
@@ -356,9 +355,9 @@ class OntologyEdit(_Closed):
     seq: int
 
 
-class OntologyChange(_Closed):
+class OntologyChange(Closed):
     seq: int
-    time: str = _time()
+    time: str = timestamp()
     actor: str
     message: str
     version: str | None
@@ -366,13 +365,13 @@ class OntologyChange(_Closed):
     removed: int
 
 
-class OntologyHistory(_Closed):
+class OntologyHistory(Closed):
     version: str
     revision: int
     changes: list[OntologyChange]
 
 
-class OntologyDiff(_Closed):
+class OntologyDiff(Closed):
     from_: int = Field(alias="from")
     to: int
     added: list[str] = Field(description="N-Triples lines")
@@ -380,7 +379,7 @@ class OntologyDiff(_Closed):
 
 
 # -- search ---------------------------------------------------------------------------------------
-class SearchHit(_Closed):
+class SearchHit(Closed):
     id: str
     type: str | list[str]
     name: str
@@ -393,20 +392,20 @@ class SearchHit(_Closed):
                                 "filters, highlights, inferred")
 
 
-class FacetCount(_Closed):
+class FacetCount(Closed):
     value: str
     count: int
     label: str
 
 
-class SearchInterpretation(_Open):
+class SearchInterpretation(Open):
     """What the engine understood (words, expansions, relaxation, dates, nl)."""
 
     q: str
     filters: dict[str, list[str]]
 
 
-class IndexFreshness(_Closed):
+class IndexFreshness(Closed):
     seq: int = Field(description="The store's applied change-log seq")
     text: int
     vectors: int | None
@@ -414,7 +413,7 @@ class IndexFreshness(_Closed):
     embedded: int
 
 
-class SearchResults(_Closed):
+class SearchResults(Closed):
     context: Context = _context()
     mode: Literal["keyword", "semantic", "hybrid"]
     total: int
@@ -426,13 +425,13 @@ class SearchResults(_Closed):
     tookMs: float
 
 
-class SimilarAssets(_Closed):
+class SimilarAssets(Closed):
     context: Context = _context()
     id: str
     hits: list[SearchHit]
 
 
-class Suggestion(_Closed):
+class Suggestion(Closed):
     text: str
     id: str
     type: str
@@ -445,212 +444,7 @@ class Suggestion(_Closed):
                              "folded into this one")
 
 
-class Suggestions(_Closed):
+class Suggestions(Closed):
     q: str
     suggestions: list[Suggestion]
     tookMs: float
-
-
-# -- identity, audit and rules --------------------------------------------------------------------
-class Grant(_Closed):
-    workspace: str
-    role: str
-
-
-class Principal(_Closed):
-    subject: str
-    via: Literal["api-key", "oidc", "open", "local"]
-    groups: list[str]
-    grants: list[Grant]
-    admin: bool
-    keyId: str | None
-
-
-class ApiKey(_Closed):
-    id: str
-    subject: str
-    workspace: str | None
-    role: str | None
-    admin: bool
-    label: str
-    created: str = _time()
-    expires: str | None = _time()
-    revoked: str | None = _time()
-
-
-class NewApiKey(ApiKey):
-    token: str = Field(description="The secret: shown this once")
-
-
-class ApiKeyList(_Closed):
-    items: list[ApiKey]
-
-
-class AuditEntry(_Closed):
-    seq: int
-    time: str = _time()
-    actor: str
-    via: str
-    action: str
-    targets: list[str]
-    outcome: str = Field(description="allowed, denied or error")
-    ip: str
-    userAgent: str
-    detail: dict[str, Any]
-    changeset: int | None
-    prevHash: str
-    hash: str
-
-
-class AuditPage(_Closed):
-    items: list[AuditEntry]
-    next: int | None = Field(description="Cursor of the next page (also in the Link header)")
-
-
-class AuditCheck(_Closed):
-    ok: bool
-    checked: int
-    firstBadSeq: int | None
-    reason: str
-    head: str = Field(description="The last entry's hash: keep a copy to detect truncation")
-
-
-class Rule(_Closed):
-    id: str
-    type: Literal["ClassificationRule"]
-    name: str | None = None
-    description: str | None = None
-    construct_: str | None = Field(default=None, alias="construct")
-    enabled: bool
-    version: int | None = None
-    error: str | None = Field(default=None, description="Why a rule written around this API "
-                              "is not applied")
-    conclusions: int | None = Field(default=None, description="GET of one rule: statements "
-                                    "it concludes now")
-
-
-class RuleList(_Closed):
-    items: list[Rule]
-
-
-class RuleIn(_Closed):
-    id: str | None = Field(default=None, description="rule/<slug>; POST makes it from the name "
-                           "when left out")
-    type: Literal["ClassificationRule"] | None = None
-    name: str = Field(min_length=1)
-    description: str | None = None
-    construct_: str = Field(alias="construct", description="SPARQL CONSTRUCT about ?this")
-    enabled: bool = True
-
-
-# -- SPARQL protocol forms ------------------------------------------------------------------------
-class QueryForm(_Closed):
-    query: str | None = Field(default=None, description="Without it: the service description")
-    default_graph_uri: list[str] | None = Field(default=None, alias="default-graph-uri")
-    named_graph_uri: list[str] | None = Field(default=None, alias="named-graph-uri")
-    infer: str | None = Field(default=None, description="false: asserted statements only")
-
-
-class UpdateForm(_Closed):
-    update: str
-    using_graph_uri: list[str] | None = Field(default=None, alias="using-graph-uri")
-    using_named_graph_uri: list[str] | None = Field(default=None, alias="using-named-graph-uri")
-
-
-class QueryOrUpdateForm(QueryForm):
-    update: str | None = None
-    using_graph_uri: list[str] | None = Field(default=None, alias="using-graph-uri")
-    using_named_graph_uri: list[str] | None = Field(default=None, alias="using-named-graph-uri")
-
-
-# -- helpers for decorators -----------------------------------------------------------------------
-def inline(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's JSON Schema with its (non-recursive) $defs spelled out in place, for a body
-    the handler reads itself: openapi_extra cannot add to the document's components."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def spelled(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return spelled(defs[ref.removeprefix("#/$defs/")])
-            return {k: spelled(v) for k, v in node.items()}
-        return [spelled(v) for v in node] if isinstance(node, list) else node
-
-    spelled_out: dict[str, Any] = spelled(schema)
-    return spelled_out
-
-
-def request_body(content: dict[str, dict[str, Any]], description: str) -> dict[str, Any]:
-    """``openapi_extra`` for a body the handler reads itself: media type → schema."""
-    return {"requestBody": {"required": True, "description": description,
-                            "content": {t: {"schema": s} for t, s in content.items()}}}
-
-
-def rdf(types: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
-    """Content entries for RDF (and HTML) bodies: text, JSON-LD as JSON."""
-    return {t: {"schema": JSONLD_ANY if t == JSONLD else TEXT} for t in types}
-
-
-RDF_BODY_TYPES = ("text/turtle", "application/n-triples", "application/ld+json",
-                  "application/rdf+xml", "text/n3", "application/n-quads", "application/trig")
-_TERM: dict[str, Any] = {
-    "type": "object", "required": ["type", "value"],
-    "properties": {"type": {"enum": ["uri", "literal", "bnode", "triple"]},
-                   "value": {"type": ["string", "object"]},
-                   "xml:lang": {"type": "string"}, "datatype": {"type": "string"}}}
-SPARQL_JSON: dict[str, Any] = {
-    "type": "object", "required": ["head"],
-    "description": "SPARQL 1.1 Query Results JSON: bindings for SELECT, boolean for ASK",
-    "properties": {
-        "head": {"type": "object", "properties": {"vars": {"type": "array",
-                                                           "items": {"type": "string"}},
-                                                  "link": {"type": "array",
-                                                           "items": {"type": "string"}}}},
-        "results": {"type": "object", "required": ["bindings"],
-                    "properties": {"bindings": {"type": "array", "items": {
-                        "type": "object", "additionalProperties": _TERM}}}},
-        "boolean": {"type": "boolean"}}}
-
-
-# -- request bodies the handlers read themselves (openapi_extra) ----------------------------------
-_ASSET = inline(AssetIn)
-ASSET_BODY = request_body({JSONLD: _ASSET, "application/json": _ASSET}, "One asset")
-_PATCH = inline(AssetPatch)
-ASSET_PATCH_BODY = request_body({"application/merge-patch+json": _PATCH,
-                                 "application/json": _PATCH}, "The keys to change")
-_ASSETS = {"anyOf": [{"type": "array", "items": _ASSET},
-                     {"type": "object", "required": ["@graph"],
-                      "properties": {"@graph": {"type": "array", "items": _ASSET}}}]}
-BULK_BODY = request_body(
-    {"application/json": _ASSETS, JSONLD: _ASSETS,
-     "application/x-ndjson": {**TEXT, "description": "One asset per line"}},
-    "Assets: a JSON array (or a JSON-LD @graph), or NDJSON")
-RULE_BODY = request_body({"application/json": inline(RuleIn)}, "A classification rule")
-_NODE = inline(GraphNode)
-GRAPH_BODY = request_body(
-    {**{t: TEXT for t in RDF_BODY_TYPES}, JSONLD: {"anyOf": [_NODE, {"type": "array",
-                                                                     "items": _NODE}]}},
-    "Triples in any of these RDF syntaxes (quad formats only when they name no graph)")
-_SPARQL_QUERY = {**TEXT, "description": "A SPARQL 1.1 query"}
-_SPARQL_UPDATE = {**TEXT, "description": "A SPARQL 1.1 update"}
-_FORM = "application/x-www-form-urlencoded"
-SPARQL_BODY = request_body({_FORM: inline(QueryOrUpdateForm),
-                            "application/sparql-query": _SPARQL_QUERY,
-                            "application/sparql-update": _SPARQL_UPDATE},
-                           "A query or an update, as a form or directly")
-QUERY_BODY = request_body({_FORM: inline(QueryForm), "application/sparql-query": _SPARQL_QUERY},
-                          "A query, as a form or directly")
-UPDATE_BODY = request_body({_FORM: inline(UpdateForm),
-                            "application/sparql-update": _SPARQL_UPDATE},
-                           "An update, as a form or directly")
-
-
-# -- what the SPARQL endpoints answer -------------------------------------------------------------
-SPARQL_ANSWER: dict[int | str, dict[str, Any]] = {200: {
-    "description": "Solutions (SELECT, ASK), a graph (CONSTRUCT, DESCRIBE) or, without a query, "
-                   "the service description; HTML only when asked for by name",
-    "content": {**{t: {"schema": SPARQL_JSON if t.endswith("json") else TEXT}
-                   for t in SOLUTION_RESULT_TYPES},
-                **rdf((*GRAPH_RESULT_TYPES, "text/html"))}}}

@@ -61,3 +61,17 @@ def test_content_negotiation_honours_q_values_and_specificity(http: httpx.Client
     # a browser's Accept gets HTML; HTML is never chosen for */* alone
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert served(browser) == (200, "text/html")
+
+
+def test_location_headers_are_paths_that_lead_to_what_was_made(http: httpx.Client) -> None:
+    made = [http.post("/api/v1/assets", json={"type": "DataPlatform", "id": "platform/made-here",
+                                              "name": "made here"}),
+            http.post("/api/v1/rules", json={"name": "Made here", "construct": (
+                "CONSTRUCT { ?this <https://w3id.org/semcat#hasTag> <http://127.0.0.1:8000/id/"
+                "tag/made> } WHERE { ?this a <https://w3id.org/semcat#Dashboard> }")}),
+            http.post("/api/v1/keys", json={"subject": "user/made", "admin": True})]
+    for r in made:
+        assert r.status_code == 201, r.text
+        location = r.headers["location"]
+        assert location.startswith("/") and "://" not in location, location
+        assert http.get(location).status_code == 200, location

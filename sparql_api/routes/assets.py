@@ -22,9 +22,6 @@ from sparql_api.deps import (
     read_json,
 )
 from sparql_api.schemas import (
-    ASSET_BODY,
-    ASSET_PATCH_BODY,
-    BULK_BODY,
     AssetDiff,
     AssetDocument,
     AssetPage,
@@ -35,6 +32,7 @@ from sparql_api.schemas import (
     Explanations,
     JSONLDResponse,
 )
+from sparql_api.schemas_protocols import ASSET_BODY, ASSET_PATCH_BODY, BULK_BODY
 
 router = APIRouter(prefix="/api/v1", tags=["Assets"])
 JSONLD = "application/ld+json"
@@ -84,7 +82,7 @@ def _write(result: Any, request: Request, created_status: int = 201) -> JSONResp
     # the id percent-encoded once more as a URL path: its own escapes (%20, %2F) survive the
     # server's decoding of the path, and a header holds only ASCII
     return _ld(asdict(result), status, {
-        "Location": str(request.url_for("get_asset", key=quote(result.id, safe="/"))),
+        "Location": f"/api/v1/assets/{quote(result.id, safe='/')}",  # a path, as everywhere
         "ETag": f'"{result.version}"'})
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import MAX_SEQ, call, catalog_of
 from sparql_api.negotiation import choose
-from sparql_api.schemas import AuditCheck, AuditPage, rdf
+from sparql_api.schemas_protocols import AuditCheck, AuditPage, rdf
 
 router = APIRouter(tags=["Audit"])
 OFFERED = ("application/json", "text/turtle", "application/ld+json", "application/n-triples")

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from sparql_api.deps import call, catalog_of
 from sparql_api.negotiation import choose
-from sparql_api.schemas import ShaclReport, rdf
+from sparql_api.schemas import ShaclReport
+from sparql_api.schemas_protocols import rdf
 
 router = APIRouter(prefix="/api/v1", tags=["Catalog"])
 EXPORT_TYPES = ("application/n-quads", "application/trig", "text/turtle", "application/n-triples",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from access.identity import MAX_KEY_DAYS
 from sparql_api.auth import principal_of, require_admin
 from sparql_api.deps import call, catalog_of
-from sparql_api.schemas import ApiKeyList, NewApiKey, Principal
+from sparql_api.schemas_protocols import ApiKey, ApiKeyList, NewApiKey, Principal
 
 router = APIRouter(tags=["Identity"])
 
@@ -54,6 +54,15 @@ async def list_keys(request: Request, subject: str | None = None) -> JSONRespons
     require_admin(principal_of(request))
     keys = await call(catalog_of(request).keys.list, subject)
     return JSONResponse({"items": [k.to_json() for k in keys]})
+
+
+@router.get("/api/v1/keys/{key_id}", summary="One API key (never its secret): the caller's "
+            "own, or any for an instance admin", response_model=ApiKey)
+async def get_key(request: Request, key_id: str) -> JSONResponse:
+    principal = principal_of(request)
+    if principal.key_id != key_id:
+        require_admin(principal)
+    return JSONResponse((await call(catalog_of(request).keys.get, key_id)).to_json())
 
 
 @router.delete("/api/v1/keys/{key_id}", status_code=204, summary="Revoke an API key at once")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -24,8 +25,8 @@ from sparql_api.schemas import (
     OntologyEdit,
     OntologyHistory,
     OntologySummary,
-    rdf,
 )
+from sparql_api.schemas_protocols import rdf
 
 router = APIRouter(tags=["Ontology"])
 HTML = "text/html"
@@ -138,7 +139,7 @@ async def add_glossary_term(request: Request, body: GlossaryTermIn) -> JSONRespo
                         definition=body.definition, glossary=body.glossary, slug=body.slug,
                         actor=actor_of(request))
     return JSONResponse(asdict(result), status_code=201,
-                        headers={"Location": f"/api/v1/assets/{result.id}"})
+                        headers={"Location": f"/api/v1/assets/{quote(result.id, safe='/')}"})
 
 
 @router.post("/api/v1/ontology/classification-schemes", status_code=201,
@@ -148,7 +149,7 @@ async def add_scheme(request: Request, body: SchemeIn) -> JSONResponse:
                          name=body.name, description=body.description, actor=actor_of(request),
                          values=[(v.slug, v.name, v.description) for v in body.values])
     return JSONResponse({"items": [asdict(r) for r in results]}, status_code=201,
-                        headers={"Location": f"/api/v1/assets/{results[0].id}"})
+                        headers={"Location": f"/api/v1/assets/{quote(results[0].id, safe='/')}"})
 
 
 @router.get("/api/v1/ontology/history", summary="The ontology's changesets, oldest first",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from sparql_api.deps import actor_of, call, catalog_of, read_json
-from sparql_api.schemas import RULE_BODY, Rule, RuleList
+from sparql_api.schemas_protocols import RULE_BODY, Rule, RuleList
 
 router = APIRouter(prefix="/api/v1/rules", tags=["Classification rules"])
 

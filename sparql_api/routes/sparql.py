@@ -12,7 +12,7 @@ from graph_store.formats import GRAPH_RESULT_TYPES
 from sparql_api.deps import actor_of, call, catalog_of, media_type, read_body
 from sparql_api.negotiation import choose
 from sparql_api.results_html import description_html, solutions_html, triples_html
-from sparql_api.schemas import QUERY_BODY, SPARQL_ANSWER, SPARQL_BODY, UPDATE_BODY
+from sparql_api.schemas_protocols import QUERY_BODY, SPARQL_ANSWER, SPARQL_BODY, UPDATE_BODY
 
 router = APIRouter(tags=["SPARQL 1.1 Protocol"])
 HTML = "text/html"

@@ -12,7 +12,7 @@ from graph_store.errors import InputError, NotFound
 from graph_store.formats import GRAPH_RESULT_TYPES
 from sparql_api.deps import actor_of, call, catalog_of, media_type, read_body
 from sparql_api.negotiation import choose
-from sparql_api.schemas import GRAPH_BODY, rdf
+from sparql_api.schemas_protocols import GRAPH_BODY, rdf
 
 router = APIRouter(tags=["Graph Store Protocol"])
 _TRIPLE_TYPES = tuple(t for t in GRAPH_RESULT_TYPES if t not in ("application/n-quads",
