@@ -386,6 +386,13 @@ class Catalog:
                 "classification": applied - (self.classifier.up_to() or 0)
                 if self.classifier.enabled else 0}
 
+    def reached(self, position: int) -> bool:
+        """Whether the store and every projection of the log reflect changeset ``position``
+        (read-your-writes: a reader waits for this; sparql_api/positions.py)."""
+        return self.journal.applied_seq >= position and all(
+            position <= self.journal.applied_seq - behind
+            for behind in self.projection_lag().values())
+
     def consistency(self) -> list[Finding]:
         """Every OWL 2 RL inconsistency (disjoint classes, owl:Nothing, irreflexive, asymmetric
         and disjoint properties, sameAs with differentFrom) in the asserted and inferred data,

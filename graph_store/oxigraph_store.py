@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -18,6 +20,7 @@ from graph_store.protocol import Dataset, GraphName, Object, Subject
 from graph_store.sparql_errors import readable_syntax_error
 
 tracer = trace.get_tracer("semcat")
+BACKUP_ATTEMPTS = 5
 log = logging.getLogger(__name__)
 
 # Up to ATOMIC_LIMIT quads a changeset is one SPARQL transaction, so readers never see half of
@@ -196,10 +199,18 @@ class OxigraphStore:
         checkpoint (hard links on the same file system, so cheap)."""
         if self._lock is None:
             raise InputError("an in-memory catalog has nothing on disk to back up")
-        try:
-            self._store.backup(str(target))
-        except OSError as e:
-            raise BackendError(f"cannot back up the store to {target}: {e}") from e
+        for attempt in range(BACKUP_ATTEMPTS):
+            try:
+                self._store.backup(str(target))
+                return
+            except (OSError, RuntimeError) as e:
+                # RocksDB copies the live write-ahead log; a write landing meanwhile (the
+                # reasoner's, which does not take the journal lock) can fail the copy: retry
+                shutil.rmtree(target, ignore_errors=True)
+                if attempt == BACKUP_ATTEMPTS - 1:
+                    raise BackendError(f"cannot back up the store to {target}: {e}") from e
+                log.info("backing up the store failed (%s); retrying", e)
+                time.sleep(0.05 * (attempt + 1))
 
     def close(self) -> None:
         """Release the on-disk lock (pending result iterators keep the store alive, hence gc)."""

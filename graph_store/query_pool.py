@@ -27,7 +27,7 @@ from pebble import ProcessExpired, ProcessPool
 from pebble.common.types import CONSTS
 
 from graph_store import query_worker
-from graph_store.errors import BackendError, QueryTimeout
+from graph_store.errors import BackendError, QueryTimeout, SemcatError
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.protocol import Dataset
 
@@ -123,6 +123,10 @@ class QueryPool:
         except (ProcessExpired, BrokenProcessPool) as e:
             raise BackendError(f"the query's worker process ended ({e}); it may have run out "
                                "of memory") from e
+        except SemcatError:
+            raise
+        except Exception as e:  # the engine's own failure, from the worker
+            raise BackendError(f"the query failed in its worker: {e}") from e
         finally:
             self._snapshots.release(snapshot)
 

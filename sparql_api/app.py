@@ -21,6 +21,7 @@ from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics, MetricsMiddleware
+from sparql_api.positions import Positions
 from sparql_api.rate_limits import RateLimits
 from sparql_api.request_log import RequestIds
 from sparql_api.routes import (
@@ -80,6 +81,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         app.state.catalog = catalog
     app.state.metrics = Metrics()
     problems.install(app)
+    app.add_middleware(Positions)  # Semcat-Position on writes; after= and wait=true
     app.add_middleware(RateLimits)  # inside authentication: it limits each principal
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)

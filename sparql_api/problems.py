@@ -95,7 +95,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug: a 500 in the endpoint's own error form, never a stack trace (logged here)."""
+    log.error("unexpected %s on %s", type(exc).__name__, request.url.path, exc_info=exc)
+    return problem(request, 500, "internal", "Internal error",
+                   "the server failed unexpectedly; the failure is logged")
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(SemcatError, _semcat_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -75,3 +75,22 @@ def test_location_headers_are_paths_that_lead_to_what_was_made(http: httpx.Clien
         location = r.headers["location"]
         assert location.startswith("/") and "://" not in location, location
         assert http.get(location).status_code == 200, location
+
+
+def test_writes_carry_their_log_position_and_reads_can_wait_for_it(http: httpx.Client) -> None:
+    r = http.post("/api/v1/assets?wait=true", json={"type": "DataPlatform",
+                                                    "id": "platform/positioned",
+                                                    "name": "positioned platform"})
+    assert r.status_code == 201, r.text
+    position = int(r.headers["semcat-position"])
+    assert position >= 1 and http.get("/healthz").json()["appliedSeq"] >= position
+    # a read after that position sees the write everywhere, search included
+    found = http.get("/api/v1/search", params={"q": "positioned", "mode": "keyword",
+                                               "after": str(position)}).json()
+    assert "platform/positioned" in [h["id"] for h in found["hits"]]
+    assert http.get("/readyz").json()["lag"]["text"] == 0
+    assert "semcat-position" not in http.get("/api/v1/assets").headers  # reads carry none
+    bad = http.get("/api/v1/assets", params={"after": "soon"})
+    assert bad.status_code == 400 and "after" in bad.json()["detail"]
+    refused = http.post("/api/v1/assets", json={"type": "NoSuchType", "id": "x/y"})
+    assert refused.status_code >= 400 and "semcat-position" not in refused.headers
