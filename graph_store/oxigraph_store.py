@@ -194,12 +194,12 @@ class OxigraphStore:
     def flush(self) -> None:
         self._store.flush()
 
-    def backup(self, target: Path) -> None:
+    def backup(self, target: Path, *, attempts: int = BACKUP_ATTEMPTS) -> None:
         """A consistent copy of the store as it is now, beside a live writer: a RocksDB
         checkpoint (hard links on the same file system, so cheap)."""
         if self._lock is None:
             raise InputError("an in-memory catalog has nothing on disk to back up")
-        for attempt in range(BACKUP_ATTEMPTS):
+        for attempt in range(attempts):
             try:
                 self._store.backup(str(target))
                 return
@@ -207,7 +207,7 @@ class OxigraphStore:
                 # RocksDB copies the live write-ahead log; a write landing meanwhile (the
                 # reasoner's, which does not take the journal lock) can fail the copy: retry
                 shutil.rmtree(target, ignore_errors=True)
-                if attempt == BACKUP_ATTEMPTS - 1:
+                if attempt == attempts - 1:
                     raise BackendError(f"cannot back up the store to {target}: {e}") from e
                 log.info("backing up the store failed (%s); retrying", e)
                 time.sleep(0.05 * (attempt + 1))

@@ -3,8 +3,8 @@
 pyoxigraph cannot cancel a running query: a heavy one past its deadline would go on using CPU
 and memory in the server. So an on-disk catalog answers queries in worker processes (pebble's
 pool ends a task's process at its deadline, which frees both at once). Each worker reads a
-RocksDB checkpoint of the store: a consistent snapshot, taken under the journal's lock, that is
-never older than the last applied changeset, so a query still sees every acknowledged write.
+RocksDB checkpoint of the store: a consistent snapshot that is never older than the last
+applied changeset, so a query still sees every acknowledged write.
 Checkpoints are hard links, cheap to take; one is kept while a query reads it.
 """
 
@@ -70,10 +70,17 @@ class Snapshots:
         """A snapshot at least as new as the last applied changeset, held until released."""
         with self._lock:
             if self._latest is None or self._latest.seq < self._applied():
-                with self._journal_lock:  # no changeset is half applied meanwhile
-                    seq = self._applied()
-                    path = self._root / f"{seq}-{next(self._ids)}"
-                    self._store.backup(path)
+                # Without the journal's lock, as a query in this process reads (waiting for
+                # writers here made queries under a write load 100 times slower): the snapshot
+                # holds at least ``seq``. A write landing during RocksDB's copy of the live log
+                # can fail it; after a few tries, the lock keeps writers out for one.
+                seq = self._applied()
+                path = self._root / f"{seq}-{next(self._ids)}"
+                try:
+                    self._store.backup(path, attempts=3)
+                except BackendError:
+                    with self._journal_lock:
+                        self._store.backup(path)
                 self._latest = Snapshot(seq, path)
                 self._readers[path] = 0
                 self._prune()
