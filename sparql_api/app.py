@@ -20,7 +20,7 @@ from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
 from sparql_api.head import HeadAsGet
-from sparql_api.metrics import Metrics, MetricsMiddleware
+from sparql_api.metrics import Metrics
 from sparql_api.positions import Positions
 from sparql_api.rate_limits import RateLimits
 from sparql_api.request_log import RequestIds
@@ -85,12 +85,12 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     app.add_middleware(RateLimits)  # inside authentication: it limits each principal
     app.add_middleware(AuthMiddleware)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     tracing = (catalog.settings if catalog is not None else settings or Settings()).tracing
     if tracing != "off":
         setup_tracing(tracing)
         app.add_middleware(OpenTelemetryMiddleware)
-    app.add_middleware(RequestIds)  # outermost: every log record of a request carries its id
+    # outermost: every log record of a request carries its id; it also counts for /metrics
+    app.add_middleware(RequestIds, metrics=app.state.metrics)
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)

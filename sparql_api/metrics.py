@@ -1,17 +1,15 @@
-"""Prometheus metrics: requests by route, and the catalog's state read at each scrape (change
-log position, projection lag, sizes on disk). One registry per app, so apps never share counts."""
+"""Prometheus metrics: requests by route template (counted by sparql_api/request_log.py, which
+sees every request), and the catalog's state read at each scrape (change log position,
+projection lag, sizes on disk). One registry per app, so apps never share counts."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog import Catalog
 
@@ -28,6 +26,10 @@ class Metrics:
                                  registry=self.registry)
         self.problems = Counter("semcat_problems", "Errors answered, by problem code (e.g. "
                                 "query-timeout, forbidden)", ("code",), registry=self.registry)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
 
     def watch(self, catalog: Catalog) -> None:
         self.registry.register(CatalogCollector(catalog))
@@ -65,34 +67,3 @@ def _bytes(path: Path) -> float:
         return float(path.stat().st_size)
     return float(sum(p.stat().st_size for p in path.rglob("*") if p.is_file())) \
         if path.is_dir() else 0.0
-
-
-class MetricsMiddleware:
-    """Counts and times every request under its route's template (``/api/v1/assets/{key}``),
-    so that ids do not explode the label space."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        t0 = time.perf_counter()
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - t0)

@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sparql_api.metrics import Metrics
+
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("semcat.access")
 _VALID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")
@@ -38,8 +40,12 @@ def configure_logging(level: str, format: str) -> None:
 
 
 class RequestIds:
-    def __init__(self, app: ASGIApp) -> None:
+    """Also what counts and times each request for /metrics, under its route's template
+    (``/api/v1/assets/{key}``), so that ids do not explode the label space."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,9 +69,11 @@ class RequestIds:
         try:
             await self.app(scope, receive, sending)
         finally:
+            seconds = time.perf_counter() - t0
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], template, status, seconds)
             principal = scope.get("state", {}).get("principal")
             access_log.info("%s %s %d", scope["method"], scope["path"], status, extra={
                 "method": scope["method"], "path": scope["path"], "status": status,
-                "ms": round((time.perf_counter() - t0) * 1000, 2),
-                "principal": getattr(principal, "subject", None)})
+                "ms": round(seconds * 1000, 2), "principal": getattr(principal, "subject", None)})
             REQUEST_ID.reset(token)
