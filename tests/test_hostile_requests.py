@@ -190,11 +190,13 @@ def test_a_text_plain_body_is_not_taken_for_json(server: Server) -> None:
 # -- schemathesis over the whole OpenAPI ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A demo catalog of its own (the fuzzer writes), anonymous access off."""
+    """A demo catalog of its own (the fuzzer writes), anonymous access off; no rate limits
+    (tests/test_rate_limits.py has them): the fuzzer is after server errors, as fast as it can."""
     data = tmp_path_factory.mktemp("fuzzed")
     subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data), "--force"],
                    cwd=ROOT, check=True, capture_output=True)
-    srv = Server(data, env={"SEMCAT_OPEN": "0"}).start()
+    srv = Server(data, env={"SEMCAT_OPEN": "0", "SEMCAT_RATE_LIMIT": "",
+                            "SEMCAT_MAX_CONCURRENT_QUERIES": "8"}).start()
     yield srv
     srv.stop()
 
