@@ -43,7 +43,12 @@ _TYPE = NamedNode(RDF_TYPE)
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now, as the store keeps an xsd:dateTime (canonical: no trailing zeros in the fraction),
+    so that the change log and the store spell a timestamp alike."""
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "")
+    whole, _, fraction = stamp.partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}Z" if fraction else f"{whole}Z"
 
 
 Results = list[dict[str, Any]]
