@@ -1,13 +1,21 @@
-"""The write path and a mixed load through a real server on the demo catalog, beside the raw
-library: how long one asset's change takes over HTTP (SHACL, access routing, incremental
-inference, rules, the text index, two fsynced logs) against pyoxigraph applying the same kind
-of change (one quad removed, one added) on the same store, and what 8 concurrent clients get.
+"""The write path and a mixed load through a real server, beside the raw library: how long one
+asset's change takes over HTTP (SHACL, access routing, two fsynced logs, the store; the text
+index, incremental inference and rules follow on the projector thread) against pyoxigraph
+applying the same kind of change (one quad removed, one added) on the same store.
 
-    python -m bench.write_path              # demo catalog, 8 clients for 30 s
+On the demo catalog: one client, then 8 concurrent clients mixing single writes, bulk writes of
+100, SPARQL reads and searches. With ``--assets N``: a synthetic catalog of N assets (built once
+and kept under /tmp), one client, the projection lag under a paced stream of writes (how long
+after its ack a write is in every projection), and the health check while two pathological
+queries run.
+
+    python -m bench.write_path                    # demo catalog, 8 clients for 30 s
     python -m bench.write_path --seconds 60
+    python -m bench.write_path --assets 100000    # 100k assets, 100 writes/s for 20 s
 
 Targets (issue 12): single write p95 <= 15 ms alone, <= 100 ms under the 8-client mix, >= 200
-single-asset writes/s sustained; list page p95 <= 20 ms.
+single-asset writes/s sustained; list page p95 <= 20 ms; projection lag p95 <= 1 s at 100
+writes/s; health check p95 <= 50 ms under heavy queries.
 """
 
 from __future__ import annotations
@@ -47,12 +55,12 @@ def timed(send: Any, *args: Any, **kwargs: Any) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def sequential(url: str, n: int) -> dict[str, list[float]]:
+def sequential(url: str, n: int, key: str = ORDERS) -> dict[str, list[float]]:
     out: dict[str, list[float]] = defaultdict(list)
     with httpx.Client(base_url=url, timeout=60) as http:
         for i in range(n):
             out["single write (PATCH)"].append(timed(
-                http.patch, f"/api/v1/assets/{ORDERS}", json={"description": f"orders, take {i}"}))
+                http.patch, f"/api/v1/assets/{key}", json={"description": f"orders, take {i}"}))
         for _ in range(n):
             out["list page (limit=10)"].append(timed(http.get, "/api/v1/assets",
                                                      params={"limit": 10}))
@@ -102,12 +110,13 @@ def mixed(url: str, clients: int, seconds: float, tables: list[str]) -> dict[str
     return {"seconds": elapsed, "times": times}
 
 
-def raw_changes(store_dir: Path, n: int) -> list[float]:
+def raw_changes(store_dir: Path, n: int, key: str = ORDERS,
+                graph: str = "http://127.0.0.1:8000/graph/acme/general") -> list[float]:
     """pyoxigraph alone, on a copy of the same store: remove one quad and add one, n times."""
     store = Store(str(store_dir))
-    s = NamedNode("http://127.0.0.1:8000/id/" + ORDERS)
+    s = NamedNode("http://127.0.0.1:8000/id/" + key)
     p = NamedNode("https://w3id.org/semcat#description")
-    g = NamedNode("http://127.0.0.1:8000/graph/acme/general")
+    g = NamedNode(graph)
     out, old = [], None
     for i in range(n):
         t = time.perf_counter()
@@ -121,12 +130,136 @@ def raw_changes(store_dir: Path, n: int) -> list[float]:
     return out
 
 
+def projection_lag(url: str, tables: list[str], rate: float, seconds: float) -> dict[str, Any]:
+    """Writes paced at ``rate`` per second (4 clients); for each, the time from its ack until
+    /readyz shows every projection at its position (sampled every 10 ms)."""
+    acks: list[tuple[float, int]] = []  # (ack time, position)
+    samples: list[tuple[float, int]] = []  # (time, position every projection has reached)
+    write_ms: list[float] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def writer(n: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            i = 0
+            while time.monotonic() - started < seconds:
+                due = started + (i * 4 + n) / rate
+                if due > time.monotonic():
+                    time.sleep(due - time.monotonic())
+                t = time.perf_counter()
+                r = http.patch(f"/api/v1/assets/{tables[(i * 4 + n) % len(tables)]}",
+                               json={"description": f"paced {n} {i}"})
+                assert r.status_code == 200, r.text
+                with lock:
+                    write_ms.append((time.perf_counter() - t) * 1000)
+                    acks.append((time.monotonic(), int(r.headers["semcat-position"])))
+                i += 1
+
+    def sampler() -> None:
+        with httpx.Client(base_url=url, timeout=60) as http:
+            while not stop.is_set():
+                ready = http.get("/readyz").json()
+                lag = max(v for k, v in ready["lag"].items() if k != "vectors")
+                samples.append((time.monotonic(), ready["appliedSeq"] - lag))
+                time.sleep(0.01)
+
+    probe = threading.Thread(target=sampler)
+    probe.start()
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    elapsed = time.monotonic() - started
+    time.sleep(5)
+    stop.set()
+    probe.join()
+    lags = []
+    for at, position in acks:
+        reached = next((t for t, p in samples if p >= position and t >= at), None)
+        if reached is not None:
+            lags.append((reached - at) * 1000)
+    return {"writes_per_s": len(acks) / elapsed, "write_ms": write_ms, "lag_ms": lags,
+            "unreached": len(acks) - len(lags)}
+
+
+def synthetic_catalog(n: int) -> Path:
+    """A catalog of about ``n`` synthetic assets (tables of ten columns, lineage, PII, owners)
+    plus a classification rule, built once through the Catalog and kept for the next run."""
+    from bench.synthetic import batches, synthetic_assets
+    from catalog import Catalog, Settings
+
+    data = Path(TMP) / f"semcat-bench-write-path-{n}"
+    if (data / "built").exists():
+        return data
+    shutil.rmtree(data, ignore_errors=True)
+    items = synthetic_assets(tables=max(1, n // 11))
+    t = time.perf_counter()
+    with Catalog.open(Settings(data=data)) as cat:
+        for i, batch in enumerate(batches(items, 2000)):
+            cat.assets.upsert_many(batch, actor="bench", message=f"synthetic batch {i}")
+            print(f"  built {min((i + 1) * 2000, len(items)):,} of {len(items):,} assets "
+                  f"({time.perf_counter() - t:.0f} s)", file=sys.stderr)
+        cat.rules.create({"id": "rule/bench-emails", "name": "E-mail columns", "construct": (
+            "CONSTRUCT { ?this semcat:classification <classification/pii/email> } WHERE { "
+            "?this a semcat:Column ; semcat:name ?n . FILTER(CONTAINS(?n, \"email\")) }")},
+            actor="bench")
+        cat.settle()
+    (data / "built").write_text(f"{len(items)} assets in {time.perf_counter() - t:.0f} s\n")
+    return data
+
+
+def large(args: argparse.Namespace) -> None:
+    from bench.query_stopping import run_mode
+
+    data = synthetic_catalog(args.assets)
+    srv = Server(data).start()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=60) as http:
+            tables = [a["id"] for a in http.get("/api/v1/assets", params={
+                "type": "Table", "limit": 200}).json()["items"]]
+        alone = sequential(srv.url, args.n, tables[0])
+        lag = projection_lag(srv.url, tables, args.rate, args.lag_seconds)
+    finally:
+        srv.stop()
+    heavy = run_mode(data, 2, 3.0)
+    rows = [[name, f"{statistics.median(v):.1f}", f"{pct(v, 95):.1f}", str(len(v))]
+            for name, v in alone.items()]
+    print(f"one client, {args.assets:,} synthetic assets ({args.n} requests each); ms")
+    print(table(["operation", "p50", "p95", "n"], rows))
+    lrows = [["write (PATCH), paced", f"{pct(lag['write_ms'], 50):.1f}",
+              f"{pct(lag['write_ms'], 95):.1f}", str(len(lag["write_ms"]))],
+             ["projection lag after the ack", f"{pct(lag['lag_ms'], 50):.0f}",
+              f"{pct(lag['lag_ms'], 95):.0f}", str(len(lag["lag_ms"]))]]
+    print(f"\nwrites paced at {args.rate:g}/s for {args.lag_seconds:g} s (achieved "
+          f"{lag['writes_per_s']:.0f}/s, {lag['unreached']} not reached in the window); ms")
+    print(table(["measure", "p50", "p95", "n"], lrows))
+    print(f"\nhealth check while two pathological queries run (deadline 3 s): p50/p95 "
+          f"{heavy['health_p50_ms']} / {heavy['health_p95_ms']} ms; CPU s in the 2nd second "
+          f"after: {heavy['cpu_s_in_second_after']}")
+    write_results(f"write_path_{args.assets}", {
+        "alone": {k: {"p50": statistics.median(v), "p95": pct(v, 95)} for k, v in alone.items()},
+        "paced": {"rate": args.rate, "achieved": lag["writes_per_s"],
+                  "write_p50": pct(lag["write_ms"], 50), "write_p95": pct(lag["write_ms"], 95),
+                  "lag_p50": pct(lag["lag_ms"], 50), "lag_p95": pct(lag["lag_ms"], 95),
+                  "unreached": lag["unreached"]},
+        "heavy": heavy})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("-n", type=int, default=200)
+    parser.add_argument("--assets", type=int, help="a synthetic catalog of this many assets "
+                        "instead of the demo")
+    parser.add_argument("--rate", type=float, default=100, help="paced writes per second")
+    parser.add_argument("--lag-seconds", type=float, default=20)
     args = parser.parse_args(argv)
+    if args.assets:
+        large(args)
+        return
     with tempfile.TemporaryDirectory(dir=TMP) as tmp:
         data = Path(tmp) / "demo"
         subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data)], cwd=ROOT,

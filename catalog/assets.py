@@ -43,6 +43,16 @@ FILTERS = {"platform": "platform", "tag": "tag", "owner": "owner", "workspace": 
            "partOf": "partOf", "classification": "classification", "term": "glossaryTerm"}
 
 
+def _sparql_cursor(cursor: str | None) -> bool:
+    """Whether a cursor is the SPARQL list's ([sort value, IRI]) rather than the index's."""
+    if not cursor:
+        return False
+    try:
+        return isinstance(json.loads(base64.urlsafe_b64decode(cursor.encode())), list)
+    except (ValueError, TypeError):
+        return False
+
+
 def _merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396 JSON Merge Patch."""
     if not isinstance(patch, dict):
@@ -56,11 +66,21 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+# Lists a page of asset keys from the text index: (type, filters, sort, limit, cursor) ->
+# (keys, next cursor), or None while the index is behind the store (catalog/search.py browse).
+Browse = Callable[[str | None, dict[str, str], str, int, str | None],
+                  tuple[list[str], str | None] | None]
+# filters whose values the text index holds exactly as asserted (tags may be inherited and
+# classifications derived there: those lists take the index only with infer)
+ASSERTED_IN_INDEX = frozenset({"platform", "owner", "workspace", "term"})
+
+
 class AssetService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
                  access: AccessService, *, vocabulary: Callable[[], Vocabulary],
-                 context_url: str, max_page_size: int) -> None:
+                 context_url: str, max_page_size: int, browse: Browse | None = None) -> None:
         self._journal = journal
+        self._browse = browse
         self._store = store
         self._layout = layout
         self.access = access  # hides what the caller may not read
@@ -206,6 +226,18 @@ class AssetService:
         if field not in SORTS:
             raise InputError(f"cannot sort by {field!r}; use one of {sorted(SORTS)} (prefix - "
                              "for descending)")
+        given = {k: v for k, v in filters.items() if v is not None}
+        # Lists by type stay with the store: the index knows concrete types only, and learns a
+        # new subclass's instances only once the reasoner has caught up.
+        if self._browse is not None and not q and not attributes and not type and \
+                field in ("name", "updatedAt") and not _sparql_cursor(cursor) and \
+                (infer or set(given) <= ASSERTED_IN_INDEX):
+            found = self._browse(None, given, sort, limit, cursor)
+            if found is not None:  # else the index lags behind the store: SPARQL answers
+                keys, nxt = found
+                items = [compact(iri, quads, self._layout.id_base, self.vocabulary)
+                         for iri in map(self._layout.iri, keys) if (quads := self._visible(iri))]
+                return Page(items, nxt)
         where = [f"?s <{SEMCAT}name> ?name .", f"?s <{SEMCAT}{SORTS[field]}> ?v ."]
         if type:
             cls = self.vocabulary.class_iri(type)
@@ -231,9 +263,12 @@ class AssetService:
             conditions.append(f"STRSTARTS(LCASE(STR(?name)), LCASE({Literal(q)}))")
         if cursor:
             try:
+                if not _sparql_cursor(cursor):
+                    raise ValueError(cursor)
                 last_v, last_s = json.loads(base64.urlsafe_b64decode(cursor.encode()))
             except (ValueError, TypeError) as e:
-                raise InputError("the cursor is not one this server returned") from e
+                raise InputError("the cursor is not one this server returned for this list; "
+                                 "send the same filters and sort") from e
             op = "<" if desc else ">"
             lv, ls = Literal(str(last_v)), Literal(str(last_s))
             conditions.append(f"(STR(?v) {op} {lv} || (STR(?v) = {lv} && STR(?s) > {ls}))")

@@ -35,6 +35,7 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
+from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
@@ -104,7 +105,8 @@ class Catalog:
         self.assets = AssetService(self.journal, self.store, layout, self.access,
                                    vocabulary=lambda: self.vocabulary,
                                    context_url=self.context_url,
-                                   max_page_size=settings.max_page_size)
+                                   max_page_size=settings.max_page_size,
+                                   browse=lambda *page: self.search.browse(*page))
         self.ontology = OntologyEditor(self.journal, self.store, layout, self.assets,
                                        data_graphs=self.access.data_graphs,
                                        validator=lambda: self.validator)
@@ -134,10 +136,17 @@ class Catalog:
                                      enabled=settings.classification_rules)
         self.rules = RuleService(self.journal, self.store, layout, self.classifier)
 
+        # inside the write: who may read what, the audit trail, the vocabulary validating
+        # the next write, the rules as stored
         self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,
                                     self._recompile_if_vocabulary_changed,
-                                    self.search.on_applied, self.inference.on_applied,
                                     self.classifier.on_applied]
+        # after the ack, on a thread of their own in a served catalog (graph_store/projector.py)
+        self.projector = Projector(self.journal,
+                                   [("inference", self.inference.follow),
+                                    ("classification", self.classifier.follow)],
+                                   [("text index", self.search.follow)],
+                                   background=data is not None and settings.background_projections)
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
@@ -150,6 +159,7 @@ class Catalog:
         return cls(settings or Settings())
 
     def close(self) -> None:
+        self.projector.close()  # what is pending is projected first
         self.inference.join()  # a full rematerialisation beside the writers writes the store
         if self.queries is not None:
             self.queries.close()
@@ -340,8 +350,15 @@ class Catalog:
             results.append(cs)
             if on_file:
                 on_file(path, len(placed))
-        self.inference.join()  # a batch load ends with its inferences in place
+        self.settle()  # a batch load ends with its projections in place
         return results
+
+    def settle(self) -> None:
+        """Wait until every projection reflects every write so far (a full rematerialisation
+        beside the writers included)."""
+        self.projector.wait()
+        self.inference.join()
+        self.projector.wait()
 
     def backup(self, target: Path) -> BackupInfo:
         """A consistent backup of this catalog, taken while it serves (catalog/backup.py)."""
@@ -423,7 +440,7 @@ class Catalog:
         from demo import demo_assets
 
         results = self.assets.upsert_many(demo_assets(), actor=actor, message="demo catalog")
-        self.inference.join()  # a batch load ends with its inferences in place
+        self.settle()  # a batch load ends with its projections in place
         return results
 
     def load_demo_governance(self, actor: str = "demo") -> list[dict[str, Any]]:
@@ -434,5 +451,5 @@ class Catalog:
         self.sparql.update(demo_governance(self.layout.id_base), actor=actor,
                            message="demo: propagation and inheritance flags")
         rules = [self.rules.put(rule["id"], rule, actor=actor)[0] for rule in demo_rules()]
-        self.inference.join()
+        self.settle()
         return rules

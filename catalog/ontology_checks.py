@@ -101,20 +101,30 @@ class OntologyChecker:
         """Both ontology graphs: shipped and custom."""
         return [q for g in self.graphs for q in self._store.quads(None, None, None, g)]
 
-    def check(self, removed: set[Quad], added: set[Quad]) -> None:
+    def state(self) -> int:
+        """A digest of both ontology graphs: whether they changed while an edit was reasoned
+        about (``reason`` runs without the write lock)."""
+        return hash(frozenset(self.quads()))
+
+    def reason(self, removed: set[Quad], added: set[Quad]) -> None:
         """Refuse (422) a change to the ontology graphs that the DL reasoner finds inconsistent
-        or that makes existing assets violate the shapes; quads in other graphs are ignored."""
+        with itself or the catalog's data; quads in other graphs are ignored. Takes seconds (a
+        JVM): callers run it without the write lock and compare ``state`` before and after."""
         rem = {q for q in removed if q.graph_name in self.graphs}
         add = {q for q in added if q.graph_name in self.graphs}
-        if not rem and not add:
-            return
-        current = set(self.quads())
-        proposed = (current - rem) | add
         logical = [q for q in add if q.predicate not in _NON_LOGICAL and not (
             q.predicate == TYPE and q.object in DECLARATIONS)]
         if logical:  # removing axioms cannot make an ontology inconsistent (monotonicity)
-            self._check_reasoner(current, proposed, logical)
-        self._check_shapes(proposed)
+            current = set(self.quads())
+            self._check_reasoner(current, (current - rem) | add, logical)
+
+    def check_shapes(self, removed: set[Quad], added: set[Quad]) -> None:
+        """Refuse (422) a change to the ontology graphs that makes existing assets violate the
+        shapes (under the write lock: it reads the assets as they are)."""
+        rem = {q for q in removed if q.graph_name in self.graphs}
+        add = {q for q in added if q.graph_name in self.graphs}
+        if rem or add:
+            self._check_shapes((set(self.quads()) - rem) | add)
 
     def _check_reasoner(self, current: set[Quad], proposed: set[Quad], logical: list[Quad]) -> None:
         facts = self._facts(proposed, logical)

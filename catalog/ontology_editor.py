@@ -4,10 +4,11 @@ classification schemes.
 Custom terms are ``{base}/ontology#Name`` and live in their own graph
 (``layout.custom_ontology``), because re-syncing the shipped semcat.ttl replaces the shipped
 ontology graph wholesale. Every logical change to the ontology graphs is checked before it is
-committed, under the journal's lock: a DL reasoner (HermiT) must find the proposed ontology,
-together with a sample of the catalog's own facts that covers every distinct combination of
-types, consistent and without unsatisfiable classes; and no asset may newly violate the SHACL
-shapes compiled against it. A refusal carries the reasoner's explanation and writes nothing.
+committed: a DL reasoner (HermiT) must find the proposed ontology, together with a sample of the
+catalog's own facts that covers every distinct combination of types, consistent and without
+unsatisfiable classes; and no asset may newly violate the SHACL shapes compiled against it. The
+reasoner runs without the write lock, so writes go on meanwhile. A refusal carries the
+reasoner's explanation and writes nothing.
 
 Versioning: the custom graph's header ``{base}/ontology`` (which imports the shipped ontology)
 holds ``owl:versionInfo "<shipped version>+<revision>"``. The revision counts this catalog's
@@ -51,6 +52,10 @@ from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import DCTERMS, OWL, PREFIXES, RDF_TYPE, RDFS, SEMCAT, XSD
 from shapes import Validator
+
+# The change of an edit, (removed, added), as of the store now (see ``OntologyEditor._commit``).
+Build = Callable[[], tuple[Iterable[Quad], Iterable[Quad]]]
+ATTEMPTS = 3  # reasoner runs per edit while other edits keep landing
 
 SHIPPED_IRI = "https://w3id.org/semcat"
 PropertyKind = Lit["object", "datatype"]
@@ -266,11 +271,15 @@ class OntologyEditor:
                            f"of the ontology ({iri.value}); see GET /api/v1/ontology")
         return iri
 
-    def _new_term(self, name: str) -> NamedNode:
+    def _term_iri(self, name: str) -> NamedNode:
         if not _NAME.match(name):
             raise InputError(f"{name!r} is not a usable term name: a letter, then up to 63 "
                              "letters, digits or underscores")
-        iri = NamedNode(self.namespace + name)
+        return NamedNode(self.namespace + name)
+
+    def _new_term(self, name: str) -> NamedNode:
+        """The IRI of a term to be made; Conflict when the name is taken."""
+        iri = self._term_iri(name)
         if any(next(iter(self._store.quads(iri, None, None, g)), None) for g in self.graphs):
             raise Conflict(f"the ontology already has a term {iri.value}; deprecate it or "
                            "choose another name")
@@ -288,16 +297,20 @@ class OntologyEditor:
                   disjoint_with: Iterable[str] = ()) -> OntologyEdit:
         """A subclass of an existing class, optionally disjoint with other existing classes."""
         g = self.graph
-        with self._journal.lock:
-            iri = self._new_term(name)
+        iri = self._term_iri(name)
+        disjoint_with = list(disjoint_with)
+
+        def build() -> tuple[list[Quad], list[Quad]]:
+            self._new_term(name)
             sup = self._existing(parent, {CLASS}, "parent")
             if self._deprecated(sup):
                 raise InputError(f"{sup.value} is deprecated; subclass its replacement instead")
             disjoint = [self._existing(d, {CLASS}, "disjoint class") for d in disjoint_with]
-            quads = [Quad(iri, TYPE, CLASS, g), Quad(iri, _SUBCLASS, sup, g),
-                     *self._annotations(iri, label, comment),
-                     *(Quad(iri, _DISJOINT, d, g) for d in disjoint)]
-            cs = self._commit([], quads, actor=actor, message=f"add class {name}")
+            return [], [Quad(iri, TYPE, CLASS, g), Quad(iri, _SUBCLASS, sup, g),
+                        *self._annotations(iri, label, comment),
+                        *(Quad(iri, _DISJOINT, d, g) for d in disjoint)]
+
+        cs = self._commit(build, actor=actor, message=f"add class {name}")
         return self._edit(iri, "created", cs)
 
     def add_property(self, name: str, *, label: str, kind: PropertyKind, actor: str,
@@ -306,8 +319,10 @@ class OntologyEditor:
         """An object or datatype property with an optional domain, range and super-property."""
         g = self.graph
         owl_kind = OBJECT_PROPERTY if kind == "object" else DATATYPE_PROPERTY
-        with self._journal.lock:
-            iri = self._new_term(name)
+        iri = self._term_iri(name)
+
+        def build() -> tuple[list[Quad], list[Quad]]:
+            self._new_term(name)
             quads = [Quad(iri, TYPE, owl_kind, g), *self._annotations(iri, label, comment)]
             if domain is not None:
                 quads.append(Quad(iri, _DOMAIN, self._existing(domain, {CLASS}, "domain"), g))
@@ -317,7 +332,9 @@ class OntologyEditor:
             if parent is not None:
                 quads.append(Quad(iri, _SUBPROPERTY,
                                   self._existing(parent, {owl_kind}, "parent property"), g))
-            cs = self._commit([], quads, actor=actor, message=f"add {kind} property {name}")
+            return [], quads
+
+        cs = self._commit(build, actor=actor, message=f"add {kind} property {name}")
         return self._edit(iri, "created", cs)
 
     def _datatype(self, ref: str) -> NamedNode:
@@ -341,15 +358,18 @@ class OntologyEditor:
         """Mark a class or property (shipped or custom) owl:deprecated; terms are never deleted,
         since data and queries may still use them."""
         kinds = set(KINDS)
-        with self._journal.lock:
-            iri = self._existing(term, kinds, "term")
+        iri = self._existing(term, kinds, "term")
+
+        def build() -> tuple[list[Quad], list[Quad]]:
             if self._deprecated(iri):
                 raise Conflict(f"{iri.value} is deprecated already")
             quads = [Quad(iri, _DEPRECATED, _TRUE, self.graph)]
             if replaced_by is not None:
                 quads.append(Quad(iri, _REPLACED_BY,
                                   self._existing(replaced_by, kinds, "replacement"), self.graph))
-            cs = self._commit([], quads, actor=actor, message=f"deprecate {iri.value}")
+            return [], quads
+
+        cs = self._commit(build, actor=actor, message=f"deprecate {iri.value}")
         return self._edit(iri, "deprecated", cs)
 
     def _edit(self, iri: NamedNode, status: str, cs: Changeset | None) -> OntologyEdit:
@@ -436,28 +456,39 @@ class OntologyEditor:
                             reason="read-only graph")
         kept = [q for q in removed if q.subject != self._header and not (
             isinstance(q.subject, NamedNode) and self._layout.is_versioned(q.subject.value))]
-        return self._commit(kept, added, actor=actor, message=message)
+        added = list(added)
+        return self._commit(lambda: (kept, added), actor=actor, message=message)
 
-    def _exists(self, q: Quad) -> bool:
-        return next(iter(self._store.quads(q.subject, q.predicate, q.object,  # type: ignore[arg-type]
-                                           q.graph_name)), None) is not None
+    def _commit(self, build: Build, *, actor: str, message: str) -> Changeset | None:
+        """Check, bump the revision and commit. ``build`` gives the change (removed, added) as of
+        now, under the write lock, before and after the DL reasoner runs without it (seconds):
+        if the ontology or the change moved meanwhile, the check is made again."""
+        for _ in range(ATTEMPTS):
+            with self._journal.lock:
+                rem, add = self._net(*build())
+                if not rem and not add:
+                    return None
+                state = self._checker.state()
+            self._checker.reason(rem, add)
+            with self._journal.lock:
+                if self._net(*build()) != (rem, add) or self._checker.state() != state:
+                    continue  # another edit landed while the reasoner ran
+                self._checker.check_shapes(rem, add)
+                _, revision = self.version()
+                old_header = set(self._store.quads(self._header, None, None, self.graph))
+                new_header = self._header_quads(revision + 1)
+                return self._journal.commit(rem | (old_header - new_header),
+                                            add | (new_header - old_header), actor=actor,
+                                            message=f"{MESSAGE_PREFIX}: {message}", exact=True)
+        raise Conflict(f"the ontology changed {ATTEMPTS} times while this edit was being "
+                       "checked; nothing was written, send it again")
 
-    def _commit(self, removed: Iterable[Quad], added: Iterable[Quad], *, actor: str,
-                message: str) -> Changeset | None:
-        """Check, bump the revision and commit, all under the journal's lock."""
-        with self._journal.lock:
-            rem = {q for q in removed if q.subject != self._header and self._exists(q)}
-            add = {q for q in added if q.subject != self._header and not self._exists(q)}
-            rem, add = rem - add, add - rem
-            if not rem and not add:
-                return None
-            self.check(rem, add)
-            _, revision = self.version()
-            old_header = set(self._store.quads(self._header, None, None, self.graph))
-            new_header = self._header_quads(revision + 1)
-            return self._journal.commit(rem | (old_header - new_header), add | (new_header - old_header),
-                                        actor=actor, message=f"{MESSAGE_PREFIX}: {message}",
-                                        exact=True)
+    def _net(self, removed: Iterable[Quad], added: Iterable[Quad]) -> tuple[set[Quad], set[Quad]]:
+        def exists(q: Quad) -> bool:
+            return next(iter(self._store.quads(*q)), None) is not None  # type: ignore[arg-type]
+        rem = {q for q in removed if q.subject != self._header and exists(q)}
+        add = {q for q in added if q.subject != self._header and not exists(q)}
+        return rem - add, add - rem
 
     def _header_quads(self, revision: int) -> set[Quad]:
         h, g = self._header, self.graph
@@ -467,9 +498,3 @@ class OntologyEditor:
                                           "semcat ontology, edited through /api/v1/ontology.",
                                           language="en"), g),
                 Quad(h, VERSION_INFO, Literal(f"{self._shipped_version()}+{revision}"), g)}
-
-    # -- checks --------------------------------------------------------------------------------
-    def check(self, removed: set[Quad], added: set[Quad]) -> None:
-        """Refuse (422) a change to the ontology graphs that the DL reasoner finds inconsistent
-        or that makes existing assets violate the shapes; quads in other graphs are ignored."""
-        self._checker.check(removed, added)

@@ -36,7 +36,7 @@ from search import suggest as autocomplete
 from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
 from search.engine import SearchEngine
 from search.from_store import DocBuilder
-from search.model import Hit, SearchRequest, SearchResult
+from search.model import MAX_LIMIT, Hit, SearchRequest, SearchResult
 from search.text_index import TextIndex
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
+BROWSE_WAIT_S = 1.0  # how long a list waits for the text index before asking the store
 _ID_FACETS = frozenset({"platform", "tag", "owner", "workspace", "classification", "term"})
 
 WAIT_TIMEOUT_S = 120.0
@@ -106,6 +107,9 @@ class SearchService:
         self.text = TextIndex(self._dir / "text" if self._dir else None)
         self.engine = SearchEngine(self.text)
         self._lock = threading.RLock()
+        # one reader-and-writer of the text index at a time, so that an older read of an asset
+        # never overwrites a newer one (taken inside the journal lock where both are held)
+        self._indexing = threading.Lock()
         self._worker: EmbeddingWorker | None = None
         self._text_stale = False
         self.use_embedder(embedder or MiniLMEmbedder())
@@ -123,24 +127,27 @@ class SearchService:
 
     # -- following the change log --------------------------------------------------------------
     @tracer.start_as_current_span("search.index")
-    def on_applied(self, cs: Changeset) -> None:
-        """Runs inside the journal's lock after each changeset; never raises (the write is
-        already durable): a failure marks the text index stale and the next search repairs it."""
+    def follow(self, batch: Sequence[Changeset]) -> None:
+        """Index the assets a run of changesets touched (a projection: graph_store/projector.py);
+        never raises (the writes are durable already): a failure marks the text index stale
+        and the next search repairs it."""
+        seq = batch[-1].seq
         try:
-            iris = self._docs.affected([cs]) if cs.versions else set()
-            docs, gone = self._read(iris or set())
-            if docs or gone:
-                self.text.apply(docs, gone, cs.seq)
-            else:
-                self.text.seq = cs.seq
+            with self._indexing:
+                iris = self._docs.affected([cs for cs in batch if cs.versions]) or set()
+                docs, gone = self._read(iris)
+                if docs or gone:
+                    self.text.apply(docs, gone, max(seq, self.text.seq))
+                else:
+                    self.text.seq = max(seq, self.text.seq)
             if self._worker is not None:
-                self._worker.submit(cs.seq, self._items(docs, gone))
+                self._worker.submit(seq, self._items(docs, gone))
         except Exception:
-            log.exception("search indexing of changeset %d failed; it will be retried", cs.seq)
+            log.exception("search indexing of changesets %d..%d failed; it will be retried",
+                          batch[0].seq, seq)
             self._text_stale = True
             if self._worker is not None:  # the vectors re-read what changed, from the log
-                self._worker.submit(cs.seq, lambda: self._catch_up_items(self.vectors.seq,
-                                                                         cs.seq))
+                self._worker.submit(seq, lambda: self._catch_up_items(self.vectors.seq, seq))
 
     def _read(self, iris: set[str]) -> tuple[list[AssetDoc], list[str]]:
         docs: list[AssetDoc] = []
@@ -166,7 +173,7 @@ class SearchService:
         return self._docs.affected(self._journal.changelog.since(seq), limit=CATCH_UP_LIMIT)
 
     def _catch_up_text(self) -> None:
-        with self._journal.lock:
+        with self._journal.lock, self._indexing:
             target = self._journal.applied_seq
             if self.text.seq == target and not self._text_stale:
                 return
@@ -208,13 +215,17 @@ class SearchService:
     # -- reading -------------------------------------------------------------------------------
     def wait(self, *, vectors: bool = True, timeout: float = WAIT_TIMEOUT_S) -> bool:
         """Until the indexes reflect every change acknowledged so far; False on timeout."""
-        with self._journal.lock:  # callbacks of applied changesets have all run
-            target = self._journal.applied_seq
+        target = self._journal.applied_seq
+        deadline = time.monotonic() + timeout
         if self._text_stale:
             self._catch_up_text()
+        while self.text.seq < target:  # the projector indexes on a thread of its own
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
         if not vectors:
             return True
-        return self._ensure_vectors().wait(target, timeout)
+        return self._ensure_vectors().wait(target, max(0.0, deadline - time.monotonic()))
 
     def _normalise(self, request: SearchRequest) -> SearchRequest:
         """Filter values as keys: ids in their one spelling (given encoded or as the source
@@ -317,7 +328,7 @@ class SearchService:
         vectors re-embedded only where an asset's text changed."""
         self._docs.forget_inferred_graphs()
         wanted = {self._layout.iri(i) for i in iris}
-        with self._journal.lock:
+        with self._journal.lock, self._indexing:
             docs, gone = self._read({i for i in wanted if self._layout.is_versioned(i)})
             docs, gone = graph_filters.entailment_changed(docs, gone, self.text)
             if docs or gone:
@@ -327,6 +338,29 @@ class SearchService:
                    if i.text is None or not self.vectors.has_text(i.vid, i.text_hash)]
         if changed and self._worker is not None and seq > self.vectors.seq:
             self._worker.submit(seq, changed)
+
+    def browse(self, type: str | None, filters: dict[str, str], sort: str, limit: int,
+               cursor: str | None) -> tuple[list[str], str | None] | None:
+        """A page of the asset list from the index: keys in name or update order, and the
+        next cursor; what the caller may read only. A first page waits (briefly) for the index
+        to reach the store, so a list shows the writes acknowledged before it; None if it does
+        not, and the list is answered from the store instead (as are pages larger than a
+        search's)."""
+        if limit > MAX_LIMIT:
+            return None
+        if cursor is None:
+            target = self._journal.applied_seq
+            deadline = time.monotonic() + BROWSE_WAIT_S
+            while self.text.seq < target or self._text_stale:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.002)
+        wanted = {k: (v,) for k, v in filters.items()}
+        if type:
+            wanted["type"] = (type,)
+        result = self.run(SearchRequest(q="", mode="keyword", filters=wanted, sort=sort,
+                                        limit=limit, cursor=cursor, facets=(), highlight=False))
+        return [h.id for h in result.hits], result.next_cursor
 
     def similar(self, key: str, *, limit: int = 10, filters: dict[str, tuple[str, ...]] | None
                 = None, wait: bool = False, readable: Collection[str] | None = None
@@ -363,7 +397,7 @@ class SearchService:
         as another process holds a core (DESIGN, "Facts measured")."""
         progress = on_progress or (lambda stage, done, total: None)
         t0 = time.perf_counter()
-        with self._journal.lock:
+        with self._journal.lock, self._indexing:
             seq = self._journal.applied_seq
             self._docs.forget_labels()
             iris = list(self._docs.asset_iris())

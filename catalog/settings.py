@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         "every write, from a fresh catalog's first one (insertions and deletions); off, they "
         "stay as the last `semcat reason` left them, and queries say they are stale.",
     )
+    background_projections: bool = Field(
+        default=True,
+        description="In an on-disk catalog, bring the text index, the vectors, the inferred "
+        "graphs and the classification rules up to date on a thread of their own, after the "
+        "write is acknowledged (a write's response carries its Semcat-Position; `?wait=true` "
+        "waits for them); off, inside every write. In-memory catalogs always project inline.",
+    )
     classification_rules: bool = Field(
         default=True,
         description="Apply classification rules, propagate classifications along lineage and "

@@ -29,6 +29,22 @@ class Changeset:
         return len(self.removed) + len(self.added)
 
 
+def net_change(changesets: Iterable[Changeset]) -> tuple[list[Quad], list[Quad]]:
+    """The quads a run of changesets removed and added overall (each changeset is exact: its
+    removed quads existed, its added ones did not)."""
+    before: dict[Quad, bool] = {}
+    after: dict[Quad, bool] = {}
+    for cs in changesets:
+        for q in cs.removed:
+            before.setdefault(q, True)
+            after[q] = False
+        for q in cs.added:
+            before.setdefault(q, False)
+            after[q] = True
+    return ([q for q, was in before.items() if was and not after[q]],
+            [q for q, was in before.items() if not was and after[q]])
+
+
 def group_by_subject(quads: Iterable[Quad], versioned: set[str]) -> dict[str, list[Quad]]:
     """Split quads by asset; statements about anything else go under the key ``""``."""
     by_term: dict[object, list[Quad]] = {}

@@ -8,12 +8,13 @@ propagation / inheritance add go to two families of graphs, so an asset's own cl
 triple is stored twice: conclusions already asserted are left out, and propagation leaves out
 what a rule concludes.
 
-On each applied changeset (``on_applied``) the rules run for the touched assets only (bound with
-``VALUES``), propagation is recomputed for them and, while an asset's classifications change,
-for what is derived from it, and inheritance for them and their parts; the difference with what
-is stored is written in one store update. A changeset that adds, changes or removes a rule, or
-edits the ontology, reruns everything (``reapply``), as does opening a store whose projection is
-behind the log. The change-log position reflected is kept in the family's root graph.
+On each batch of applied changesets (``follow``, as their net change) the rules run for the
+touched assets only (bound with ``VALUES``), propagation is recomputed for them and, while an
+asset's classifications change, for what is derived from it, and inheritance for them and their
+parts; the difference with what is stored is written in one store update. A changeset that
+adds, changes or removes a rule, or edits the ontology, reruns everything (``reapply``), as
+does opening a store whose projection is behind the log. The change-log position reflected is
+kept in the family's root graph.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graph_store.changeset import Changeset
+from graph_store.changeset import Changeset, net_change
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore
@@ -229,22 +230,35 @@ class Classifier:
                          and facts.blocks(declassified, o))}
 
     # -- incremental -------------------------------------------------------------------------
-    @tracer.start_as_current_span("rules.classify")
     def on_applied(self, cs: Changeset) -> None:
-        """Journal callback: bring the projection up to ``cs``. The write is durable already,
-        so a failure here is logged, not raised, and the next changeset reruns everything."""
-        full = self._needs_full_run(cs)
+        """Inside the write: a change to the rules (or the ontology) drops the compiled ones,
+        so that reading the rules never lags behind, while their conclusions follow later."""
+        if self._rules is not None and self._needs_full_run(cs):
+            self._rules = None
+
+    @tracer.start_as_current_span("rules.classify")
+    def follow(self, batch: Sequence[Changeset]) -> None:
+        """A projection of the log (graph_store/projector.py; the journal lock is held): bring
+        the derived graphs up to the batch's last changeset, as one net change. The writes are
+        durable already, so a failure is logged, not raised, and the next batch reruns
+        everything."""
+        full = any(self._needs_full_run(cs) for cs in batch)
         if full:
             self._rules = None  # reread: the change may be to a rule
         if not self.enabled:
             return
+        if len(batch) == 1:
+            cs = batch[0]
+        else:
+            removed, added = net_change(batch)
+            cs = Changeset("", "", "", tuple(removed), tuple(added), seq=batch[-1].seq)
         with self._lock:
             try:
                 self._follow(cs, full)
                 self._failed = False
             except Exception:
-                log.exception("classification rules could not follow changeset %d; the next "
-                              "write reruns them in full", cs.seq)
+                log.exception("classification rules could not follow changesets %d..%d; the "
+                              "next write reruns them in full", batch[0].seq, batch[-1].seq)
                 self._failed = True
 
     def _follow(self, cs: Changeset, full: bool) -> None:

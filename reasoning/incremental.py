@@ -34,14 +34,14 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graph_store.changeset import Changeset
+from graph_store.changeset import Changeset, net_change
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
@@ -93,22 +93,6 @@ class InferenceStatus:
 
 class _Full(Exception):
     """This change needs a full rematerialisation; the message says why."""
-
-
-def net_change(changesets: Iterable[Changeset]) -> tuple[list[Quad], list[Quad]]:
-    """The quads a run of changesets removed and added overall (each changeset is exact: its
-    removed quads existed, its added ones did not)."""
-    before: dict[Quad, bool] = {}
-    after: dict[Quad, bool] = {}
-    for cs in changesets:
-        for q in cs.removed:
-            before.setdefault(q, True)
-            after[q] = False
-        for q in cs.added:
-            before.setdefault(q, False)
-            after[q] = True
-    return ([q for q, was in before.items() if was and not after[q]],
-            [q for q, was in before.items() if not was and after[q]])
 
 
 class _Maintenance:
@@ -258,9 +242,9 @@ class _Maintenance:
 
 
 class IncrementalReasoner:
-    """Follows the journal: register ``on_applied`` on ``Journal.on_applied`` and call
-    ``catch_up`` once (which materialises a fresh catalog); ``on_inferred`` callbacks get the
-    IRIs of the subjects whose inferred statements changed."""
+    """Follows the journal as one of its projections (``follow``); call ``catch_up`` once
+    (which materialises a fresh catalog); ``on_inferred`` callbacks get the IRIs of the
+    subjects whose inferred statements changed."""
 
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
                  materialiser: Materialiser, *, enabled: bool = True,
@@ -298,13 +282,16 @@ class IncrementalReasoner:
 
     # -- entry points ----------------------------------------------------------------------------
     @tracer.start_as_current_span("reasoning.incremental")
-    def on_applied(self, cs: Changeset) -> None:
-        """Journal callback (the journal lock is held). If a full materialisation is running,
-        it catches up when done (see ``_after_materialise``)."""
+    def follow(self, batch: Sequence[Changeset]) -> None:
+        """A projection of the log (graph_store/projector.py; the journal lock is held). If a
+        full materialisation is running, it catches up when done (``_after_materialise``)."""
         if not self.enabled or not self._materialiser.lock.acquire(blocking=False):
             return
         try:
-            self._sync(cs, beside=self._beside)
+            self._sync(batch, beside=self._beside)
+        except Exception:
+            log.exception("the inferred graphs could not follow changesets %d..%d; they catch "
+                          "up with the next write", batch[0].seq, batch[-1].seq)
         finally:
             self._materialiser.lock.release()
 
@@ -335,16 +322,18 @@ class IncrementalReasoner:
                 self._sync(None)
 
     # -- work --------------------------------------------------------------------------------------
-    def _sync(self, cs: Changeset | None, *, beside: bool = False) -> IncrementalReport | None:
+    def _sync(self, batch: Sequence[Changeset] | None, *,
+              beside: bool = False) -> IncrementalReport | None:
         """Bring the inferred graphs up to the journal; ``failed`` records whether that broke
         off (the caller logs why). ``beside``: a full rematerialisation, if needed, runs on a
         thread of its own instead, so the writer holding the journal lock goes on."""
         self.failed = True
-        report = self._step(cs, beside)
+        report = self._step(batch, beside)
         self.failed = False
         return report
 
-    def _step(self, cs: Changeset | None, beside: bool = False) -> IncrementalReport | None:
+    def _step(self, batch: Sequence[Changeset] | None,
+              beside: bool = False) -> IncrementalReport | None:
         up_to = self._materialiser.inferred_up_to()
         target = self._journal.applied_seq
         started = time.perf_counter()
@@ -352,12 +341,14 @@ class IncrementalReasoner:
             return self._full_or_beside(beside, "the first materialisation", started)
         if up_to >= target:
             return None
-        if cs is not None and cs.seq == target == up_to + 1:
-            removed, added = list(cs.removed), list(cs.added)
+        if batch is not None and len(batch) == 1 and batch[0].seq == target == up_to + 1:
+            removed, added = list(batch[0].removed), list(batch[0].added)
         elif target - up_to > MAX_BEHIND:
             return self._full_or_beside(beside, f"{target - up_to} changesets behind", started)
         else:  # the net change, as the store has it now (lexical forms may differ in the log)
-            removed, added = net_change(self._journal.changelog.since(up_to))
+            run = batch if batch is not None and batch[0].seq == up_to + 1 and \
+                batch[-1].seq == target else self._journal.changelog.since(up_to)
+            removed, added = net_change(run)
             removed = [q for q in removed if not self._exists(q)]
             added = [q for q in added if self._exists(q)]
         size = len(removed) + len(added)

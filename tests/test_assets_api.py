@@ -137,7 +137,7 @@ def test_stale_if_match_is_refused_and_changes_nothing(http: httpx.Client) -> No
 def test_delete_keeps_history(http: httpx.Client) -> None:
     name = uniq()
     http.post("/api/v1/assets", json=table(name))
-    assert http.delete(f"/api/v1/assets/{key(name)}").status_code == 204
+    assert http.delete(f"/api/v1/assets/{key(name)}?wait=true").status_code == 204
     assert "deleted in version 2" in problem(http.get(f"/api/v1/assets/{key(name)}"), 404)["detail"]
     assert count_triples(http, key(name)) == 0
     assert http.get(f"/api/v1/assets/{key(name)}", params={"version": 1}).json()["name"] == name

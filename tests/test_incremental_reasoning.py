@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pyoxigraph import NamedNode, Quad
 
 from catalog import Catalog, Settings
-from reasoning.incremental import net_change
+from graph_store.changeset import net_change
 from sparql_api import create_app
 from tests.test_reasoning import PREFIXES, RAW, V1, V2, WS, lineage
 

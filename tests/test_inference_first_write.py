@@ -71,6 +71,7 @@ def ask(cat: Catalog, pattern: str) -> bool:
 
 def update(cat: Catalog, text: str) -> None:
     cat.sparql.update(f"PREFIX ex: <{EX}> PREFIX ub: <{UB}> {PREFIXES} {text}", actor="t")
+    cat.projector.wait()  # on disk, inference follows the write on the projector's thread
 
 
 def mode(cat: Catalog) -> str:

@@ -412,6 +412,7 @@ def test_rest_read_your_writes_on_a_real_server(server: Server) -> None:
                                                    "wait": "true"}).json()
         assert found["hits"][0]["name"] == name
         assert found["freshness"]["text"] == found["freshness"]["seq"]
-        assert http.delete(f"/api/v1/assets/acme/table/snowflake/wh.zoo.{name}").status_code == 204
+        assert http.delete(f"/api/v1/assets/acme/table/snowflake/wh.zoo.{name}",
+                           params={"wait": "true"}).status_code == 204
         gone = http.get("/api/v1/search", params={"q": name, "mode": "keyword"}).json()
         assert name not in [h["name"] for h in gone["hits"]]
