@@ -701,7 +701,7 @@ def test_errors_are_plain_text_on_every_sparql_endpoint(http: httpx.Client) -> N
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     data: Path = tmp_path_factory.mktemp("limited")
-    srv = Server(data, env={"SEMCAT_QUERY_TIMEOUT_S": "0.5",
+    srv = Server(data, env={"SEMCAT_QUERY_TIMEOUT_S": "2",
                             "SEMCAT_MAX_RESULT_BYTES": "2000"}).start()
     try:
         with httpx.Client(base_url=srv.url, timeout=60) as client:
