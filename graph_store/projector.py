@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from opentelemetry import trace
@@ -23,6 +24,9 @@ from graph_store.journal import Journal
 
 tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
+
+QUIET_S = 0.02  # a batch starts once no write has come for this long...
+MAX_DELAY_S = 0.25  # ...or this long after its first write
 
 # Brings one projection up to the last of the changesets, given in log order; the store is as
 # the last one left it. Never raises for a projection that can repair itself later.
@@ -64,6 +68,14 @@ class Projector:
                     self._changed.wait()
                 if not self._pending:
                     return
+                # Let a burst of writes through before taking their lock: the batch grows,
+                # and writers do not queue behind one projection per write.
+                started = time.monotonic()
+                while not self._stopping and time.monotonic() - started < MAX_DELAY_S:
+                    seen = len(self._pending)
+                    self._changed.wait(QUIET_S)
+                    if len(self._pending) == seen:
+                        break
             with self._journal.lock:  # no write lands while these project the batch
                 with self._changed:
                     batch, self._pending = self._pending, []
