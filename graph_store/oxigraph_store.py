@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -28,6 +29,12 @@ log = logging.getLogger(__name__)
 # much faster, not atomic for concurrent readers; the change log keeps them crash-safe.
 ATOMIC_LIMIT = 2_000
 BULK_LIMIT = 20_000
+# What the store asserts about a subject is kept in memory for this many subjects (of at most
+# ABOUT_LIMIT statements each): one write reads its asset, the asset's neighbours and their
+# classes several times over (SHACL, routing, rules), and rarely-changing neighbours are read
+# by every write. RocksDB is fast, but each quad costs a Python object.
+ABOUT_SUBJECTS = 20_000
+ABOUT_LIMIT = 1_000
 
 
 def _triples_text(quads: tuple[Quad, ...] | list[Quad]) -> str:
@@ -82,6 +89,9 @@ class OxigraphStore:
         self._derived_root = derived
         self._derived: set[NamedNode | BlankNode] = set()
         self._find_derived()
+        self._about: dict[object, tuple[Quad, ...]] = {}  # subject -> its asserted quads
+        self._epoch = 0  # bumped by every change to asserted graphs, after it is written
+        self._about_lock = threading.Lock()
 
     def _is_derived(self, graph: NamedNode | BlankNode) -> bool:
         root = self._derived_root
@@ -94,8 +104,14 @@ class OxigraphStore:
     @tracer.start_as_current_span("store.apply")
     def apply(self, changeset: Changeset, /) -> None:
         """Idempotent: replaying a suffix of the log in order converges to the same state."""
-        self._apply(changeset)
-        self._drop_emptied(changeset)
+        try:
+            self._apply(changeset)
+            self._drop_emptied(changeset)
+        finally:
+            derived = self._derived
+            self._forget(None if changeset.size > ABOUT_SUBJECTS else {
+                q.subject for q in (*changeset.removed, *changeset.added)
+                if q.graph_name not in derived})
 
     def _drop_emptied(self, changeset: Changeset) -> None:
         """pyoxigraph keeps a named graph after its last quad is gone; an asset moved out of an
@@ -137,11 +153,50 @@ class OxigraphStore:
         object: Object | None = None,
         graph: GraphName | None = None,
     ) -> Iterator[Quad]:
+        if graph is None and subject is not None and self._derived_root is not None:
+            about = self._asserted_about(subject)
+            if about is not None:
+                if predicate is None and object is None:
+                    return iter(about)
+                return (q for q in about if (predicate is None or q.predicate == predicate)
+                        and (object is None or q.object == object))
         found = self._store.quads_for_pattern(subject, predicate, object, graph)
         if graph is not None or not self._derived:
             return found
         derived = self._derived
         return (q for q in found if q.graph_name not in derived)
+
+    def _asserted_about(self, subject: Subject) -> tuple[Quad, ...] | None:
+        """What the asserted graphs say about ``subject``, from memory where it can be; None
+        for a subject with more than ABOUT_LIMIT statements (read them from RocksDB)."""
+        found = self._about.get(subject)
+        if found is not None:
+            return found
+        epoch, derived = self._epoch, self._derived
+        quads = []
+        for q in self._store.quads_for_pattern(subject, None, None, None):
+            if q.graph_name not in derived:
+                quads.append(q)
+                if len(quads) > ABOUT_LIMIT:
+                    return None
+        found = tuple(quads)
+        with self._about_lock:
+            if epoch == self._epoch:  # no change landed while it was read
+                if len(self._about) >= ABOUT_SUBJECTS:
+                    self._about.clear()
+                self._about[subject] = found
+        return found
+
+    def _forget(self, subjects: Iterable[object] | None = None) -> None:
+        """After a change to asserted graphs: what was kept about ``subjects`` (or all) is
+        stale, and a read that began before the change must not be kept."""
+        with self._about_lock:
+            self._epoch += 1
+            if subjects is None:
+                self._about.clear()
+            else:
+                for s in subjects:
+                    self._about.pop(s, None)
 
     def replace_graphs(self, graphs: Iterable[NamedNode], quads: Sequence[Quad], /) -> None:
         """Make ``graphs`` hold exactly ``quads`` (which must lie in them), outside the change
@@ -150,6 +205,7 @@ class OxigraphStore:
         vanish; when most quads change, the graphs are cleared and bulk-loaded instead. Not
         atomic for concurrent readers; flushed before returning."""
         targets = set(graphs)
+        self._derived |= {g for g in targets if self._is_derived(g)}  # before readers see them
         new = set(quads)
         stray = next((q for q in new if q.graph_name not in targets), None)
         if stray is not None:
@@ -176,11 +232,14 @@ class OxigraphStore:
             raise BackendError(f"could not replace graphs: {e}") from e
         finally:
             self._find_derived()
+            if any(not self._is_derived(g) for g in targets):
+                self._forget()
 
     def load_quads(self, quads: Iterable[Quad]) -> None:
         """Add quads outside the change log: only for throwaway in-memory stores
         (``graph_store.overlay.scratch``)."""
         self._store.extend(quads)
+        self._forget()
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
         return list(self._store.named_graphs())

@@ -123,7 +123,7 @@ class _Maintenance:
             return kept
 
         rq, aq = asserted(removed), [self._canonical(q) for q in asserted(added)]
-        touched = {q.subject for q in (*rq, *aq)}
+        touched = self._regraphed(rq, aq)
         retracted = {t for t in {(q.subject, q.predicate, q.object) for q in rq}
                      if not view.is_asserted(t)}
         inserted = {(q.subject, q.predicate, q.object) for q in aq}
@@ -154,6 +154,22 @@ class _Maintenance:
         self._derive(back + list(inserted))
         self._check_functional({t for t in inserted | view.new if t[1] != TYPE})
         return self._quads(over, inserted, touched)
+
+    def _regraphed(self, rq: list[Quad], aq: list[Quad]) -> set[Term]:
+        """The subjects whose inferences may have to change graph: those the change gives a
+        graph they were not in, or takes out of one, or whose type statement it touches. An
+        edit within an asset's graphs (most edits) moves nothing, and re-homing every
+        inference about it and naming it costs more than the rest of the step."""
+        removed_in: dict[Term, set[object]] = defaultdict(set)
+        added_in: dict[Term, set[object]] = defaultdict(set)
+        for q in rq:
+            removed_in[q.subject].add(q.graph_name)
+        for q in aq:
+            added_in[q.subject].add(q.graph_name)
+        typed = {q.subject for q in (*rq, *aq) if q.predicate == TYPE}
+        return {s for s in removed_in.keys() | added_in.keys()
+                if s in typed or not added_in[s] <= removed_in[s]
+                or not removed_in[s] <= self.view.asserted_graphs(s)}
 
     def complete(self) -> tuple[list[Quad], list[Quad]]:
         """What property chains add to a full materialisation (``reasonable`` 0.4 does not

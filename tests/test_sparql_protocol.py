@@ -457,9 +457,16 @@ def test_updates_go_through_the_change_log(http: httpx.Client) -> None:
     iri = f"{BASE}/id/{key}"
     name = "http://example.org/name"
     assert http.get(f"/api/v1/assets/{key}/versions").status_code == 404
-    updated(http, f'INSERT DATA {{ <{iri}> <{name}> "orders" }}')
+    r = update(http, f'INSERT DATA {{ <{iri}> <{name}> "orders" }}')
+    assert r.status_code == 204, r.text
     (v1,) = _versions(http, key)
     assert v1["version"] == 1 and v1["actor"] == "anonymous" and v1["message"]
+    # once the reasoner has typed the asset (in an inferred graph), the next update about it
+    # is still routed to the asserted graph
+    inferred = http.get("/sparql", params={
+        "query": f"ASK {{ GRAPH ?g {{ <{iri}> a ?type }} FILTER(CONTAINS(STR(?g), 'inferred')) }}",
+        "after": r.headers["Semcat-Position"]}, headers={"Accept": "application/sparql-results+json"})
+    assert inferred.json()["boolean"] is True
     assert ask(http, f"ASK {{ <{iri}> <https://w3id.org/semcat#version> 1 }}")
 
     updated(http, f'DELETE {{ <{iri}> <{name}> ?n }} INSERT {{ <{iri}> <{name}> "orders v2" }} '
