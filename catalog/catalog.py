@@ -124,7 +124,9 @@ class Catalog:
             allow_outbound=settings.allow_outbound, pool=self.queries)
         self.search = SearchService(self.journal, self.store, layout, self.access, data=data,
                                     vocabulary=lambda: self.vocabulary,
-                                    graph_select=graph_select(self.sparql, layout))
+                                    graph_select=graph_select(
+                                        self.sparql, layout, timeout_s=settings.query_timeout_s,
+                                        max_bytes=settings.max_result_bytes))
         self.reasoner = Materialiser(self.store, layout, self.journal,
                                      place=self.access.place_inferred)
         # a served catalog rematerialises beside its writers; an in-memory one (tests,
@@ -134,7 +136,9 @@ class Catalog:
                                              beside=data is not None)
         self.classifier = Classifier(self.store, layout, self.journal,
                                      enabled=settings.classification_rules)
-        self.rules = RuleService(self.journal, self.store, layout, self.classifier)
+        self.rules = RuleService(self.journal, self.store, layout, self.classifier,
+                                 pool=self.queries, timeout_s=settings.query_timeout_s,
+                                 max_bytes=settings.max_result_bytes)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored

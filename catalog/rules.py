@@ -3,7 +3,9 @@
 A rule is a resource under the id base (``rule/{slug}``, in the directory graph) typed
 ``semcat:ClassificationRule``, written through the journal like any asset, so it has versions
 and history. Its text is checked before anything is written (``reasoning.rules.compile_rule``,
-plus a dry run on the store's engine); the journal's callback then reapplies the rules
+plus a dry run over the whole catalog on the store's engine, within the query deadline, where
+queries can be stopped: routing runs a changed rule over every asset inside the write, so a rule
+that cannot finish must be refused first); the journal's callback then reapplies the rules
 (``reasoning.classifier``). Who may manage rules is decided by the caller of these methods,
 which all take the ``actor``.
 """
@@ -15,10 +17,12 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graph_store.errors import Conflict, InputError, NotFound
+from graph_store.errors import Conflict, InputError, NotFound, QueryTimeout
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
+from graph_store.query_pool import QueryPool
+from graph_store.query_worker import sparql_json
 from ontology.namespaces import RDF_TYPE, XSD
 from reasoning.classifier import Classifier, DerivationReport
 from reasoning.rules import (
@@ -27,6 +31,7 @@ from reasoning.rules import (
     ENABLED,
     NAME,
     RULE_CLASS,
+    CompiledRule,
     compile_rule,
     evaluate,
 )
@@ -46,11 +51,15 @@ def _slugify(name: str) -> str:
 
 class RuleService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
-                 classifier: Classifier) -> None:
+                 classifier: Classifier, *, pool: QueryPool | None = None,
+                 timeout_s: float = 30.0, max_bytes: int = 256 * 1024 * 1024) -> None:
         self._journal = journal
         self._store = store
         self._layout = layout
         self._classifier = classifier
+        self._pool = pool  # where the dry run can be stopped (on-disk catalogs)
+        self._timeout_s = timeout_s
+        self._max_bytes = max_bytes
 
     # -- reads -------------------------------------------------------------------------------
     def key(self, given: str) -> str:
@@ -120,10 +129,7 @@ class RuleService:
             raise InputError("'enabled' must be true or false")
         if not isinstance(text, str):
             raise InputError("'construct' is required: the rule's SPARQL CONSTRUCT text")
-        compiled = compile_rule(text, self._layout.id_base)
-        # A dry run on the store's own engine: its SPARQL dialect is what will run the rule.
-        evaluate(self._store, self._classifier.dataset(), compiled, self._layout.id_base,
-                 [NamedNode(self._layout.iri(PREFIX + "dry-run"))])
+        self._dry_run(compile_rule(text, self._layout.id_base))
         graph = self._layout.directory
         quads = [Quad(iri, _TYPE, RULE_CLASS, graph), Quad(iri, NAME, Literal(name), graph),
                  Quad(iri, CONSTRUCT_TEXT, Literal(text), graph),
@@ -131,6 +137,22 @@ class RuleService:
         if description:
             quads.append(Quad(iri, DESCRIPTION, Literal(description), graph))
         return quads
+
+    def _dry_run(self, compiled: CompiledRule) -> None:
+        """The rule over every asset on the store's own engine (its SPARQL dialect is what will
+        run the rule), stopped at the query deadline where a pool of workers runs queries."""
+        dataset = self._classifier.dataset()
+        if self._pool is None:
+            evaluate(self._store, dataset, compiled, self._layout.id_base)
+            return
+        try:
+            self._pool.run(compiled.bound(None), dataset, self._layout.id_base, accept=None,
+                           choose=sparql_json, extra_types=(), timeout_s=self._timeout_s,
+                           max_bytes=self._max_bytes)
+        except QueryTimeout as e:
+            raise InputError(
+                f"the rule did not finish over the catalog within {self._timeout_s:g} s, and "
+                "every write that changes rules runs it; bind ?this in every pattern") from e
 
     def create(self, body: Any, *, actor: str) -> dict[str, Any]:
         """A new rule; its id is the body's ``id`` or made from its name. Conflict if taken."""

@@ -24,6 +24,7 @@ The other direction, ``SearchRequest.where`` and the lineage filters, runs SELEC
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from pyoxigraph import NamedNode
 from graph_store.errors import InputError, QuerySyntaxError
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset
+from graph_store.query_worker import sparql_json
 from ontology.namespaces import SEMCAT, XSD
 from search.model import MODES, SearchRequest
 
@@ -229,10 +231,12 @@ class SparqlSearch:
                 return
 
 
-def graph_select(sparql: SparqlService, layout: GraphLayout
+def graph_select(sparql: SparqlService, layout: GraphLayout, *, timeout_s: float,
+                 max_bytes: int
                  ) -> Callable[[str, Collection[str] | None], Iterator[Sequence[str | None]]]:
     """A ``search.graph_filters.Select`` factory: SELECTs through the guarded SPARQL service,
-    over the readable graphs and their inferred twins (everything when ``readable`` is None)."""
+    over the readable graphs and their inferred twins (everything when ``readable`` is None),
+    answered where ``/sparql`` answers, so a pathological filter is stopped at the deadline."""
     def select(query: str, readable: Collection[str] | None) -> Iterator[Sequence[str | None]]:
         dataset_args: dict[str, Any] = {}
         if readable is not None:
@@ -241,11 +245,15 @@ def graph_select(sparql: SparqlService, layout: GraphLayout
             graphs = graphs or [layout.graph("nothing-readable").value]
             dataset_args = {"default_graph_uris": graphs, "named_graph_uris": graphs}
         try:
-            result = sparql.query(query, **dataset_args).raw
+            kind, _, body = sparql.answer(query, accept=None, choose=sparql_json,
+                                          timeout_s=timeout_s, max_bytes=max_bytes,
+                                          **dataset_args)
         except QuerySyntaxError as e:
             raise InputError(f"the graph filter is not valid SPARQL: {e}") from e
-        variables = list(result.variables)
-        for solution in result:
-            yield tuple(getattr(solution[v], "value", None) if solution[v] is not None else None
-                        for v in variables)
+        if kind != "solutions":
+            raise InputError("the graph filter must be a SELECT query")
+        answer = json.loads(body)
+        variables = answer["head"]["vars"]
+        for row in answer["results"]["bindings"]:
+            yield tuple(row[v]["value"] if v in row else None for v in variables)
     return select

@@ -21,6 +21,13 @@ def execute(path: str, text: str, dataset: Dataset, base_iri: str, accept: str |
     return result.answer(accept, choose, extra_types, timeout_s=timeout_s, max_bytes=max_bytes)
 
 
+def sparql_json(accept: str | None, offered: tuple[str, ...]) -> str:
+    """The ``Choose`` of callers inside the server that parse an answer (a search's graph
+    filter, a rule's dry run): SPARQL JSON results for solutions, N-Triples for graphs."""
+    return "application/sparql-results+json" if "application/sparql-results+json" in offered \
+        else "application/n-triples"
+
+
 def _store(path: str) -> Store:
     if path not in _open:
         _open.clear()  # an older snapshot: its directory goes once nobody reads it

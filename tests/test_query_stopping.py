@@ -104,3 +104,32 @@ def test_queries_still_see_every_acknowledged_write(heavy_server: Server) -> Non
         assert r.status_code == 400 and "line 1, column" in r.text
         r = http.get("/sparql", params={"query": "SELECT * {}"}, headers={"Accept": "image/png"})
         assert r.status_code == 406
+
+
+def _cpu_settles(pid: int) -> None:
+    time.sleep(1.0)  # a second after the deadline
+    before = _tree(pid)
+    time.sleep(2.0)
+    after = _tree(pid)
+    spent = sum(cpu - before[p][0] for p, (cpu, _) in after.items() if p in before)
+    assert spent < 0.5, (spent, before, after)
+
+
+def test_a_search_graph_filter_and_a_rule_dry_run_are_stopped_too(heavy_server: Server) -> None:
+    """The other ways to make the engine work: a search's ``where`` pattern and a
+    classification rule (its dry run over the whole catalog) run where queries can be stopped."""
+    assert heavy_server.proc is not None
+    cross = "?b ?q ?y . ?c ?r ?z FILTER(?y + ?z = -1)"
+    with httpx.Client(base_url=heavy_server.url, timeout=60) as http:
+        r = http.get("/api/v1/search", params={"q": "x", "where": f"{{ ?asset ?p ?o . {cross} }}"})
+        assert r.status_code == 503 and "deadline" in r.text, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        _cpu_settles(heavy_server.proc.pid)
+        r = http.post("/api/v1/rules", json={
+            "name": "Never finishes",
+            "construct": "PREFIX semcat: <https://w3id.org/semcat#> CONSTRUCT { ?this "
+                         "semcat:classification <http://127.0.0.1:8000/id/classification/pii> } "
+                         f"WHERE {{ ?this ?p ?o . {cross} }}"})
+        assert r.status_code == 400 and "did not finish" in r.text, r.text
+        assert http.get("/api/v1/rules/never-finishes").status_code == 404  # nothing written
+        _cpu_settles(heavy_server.proc.pid)
