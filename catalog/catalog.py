@@ -379,6 +379,10 @@ class Catalog:
         graphs = [*self.sparql.data_graphs(), self.layout.ontology, self.layout.custom_ontology,
                   self.layout.shapes, *(g for g in (self.reasoner.graphs() if inferred else ())
                                         if self.access.may_read_graph(g))]
+        if self.queries is not None:  # from a snapshot, where it can be stopped
+            output.write(self.queries.export([g.value for g in graphs], fmt.media_type,
+                                             timeout_s=self.settings.export_timeout_s))
+            return
         quads = [q for g in graphs for q in self.store.quads(None, None, None, g)]
         output.write(serialize_quads(quads, fmt))
 

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         "over a snapshot of the store, so a query past its deadline can be stopped; 0 answers "
         "in the server process, where a query cannot be stopped.",
     )
+    export_timeout_s: float = Field(
+        default=600.0, gt=0,
+        description="Deadline for an export of the catalog (`GET /api/v1/export`, `semcat "
+        "export`): it runs in a query worker over a snapshot and is stopped there.",
+    )
     max_result_bytes: int = Field(
         default=256 * 1024 * 1024,
         description="Largest serialised SPARQL result the server returns; larger ones fail "

@@ -137,6 +137,23 @@ class QueryPool:
         finally:
             self._snapshots.release(snapshot)
 
+    @tracer.start_as_current_span("export.worker")
+    def export(self, graphs: list[str], media_type: str, *, timeout_s: float) -> bytes:
+        """``graphs`` serialised in ``media_type`` from a snapshot, stopped at the deadline."""
+        snapshot = self._snapshots.acquire()
+        try:
+            future = self._pool.schedule(query_worker.export, timeout=timeout_s,
+                                         args=(str(snapshot.path), graphs, media_type))
+            return future.result()  # type: ignore[no-any-return]
+        except FutureTimeout as e:
+            raise QueryTimeout(f"the export ran past the {timeout_s:g} s deadline and was "
+                               "stopped; raise SEMCAT_EXPORT_TIMEOUT_S") from e
+        except (ProcessExpired, BrokenProcessPool) as e:
+            raise BackendError(f"the export's worker process ended ({e}); it may have run "
+                               "out of memory") from e
+        finally:
+            self._snapshots.release(snapshot)
+
     def close(self) -> None:
         self._pool.stop()
         self._pool.join(timeout=10)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pyoxigraph import Store
+from pyoxigraph import NamedNode, Store
 
+from graph_store.formats import rdf_format, serialize_quads
 from graph_store.oxigraph_store import run_query
 from graph_store.protocol import Dataset
 from graph_store.results import QueryResult
@@ -19,6 +20,13 @@ def execute(path: str, text: str, dataset: Dataset, base_iri: str, accept: str |
             timeout_s: float, max_bytes: int) -> tuple[str, str, bytes]:
     result = QueryResult(run_query(_store(path), text, dataset, base_iri))
     return result.answer(accept, choose, extra_types, timeout_s=timeout_s, max_bytes=max_bytes)
+
+
+def export(path: str, graphs: list[str], media_type: str) -> bytes:
+    """``graphs`` of the snapshot at ``path`` in ``media_type`` (triple formats merge them)."""
+    store = _store(path)
+    quads = [q for g in graphs for q in store.quads_for_pattern(None, None, None, NamedNode(g))]
+    return serialize_quads(quads, rdf_format(media_type))
 
 
 def sparql_json(accept: str | None, offered: tuple[str, ...]) -> str:

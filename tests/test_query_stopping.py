@@ -115,6 +115,17 @@ def _cpu_settles(pid: int) -> None:
     assert spent < 0.5, (spent, before, after)
 
 
+def _idle(pid: int, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = _tree(pid)
+        time.sleep(1.0)
+        after = _tree(pid)
+        if sum(cpu - before[p][0] for p, (cpu, _) in after.items() if p in before) < 0.1:
+            return
+    raise AssertionError("the server stayed busy")
+
+
 def test_a_search_graph_filter_and_a_rule_dry_run_are_stopped_too(heavy_server: Server) -> None:
     """The other ways to make the engine work: a search's ``where`` pattern and a
     classification rule (its dry run over the whole catalog) run where queries can be stopped."""
@@ -133,3 +144,25 @@ def test_a_search_graph_filter_and_a_rule_dry_run_are_stopped_too(heavy_server: 
         assert r.status_code == 400 and "did not finish" in r.text, r.text
         assert http.get("/api/v1/rules/never-finishes").status_code == 404  # nothing written
         _cpu_settles(heavy_server.proc.pid)
+
+
+@pytest.mark.slow
+def test_an_export_past_its_deadline_is_stopped(tmp_path: Path) -> None:
+    srv = Server(tmp_path, env={"SEMCAT_EXPORT_TIMEOUT_S": "0.3"}).start()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=60) as http:
+            r = http.get("/api/v1/export", headers={"Accept": "application/n-quads"})
+            assert r.status_code == 200 and r.content  # the ontology at least, quickly
+            triples = "".join(f"<http://example.org/s{i}> <http://example.org/p> "
+                              f"\"{'x' * 200} {i}\" .\n" for i in range(200_000))
+            assert http.put("/store", params={"graph": "http://example.org/big"},
+                            content=triples.encode(), headers={"Content-Type": "text/turtle"},
+                            timeout=300).status_code == 201
+            assert srv.proc is not None
+            _idle(srv.proc.pid)  # the load's projections (a full OWL RL run) are done
+            r = http.get("/api/v1/export", headers={"Accept": "text/turtle"})
+            assert r.status_code == 503 and "export ran past" in r.text, r.text
+        assert srv.proc is not None
+        _cpu_settles(srv.proc.pid)
+    finally:
+        srv.stop()
