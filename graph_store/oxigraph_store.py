@@ -92,6 +92,9 @@ class OxigraphStore:
         self._about: dict[object, tuple[Quad, ...]] = {}  # subject -> its asserted quads
         self._epoch = 0  # bumped by every change to asserted graphs, after it is written
         self._about_lock = threading.Lock()
+        self._graphs: tuple[NamedNode | BlankNode, ...] | None = None  # named_graphs, kept
+        self._graph_set: frozenset[object] = frozenset()
+        self._graphs_epoch = 0  # bumped by every change that may add or drop a graph
 
     def _is_derived(self, graph: NamedNode | BlankNode) -> bool:
         root = self._derived_root
@@ -108,6 +111,7 @@ class OxigraphStore:
             self._apply(changeset)
             self._drop_emptied(changeset)
         finally:
+            self._regraph({q.graph_name for q in changeset.added})
             derived = self._derived
             self._forget(None if changeset.size > ABOUT_SUBJECTS else {
                 q.subject for q in (*changeset.removed, *changeset.added)
@@ -124,6 +128,7 @@ class OxigraphStore:
                         self._store.quads_for_pattern(None, None, None, g)), None) is None:
                     self._store.remove_graph(g)
                     self._derived.discard(g)
+                    self._regraph(None)
         except OSError as e:
             raise BackendError(f"could not apply changeset {changeset.seq}: {e}") from e
 
@@ -232,6 +237,7 @@ class OxigraphStore:
             raise BackendError(f"could not replace graphs: {e}") from e
         finally:
             self._find_derived()
+            self._regraph(None)
             if any(not self._is_derived(g) for g in targets):
                 self._forget()
 
@@ -239,10 +245,28 @@ class OxigraphStore:
         """Add quads outside the change log: only for throwaway in-memory stores
         (``graph_store.overlay.scratch``)."""
         self._store.extend(quads)
+        self._regraph(None)
         self._forget()
 
     def named_graphs(self) -> list[NamedNode | BlankNode]:
-        return list(self._store.named_graphs())
+        """Kept in memory between changes that add or drop a graph (every write lists them
+        for routing and access; RocksDB answers by scanning the graph index)."""
+        graphs = self._graphs
+        if graphs is None:
+            epoch = self._graphs_epoch
+            graphs = tuple(self._store.named_graphs())
+            with self._about_lock:
+                if epoch == self._graphs_epoch:
+                    self._graphs, self._graph_set = graphs, frozenset(graphs)
+        return list(graphs)
+
+    def _regraph(self, added: set[object] | None) -> None:
+        """After a write that added quads in ``added`` graphs (None: may have dropped some)."""
+        with self._about_lock:
+            if added is None or self._graphs is None or not {
+                    g for g in added if not isinstance(g, DefaultGraph)} <= self._graph_set:
+                self._graphs_epoch += 1
+                self._graphs = None
 
     def dump(self, output: IO[bytes], format: RdfFormat, graph: GraphName | None = None) -> None:
         if graph is None:
