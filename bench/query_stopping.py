@@ -33,8 +33,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def tree(pid: int) -> tuple[float, float]:
-    """CPU seconds and resident MB of ``pid`` and its descendants."""
+def tree(pid: int) -> dict[int, tuple[float, float]]:
+    """CPU seconds and resident MB of ``pid`` and of each of its descendants."""
     stats: dict[int, list[str]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -48,9 +48,17 @@ def tree(pid: int) -> tuple[float, float]:
         children = [p for p, f in stats.items() if int(f[1]) == parent and p not in members]
         members.update(children)
         frontier += children
-    cpu = sum((int(stats[p][11]) + int(stats[p][12])) / TICK for p in members if p in stats)
-    rss = sum(int(stats[p][21]) * PAGE for p in members if p in stats) / 1e6
-    return cpu, rss
+    return {p: ((int(stats[p][11]) + int(stats[p][12])) / TICK, int(stats[p][21]) * PAGE / 1e6)
+            for p in members if p in stats}
+
+
+def spent(before: dict[int, tuple[float, float]], after: dict[int, tuple[float, float]]
+          ) -> tuple[float, float]:
+    """CPU seconds and RSS MB gained between two looks, by the processes in both (a worker
+    ended at a deadline takes its whole CPU count with it)."""
+    both = before.keys() & after.keys()
+    return (sum(after[p][0] - before[p][0] for p in both),
+            sum(after[p][1] - before[p][1] for p in both))
 
 
 def run_mode(data: Path, workers: int, deadline: float) -> dict[str, Any]:
@@ -88,11 +96,14 @@ def run_mode(data: Path, workers: int, deadline: float) -> dict[str, Any]:
             stop.set()
             prober.join()
             time.sleep(1.0)
-            cpu0, _ = tree(srv.proc.pid)
+            first = tree(srv.proc.pid)
             time.sleep(1.0)
-            cpu1, rss1 = tree(srv.proc.pid)
+            second = tree(srv.proc.pid)
             time.sleep(3.0)
-            _, rss_later = tree(srv.proc.pid)
+            third = tree(srv.proc.pid)
+            cpu_after, _ = spent(first, second)
+            rss1 = sum(rss for _, rss in second.values())
+            _, rss_growth = spent(second, third)
     finally:
         srv.stop()
     q = statistics.quantiles(health, n=20) if len(health) >= 2 else [float("nan")] * 19
@@ -100,8 +111,8 @@ def run_mode(data: Path, workers: int, deadline: float) -> dict[str, Any]:
             "answers": [{"status": s, "seconds": round(t, 2)} for s, t in answers],
             "health_checks": len(health), "health_p50_ms": round(statistics.median(health), 1),
             "health_p95_ms": round(q[18], 1),
-            "cpu_s_in_second_after": round(cpu1 - cpu0, 2),
-            "rss_mb_after": round(rss1, 0), "rss_mb_growth_next_3s": round(rss_later - rss1, 0)}
+            "cpu_s_in_second_after": round(cpu_after, 2),
+            "rss_mb_after": round(rss1, 0), "rss_mb_growth_next_3s": round(rss_growth, 0)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,7 +39,6 @@ class Projector:
         self._journal = journal
         self._locked = list(locked)  # they read the store as of the batch's last changeset
         self._unlocked = list(unlocked)  # they read it as of then or later
-        self.background = background
         self.position = journal.applied_seq  # every changeset up to here has been projected
         self._pending: list[Changeset] = []
         self._changed = threading.Condition()
