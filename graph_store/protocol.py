@@ -43,6 +43,12 @@ class GraphStore(QuadSource, Protocol):
 
     def apply(self, changeset: Changeset, /) -> None: ...
 
+    def derived(self, subject: Subject | None = None, object: Object | None = None
+                ) -> Iterator[Quad]:
+        """What the projection graphs say about ``subject`` or of ``object``, read at once
+        (naming each of a few hundred inferred graphs costs a look-up apiece)."""
+        ...
+
     def query(self, sparql: str, /, *, dataset: Dataset, base_iri: str | None = None) -> object: ...
 
     def replace_graphs(self, graphs: Iterable[NamedNode], quads: Sequence[Quad], /) -> None:

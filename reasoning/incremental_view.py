@@ -26,6 +26,7 @@ class FactView:
         self.store = store
         self.shapes = layout.shapes
         self.graphs = graphs  # the inferred graphs (their root, the status, aside)
+        self._graph_set = frozenset(graphs)
         self.gone: set[Triple] = set()  # stored inferences withdrawn
         self.new: set[Triple] = set()  # inferences not stored yet
         self.removed: set[Triple] = set()  # asserted before the change, visible while `old`
@@ -80,6 +81,11 @@ class FactView:
         if s is not None:
             return (((s, q, z), g) for (q, z), graphs in self._stored_about(s).items()
                     if (p is None or q == p) and (o is None or z == o) for g in graphs)
+        if o is not None:  # one read across the graphs, not one per graph
+            mine = self._graph_set
+            return (((q.subject, q.predicate, q.object), q.graph_name)  # type: ignore[misc]
+                    for q in self.store.derived(None, o)
+                    if q.graph_name in mine and (p is None or q.predicate == p))
         return (((q.subject, q.predicate, q.object), g) for g in self.graphs
                 for q in self.store.quads(s, p, o, g))
 
@@ -87,9 +93,10 @@ class FactView:
         found = self._stored_of.get(s)
         if found is None:
             found = self._stored_of[s] = defaultdict(list)
-            for g in self.graphs:
-                for q in self.store.quads(s, None, None, g):
-                    found[q.predicate, q.object].append(g)
+            mine = self._graph_set
+            for q in self.store.derived(s):
+                if q.graph_name in mine:
+                    found[q.predicate, q.object].append(q.graph_name)  # type: ignore[arg-type]
         return found
 
     def is_stored(self, t: Triple) -> bool:

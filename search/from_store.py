@@ -78,15 +78,14 @@ class DocBuilder:
         types: set[str] = set()
         classes: set[str] = set()
         names = self.classes()
-        for g in self.inferred_graphs():
-            for q in self.store.quads(NamedNode(iri), None, None, g):
-                o = q.object
-                if not isinstance(o, NamedNode):
-                    continue
-                if q.predicate.value == RDF_TYPE and o.value in names:
-                    types.add(names[o.value])
-                elif q.predicate == _P["classification"]:
-                    classes.add(o.value)
+        for q in self.store.derived(NamedNode(iri)):
+            o = q.object
+            if not isinstance(o, NamedNode):
+                continue
+            if q.predicate.value == RDF_TYPE and o.value in names:
+                types.add(names[o.value])
+            elif q.predicate == _P["classification"]:
+                classes.add(o.value)
         own = {r.key for r in asserted}
         refs = sorted((r for r in map(self._ref, map(NamedNode, classes)) if r.key not in own),
                       key=lambda r: r.key)
