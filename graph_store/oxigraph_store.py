@@ -171,12 +171,12 @@ class OxigraphStore:
         derived = self._derived
         return (q for q in found if q.graph_name not in derived)
 
-    def derived(self, subject: Subject | None = None, object: Object | None = None
-                ) -> Iterator[Quad]:
+    def derived(self, subject: Subject | None = None, predicate: NamedNode | None = None,
+                object: Object | None = None) -> Iterator[Quad]:
         if subject is None and object is None:
             raise ValueError("derived() reads about a subject or of an object")
         derived = self._derived
-        return (q for q in self._store.quads_for_pattern(subject, None, object, None)
+        return (q for q in self._store.quads_for_pattern(subject, predicate, object, None)
                 if q.graph_name in derived)
 
     def _asserted_about(self, subject: Subject) -> tuple[Quad, ...] | None:

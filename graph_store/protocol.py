@@ -43,8 +43,8 @@ class GraphStore(QuadSource, Protocol):
 
     def apply(self, changeset: Changeset, /) -> None: ...
 
-    def derived(self, subject: Subject | None = None, object: Object | None = None
-                ) -> Iterator[Quad]:
+    def derived(self, subject: Subject | None = None, predicate: NamedNode | None = None,
+                object: Object | None = None) -> Iterator[Quad]:
         """What the projection graphs say about ``subject`` or of ``object``, read at once
         (naming each of a few hundred inferred graphs costs a look-up apiece)."""
         ...

@@ -84,8 +84,7 @@ class FactView:
         if o is not None:  # one read across the graphs, not one per graph
             mine = self._graph_set
             return (((q.subject, q.predicate, q.object), q.graph_name)  # type: ignore[misc]
-                    for q in self.store.derived(None, o)
-                    if q.graph_name in mine and (p is None or q.predicate == p))
+                    for q in self.store.derived(None, p, o) if q.graph_name in mine)
         return (((q.subject, q.predicate, q.object), g) for g in self.graphs
                 for q in self.store.quads(s, p, o, g))
 
