@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGES = ("semcat", "sparql_api", "catalog", "access", "demo", "search", "embeddings",
-            "reasoning", "shapes", "graph_store", "ontology")
+            "reasoning", "shapes", "lineage", "graph_store", "ontology")
 MAX_LINES = 500
 
 
