@@ -295,3 +295,15 @@ def test_several_statements_are_refused_by_lineage_from_sql_and_read_by_lineage_
     assert direct(second) == {("analytics.staging.recent", "order_id", "id", "IDENTITY"),
                               ("analytics.staging.recent", "amount", "amt", "IDENTITY")}
     assert second.unresolved == ()
+
+
+def test_merge_set_star_matches_columns_by_name() -> None:
+    sql = ("MERGE INTO silver.accounts t USING bronze.updates s ON t.id = s.id "
+           "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *")
+    known = lineage_from_sql(sql, dialect="databricks", schema={
+        "silver.accounts": ["id", "status"], "bronze.updates": ["id", "status"]})
+    assert direct(known) == {("bronze.updates", "id", "id", "IDENTITY"),
+                             ("bronze.updates", "status", "status", "IDENTITY")}
+    unknown = lineage_from_sql(sql, dialect="databricks", schema={"silver.accounts": ["id"]})
+    assert unknown.columns == ()
+    assert any(r.startswith("SELECT * over bronze.updates") for r in unknown.unresolved)
