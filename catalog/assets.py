@@ -120,9 +120,7 @@ class AssetService:
 
     def inferred(self, iri: str) -> list[Quad]:
         """What the reasoners infer about ``iri``, in the inferred graphs the caller may read."""
-        quads = [q for g in self._store.named_graphs() if self._layout.is_inferred(g)
-                 for q in self._store.quads(NamedNode(iri), None, None, g)]
-        return self.access.visible(quads)
+        return self.access.visible(self._store.derived(NamedNode(iri)))
 
     def _version_of(self, quads: list[Quad]) -> int:
         return next((int(q.object.value) for q in quads if q.predicate == VERSION), 0)  # type: ignore[union-attr]

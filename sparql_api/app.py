@@ -32,6 +32,7 @@ from sparql_api.routes import (
     dataset,
     home,
     keys,
+    lineage,
     ontology,
     operations,
     rules,
@@ -94,7 +95,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)
-    for module in (keys, audit, rules, operations):
+    for module in (keys, audit, rules, operations, lineage):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -1,0 +1,220 @@
+"""The lineage service behind ``/api/v1/lineage``: graphs around an asset, impact, paths, and
+hand-made edges (issue 13).
+
+Reads go through the caller's view of the store (``readable``: the graphs it may read, None
+for everything), so hidden assets are neither returned nor named, and bounds and pages are
+counted over what the caller sees. Edges are ``semcat:derivedFrom`` statements written through
+the journal, so they are validated, authorised, versioned and audited like every write.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Any, Final
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from graph_store.changeset import Changeset
+from graph_store.errors import InputError, NotFound
+from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
+from graph_store.overlay import Restricted
+from graph_store.protocol import GraphStore, QuadSource
+from lineage.traversal import DERIVED_FROM, TYPE, Direction, Edge, Level, LineageGraph, Walk
+from ontology.namespaces import SEMCAT
+
+__all__ = ["LineageService"]
+
+NAME: Final = NamedNode(SEMCAT + "name")
+OWNER: Final = NamedNode(SEMCAT + "owner")
+MAX_DEPTH: Final = 50
+MAX_PAGE: Final = 2_000
+DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
+    "upstream": ("upstream",), "downstream": ("downstream",),
+    "both": ("upstream", "downstream")}
+
+
+class LineageService:
+    def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
+                 readable: Callable[[], frozenset[str] | None]) -> None:
+        self._store = store
+        self._layout = layout
+        self._journal = journal
+        self._readable = readable
+
+    # -- the caller's view ---------------------------------------------------------------------
+    def _view(self) -> tuple[QuadSource, LineageGraph]:
+        readable = self._readable()
+        source: QuadSource = self._store if readable is None else Restricted(self._store,
+                                                                              readable)
+
+        def visible(node: NamedNode) -> bool:
+            return next(iter(source.quads(node, TYPE, None)), None) is not None
+
+        return source, LineageGraph(source, visible)
+
+    def _node(self, source: QuadSource, key: str) -> NamedNode:
+        if not isinstance(key, str) or not key.strip():
+            raise InputError("name an asset by its id, e.g. acme/table/postgres/shop.public.orders")
+        node = NamedNode(self._layout.iri(key))
+        if next(iter(source.quads(node, TYPE, None)), None) is None:
+            raise NotFound(f"no asset with id {self._layout.key(node.value)!r}")
+        return node
+
+    def _describe(self, source: QuadSource, iri: str) -> dict[str, Any]:
+        node = NamedNode(iri)
+        types = sorted(q.object.value.removeprefix(SEMCAT) for q in source.quads(node, TYPE, None)
+                       if isinstance(q.object, NamedNode) and q.object.value.startswith(SEMCAT))
+        name = next((q.object.value for q in source.quads(node, NAME, None)
+                     if isinstance(q.object, Literal)), None)
+        doc: dict[str, Any] = {"id": self._layout.key(iri), "type": types[0] if types else None}
+        if name is not None:
+            doc["name"] = name
+        return doc
+
+    # -- reads ---------------------------------------------------------------------------------
+    def lineage(self, asset: str, *, direction: str = "both", depth: int = 3,
+                level: str = "table", limit: int = 500, cursor: str | None = None
+                ) -> dict[str, Any]:
+        """The lineage graph around ``asset``: nodes in breadth-first order (a page of them)
+        and the edges among the nodes returned so far; ``partial`` when the walk stopped at
+        its bounds. At column level a table stands for its columns."""
+        directions = _choice(direction, DIRECTIONS, "direction")
+        lvl = _level(level)
+        _bounds(depth, limit)
+        source, graph = self._view()
+        node = self._node(source, asset)
+        start = [node]
+        if lvl == "column":
+            start = graph.columns(node) or [node]
+        walk = graph.walk(start, directions, depth, lvl)
+        return {"asset": self._layout.key(node.value), "direction": direction, "depth": depth,
+                "level": lvl, **self._page(source, walk, limit, cursor)}
+
+    def impact(self, asset: str, *, depth: int = 10, limit: int = 500,
+               cursor: str | None = None) -> dict[str, Any]:
+        """Everything downstream of ``asset`` (tables, dashboards, models, pipelines), nearest
+        first, with their owners, and the owners to notify (each with what they own)."""
+        _bounds(depth, limit)
+        source, graph = self._view()
+        node = self._node(source, asset)
+        walk = graph.walk([node], ("downstream",), depth, "table")
+        page = self._page(source, walk, limit, cursor, skip_start=True)
+        notify: dict[str, dict[str, Any]] = {}
+        for item in page["nodes"]:
+            owners = sorted(self._layout.key(q.object.value)
+                            for q in source.quads(NamedNode(self._layout.iri(item["id"])),
+                                                  OWNER, None)
+                            if isinstance(q.object, NamedNode)
+                            and next(iter(source.quads(q.object, TYPE, None)), None) is not None)
+            item["owners"] = owners
+            for o in owners:
+                entry = notify.setdefault(o, {"owner": o, "distance": item["distance"],
+                                              "assets": []})
+                entry["assets"].append(item["id"])
+        return {"asset": self._layout.key(node.value), "depth": depth, **page,
+                "notify": sorted(notify.values(), key=lambda e: (e["distance"], e["owner"]))}
+
+    def paths(self, source_key: str, target_key: str, *, depth: int = 10,
+              level: str = "table", limit: int = 10) -> dict[str, Any]:
+        """The shortest paths along which data flows from one asset to another."""
+        lvl = _level(level)
+        _bounds(depth, limit)
+        source, graph = self._view()
+        a, b = self._node(source, source_key), self._node(source, target_key)
+        found, partial = graph.paths(a, b, depth, lvl, limit)
+        key = self._layout.key
+        return {"from": key(a.value), "to": key(b.value), "level": lvl, "partial": partial,
+                "length": len(found[0]) - 1 if found else None,
+                "paths": [[key(n) for n in path] for path in found]}
+
+    def _page(self, source: QuadSource, walk: Walk, limit: int, cursor: str | None, *,
+              skip_start: bool = False) -> dict[str, Any]:
+        order = sorted(walk.nodes.items(), key=lambda kv: (kv[1][0], kv[0]))
+        if skip_start:
+            order = [kv for kv in order if kv[1][1] != "self"]
+        offset = _offset(cursor)
+        chunk = order[offset:offset + limit]
+        rank = {iri: i for i, (iri, _) in enumerate(order)}
+        end = offset + len(chunk)
+        nodes = []
+        for iri, (distance, side) in chunk:
+            nodes.append({**self._describe(source, iri), "distance": distance,
+                          "direction": side})
+        # each edge once, on the page of its later end (an end outside the order: the start)
+        edges = sorted(e for e in walk.edges
+                       if offset <= max(rank.get(e.source, -1), rank.get(e.target, -1)) < end)
+        out: dict[str, Any] = {"nodes": nodes, "edges": [self._edge(e) for e in edges],
+                               "partial": walk.partial, "total": len(order)}
+        if end < len(order):
+            out["next"] = _cursor(end)
+        return out
+
+    def _edge(self, e: Edge) -> dict[str, str]:
+        key = self._layout.key
+        return {"source": key(e.source), "target": key(e.target), "via": e.via}
+
+    # -- writes --------------------------------------------------------------------------------
+    def add_edge(self, source: str, target: str, *, actor: str) -> Changeset | None:
+        """``target`` derived from ``source``: one statement, placed beside the target (routing
+        moves it to a link graph where the two lie in different partitions)."""
+        view, _ = self._view()
+        a, b = self._node(view, source), self._node(view, target)
+        if a == b:
+            raise InputError("an asset cannot be derived from itself")
+        home = next(q.graph_name for q in view.quads(b, TYPE, None))
+        return self._journal.commit([], [Quad(b, DERIVED_FROM, a, home)], actor=actor,
+                                    message=f"lineage: {self._layout.key(b.value)} derived from "
+                                            f"{self._layout.key(a.value)}")
+
+    def remove_edge(self, source: str, target: str, *, actor: str) -> Changeset:
+        view, _ = self._view()
+        a, b = self._node(view, source), self._node(view, target)
+        found = list(view.quads(b, DERIVED_FROM, a))
+        if not found:
+            raise NotFound(f"no lineage edge from {self._layout.key(a.value)!r} to "
+                           f"{self._layout.key(b.value)!r}")
+        cs = self._journal.commit(found, [], actor=actor, exact=True,
+                                  message=f"lineage: {self._layout.key(b.value)} no longer "
+                                          f"derived from {self._layout.key(a.value)}")
+        assert cs is not None  # the edge existed
+        return cs
+
+
+def _choice(value: str, options: dict[str, tuple[Direction, ...]], name: str
+            ) -> tuple[Direction, ...]:
+    if value not in options:
+        raise InputError(f"{name} must be one of {', '.join(options)}, not {value!r}")
+    return options[value]
+
+
+def _level(value: str) -> Level:
+    if value not in ("table", "column"):
+        raise InputError(f"level must be table or column, not {value!r}")
+    return "table" if value == "table" else "column"
+
+
+def _bounds(depth: int, limit: int) -> None:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InputError(f"depth must be between 1 and {MAX_DEPTH}, not {depth}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InputError(f"limit must be between 1 and {MAX_PAGE}, not {limit}")
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"lineage:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "lineage" or not number.isdigit():
+            raise ValueError(text)
+        return int(number)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+        raise InputError("cursor is not one this API returned; start again without it") from e

@@ -1,0 +1,76 @@
+"""The bodies of ``/api/v1/lineage`` (see ``sparql_api/schemas.py`` for the conventions)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sparql_api.schemas import Closed
+from sparql_api.schemas_protocols import inline, request_body
+
+
+class LineageNode(Closed):
+    id: str = Field(description="Asset id")
+    type: str | None = Field(description="Its semcat class, e.g. Table")
+    name: str | None = None
+    distance: int = Field(description="Edges from the asset asked about (0: the asset)")
+    direction: Literal["upstream", "downstream", "self"]
+
+
+class ImpactNode(LineageNode):
+    owners: list[str] = Field(description="Owner ids (users and teams)")
+
+
+class LineageEdge(Closed):
+    source: str = Field(description="Where the data comes from")
+    target: str = Field(description="Where it flows (derived from, consumes or is produced "
+                                    "from the source)")
+    via: Literal["derivedFrom", "consumes", "produces"]
+
+
+class LineageGraph(Closed):
+    asset: str
+    direction: Literal["upstream", "downstream", "both"]
+    depth: int
+    level: Literal["table", "column"]
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    partial: bool = Field(description="The walk stopped at its node or edge bound")
+    total: int = Field(description="Nodes in the whole walk (all pages)")
+    next: str | None = Field(default=None, description="Cursor of the next page")
+
+
+class Notify(Closed):
+    owner: str
+    distance: int = Field(description="Distance of the nearest asset it owns")
+    assets: list[str]
+
+
+class Impact(Closed):
+    asset: str
+    depth: int
+    nodes: list[ImpactNode]
+    edges: list[LineageEdge]
+    partial: bool
+    total: int
+    next: str | None = None
+    notify: list[Notify] = Field(description="Owners to tell, nearest first")
+
+
+class LineagePaths(Closed):
+    from_: str = Field(alias="from")
+    to: str
+    level: Literal["table", "column"]
+    partial: bool
+    length: int | None = Field(description="Edges on the shortest path; null when none")
+    paths: list[list[str]]
+
+
+class LineageEdgeIn(Closed):
+    source: str = Field(description="The asset the data comes from")
+    target: str = Field(description="The asset derived from it")
+
+
+EDGE_BODY = request_body({"application/json": inline(LineageEdgeIn)},
+                         "A lineage edge: target derived from source")
