@@ -63,6 +63,10 @@ class Backend(Protocol):
 
     def backup(self, target: Path) -> dict[str, Any]: ...
 
+    def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
+        """The lineage graph around ``asset`` (or its impact), every page of it."""
+        ...
+
 
 class Local:
     def __init__(self, cat: Catalog) -> None:
@@ -112,6 +116,10 @@ class Local:
 
     def backup(self, target: Path) -> dict[str, Any]:
         return asdict(self.cat.backup(target))
+
+    def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
+        walk = self.cat.lineage.impact if impact else self.cat.lineage.lineage
+        return _all_pages(lambda cursor: walk(asset, cursor=cursor, **params))
 
 
 # a problem's status → the error the CLI reports (and the exit code it maps to)
@@ -203,6 +211,30 @@ class Remote:
         """The server writes the backup: it alone may read its store."""
         return dict(self._send("POST", "/api/v1/backups",
                                json={"target": str(target.resolve())}).json())
+
+    def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
+        path = "/api/v1/lineage/impact" if impact else "/api/v1/lineage"
+        return _all_pages(lambda cursor: dict(self._send("GET", path, params={
+            "asset": asset, **params, **({"cursor": cursor} if cursor else {})}).json()))
+
+
+def _all_pages(page: Callable[[str | None], dict[str, Any]]) -> dict[str, Any]:
+    """A paged lineage answer as one: nodes and edges of every page."""
+    out = page(None)
+    while out.get("next"):
+        more = page(out.pop("next"))
+        out["nodes"] += more["nodes"]
+        out["edges"] += more["edges"]
+        out["next"] = more.get("next")
+        if "notify" in more:  # impact: owners of this page's assets too
+            known = {n["owner"]: n for n in out["notify"]}
+            for entry in more["notify"]:
+                if entry["owner"] in known:
+                    known[entry["owner"]]["assets"] += entry["assets"]
+                else:
+                    out["notify"].append(entry)
+    out.pop("next", None)
+    return out
 
 
 @contextmanager

@@ -34,6 +34,10 @@ COMMANDS: list[tuple[str, ...]] = [
     ("validate", "-f", "turtle"),
     ("export", "-f", "nq"),
     ("rules", "list", "-f", "json"),
+    ("lineage", "acme/table/snowflake/analytics.raw.shop_orders", "--depth", "2"),
+    ("lineage", ORDERS, "--impact", "-f", "json"),
+    ("lineage", "acme/column/postgres/shop.public.orders.customer_id", "--downstream",
+     "--column", "-f", "json"),
 ]
 
 

@@ -4,6 +4,10 @@ every other change, and lineage scoped to what the caller may read."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -15,7 +19,7 @@ from catalog import Catalog, Settings
 from graph_store.errors import Forbidden, InputError, NotFound
 from lineage.traversal import LineageGraph
 from tests.access_scenario import EMAIL, HASH, assets, directory, policies
-from tests.conftest import Server
+from tests.conftest import ROOT, Server
 
 ORDERS = "acme/table/postgres/shop.public.orders"
 RAW_ORDERS = "acme/table/snowflake/analytics.raw.shop_orders"
@@ -219,3 +223,22 @@ def test_lineage_over_http(demo_server: Server, server: Server) -> None:
         assert r.status_code == 204
         assert http.delete("/api/v1/lineage/edges", params={"source": a, "target": b}
                            ).status_code == 404
+
+
+def test_the_command_prints_a_tree_and_the_impact(demo_server: Server) -> None:
+    def semcat(*args: str) -> str:
+        r = subprocess.run([sys.executable, "-m", "semcat", "lineage", *args, "--data",
+                            str(demo_server.data)], cwd=ROOT, text=True, capture_output=True,
+                           env={**os.environ, "COLUMNS": "200"}, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    tree = semcat(RAW_ORDERS, "--depth", "2").splitlines()
+    assert tree[0] == "upstream" and "downstream" in tree
+    down = tree[tree.index("downstream"):]
+    stg = next(i for i, line in enumerate(down) if STG_ORDERS in line)
+    assert any("analytics.marts.fct_orders" in line and line.index("acme") >
+               down[stg].index("acme") for line in down[stg + 1:])  # one level deeper
+    impact = json.loads(semcat(ORDERS, "--impact", "-f", "json"))
+    assert impact["nodes"] and impact["notify"] and "next" not in impact
+    assert semcat(ORDERS, "--upstream", "-f", "json").count('"direction": "downstream"') == 0
