@@ -37,6 +37,7 @@ from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
+from lineage.openlineage import OpenLineageIngest
 from lineage.service import LineageService
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
@@ -142,6 +143,8 @@ class Catalog:
                                  max_bytes=settings.max_result_bytes)
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable())
+        self.openlineage = OpenLineageIngest(self.assets, self.store, layout, self.journal,
+                                             workspace=settings.default_workspace)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored

@@ -1,0 +1,329 @@
+"""OpenLineage events onto the catalog (``POST /api/v1/lineage``, Marquez's path; issue 13).
+
+One event is one all-or-nothing write through the asset service (so SHACL, access routing,
+versions and audit apply as to every write):
+
+- a dataset (namespace + name, per the OpenLineage naming spec) is the catalog's Table with the
+  same platform (the namespace's scheme: ``postgres://h:5432`` is ``platform/postgres``) and
+  ``qualifiedName`` (compared ignoring case where the platform folds case); else a Table is
+  created with the Database and Schema it needs. Facets: ``schema`` gives Columns (with their
+  dataType), ``documentation`` the description, ``ownership`` owners that name a known user or
+  team (others are reported), ``columnLineage`` column ``derivedFrom`` column;
+- a job is a Pipeline (``{workspace}/pipeline/openlineage/{namespace}/{name}``), which
+  ``consumes`` its inputs and ``produces`` its outputs; its ``sql`` facet's query is kept in
+  its description; each output table ``derivedFrom`` each input table;
+- a run is a PipelineRun (``{workspace}/run/openlineage/{runId}``), ``runOf`` its pipeline,
+  whose status and times follow the latest event by event time (a terminal state wins over
+  ``running`` at the same time, so a COMPLETE arriving before its START stays ``success``).
+
+What an asset already holds is kept: lists grow, so the same event twice writes nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
+
+from dateutil.parser import isoparse
+from openlineage.client.generated.base import Dataset, DatasetEvent, EventType, JobEvent, RunEvent
+from openlineage.client.generated.column_lineage_dataset import ColumnLineageDatasetFacet
+from openlineage.client.generated.documentation_dataset import DocumentationDatasetFacet
+from openlineage.client.generated.documentation_job import DocumentationJobFacet
+from openlineage.client.generated.ownership_dataset import OwnershipDatasetFacet
+from openlineage.client.generated.ownership_job import OwnershipJobFacet
+from openlineage.client.generated.schema_dataset import SchemaDatasetFacet
+from openlineage.client.generated.sql_job import SQLJobFacet
+from pyoxigraph import Literal, NamedNode
+
+from graph_store.errors import NotFound
+from graph_store.journal import Journal
+from graph_store.keys import encode_segment
+from graph_store.layout import GraphLayout
+from graph_store.protocol import Dataset as QueryDataset
+from graph_store.protocol import GraphStore
+from lineage.openlineage_events import Event, parse_event
+from lineage.traversal import TYPE
+from ontology.namespaces import SEMCAT
+
+__all__ = ["OpenLineageIngest"]
+log = logging.getLogger(__name__)
+
+SYSTEM: Final = frozenset({"@context", "version", "createdAt", "createdBy", "updatedAt",
+                           "updatedBy", "inferred"})
+PLATFORM_ALIASES: Final = {"postgresql": "postgres", "awsathena": "athena", "sqlserver": "mssql",
+                           "gs": "gcs", "s3a": "s3", "s3n": "s3", "abfss": "azure",
+                           "wasbs": "azure"}
+# platforms whose unquoted names are case-insensitive: their names are compared ignoring case
+FOLDS_CASE: Final = frozenset({"postgres", "snowflake", "redshift", "mysql", "mssql", "oracle",
+                               "db2", "teradata", "trino", "presto", "athena", "duckdb", "hive",
+                               "spark", "databricks", "sqlite", "clickhouse"})
+STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
+                 EventType.COMPLETE: "success", EventType.FAIL: "failed",
+                 # the shapes know no "aborted" (success, failed, running, queued, skipped)
+                 EventType.ABORT: "failed"}
+TERMINAL: Final = frozenset({"success", "failed"})
+
+
+class Assets(Protocol):
+    """What the ingest needs of ``catalog.assets.AssetService``."""
+
+    def get(self, key: str, version: int | None = None, *, infer: bool = False
+            ) -> dict[str, Any]: ...
+
+    def upsert_many(self, items: list[Any], *, actor: str, message: str = ...,
+                    expected: dict[str, int] | None = None) -> Sequence[Any]: ...
+
+
+def platform_of(namespace: str) -> str:
+    """``postgres://host:5432`` → ``postgres``; ``bigquery`` → ``bigquery``."""
+    scheme = namespace.split("://", 1)[0] if "://" in namespace else namespace.split(":", 1)[0]
+    slug = "".join(c for c in scheme.lower() if c.isalnum() or c in "-_") or "openlineage"
+    return PLATFORM_ALIASES.get(slug, slug)
+
+
+def _authority(namespace: str) -> str:
+    rest = namespace.split("://", 1)[1] if "://" in namespace else namespace
+    return rest.split("/", 1)[0] or namespace
+
+
+def _instant(text: str) -> datetime:
+    moment = isoparse(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    frac = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def _list(value: Any) -> list[Any]:
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
+class _Write:
+    """The documents one event writes, each read once from the catalog and then amended."""
+
+    def __init__(self, ingest: OpenLineageIngest) -> None:
+        self.ingest = ingest
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.warnings: list[str] = []
+
+    def doc(self, key: str, skeleton: dict[str, Any]) -> dict[str, Any]:
+        if key not in self.docs:
+            try:
+                current = self.ingest.assets.get(key)
+                self.docs[key] = {k: v for k, v in current.items() if k not in SYSTEM}
+            except NotFound:
+                self.docs[key] = {"id": key, **skeleton}
+        return self.docs[key]
+
+    def add(self, key: str, prop: str, *values: str) -> None:
+        doc = self.docs[key]
+        have = _list(doc.get(prop))
+        new = [v for v in values if v not in have and v != key]
+        if new:
+            doc[prop] = have + new
+
+    def set(self, key: str, prop: str, value: Any) -> None:
+        if value not in (None, ""):
+            self.docs[key][prop] = value
+
+
+class OpenLineageIngest:
+    def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout, journal: Journal,
+                 *, workspace: str) -> None:
+        self.assets = assets
+        self._store = store
+        self._layout = layout
+        self._journal = journal
+        self._workspace = workspace
+
+    def ingest(self, body: Any, *, actor: str) -> dict[str, Any]:
+        """Validate one event and write what it says; the answer names the assets written."""
+        event = parse_event(body)
+        with self._journal.lock:  # read, amend and write as one, like a patch
+            w = _Write(self)
+            out = self._map(w, event)
+            results = self.assets.upsert_many(list(w.docs.values()), actor=actor,
+                                              message=f"OpenLineage {out['event']}")
+        for status in ("created", "updated", "unchanged"):
+            out[status] = [r.id for r in results if r.status == status]
+        out["warnings"] = w.warnings
+        log.info("OpenLineage %s: %d created, %d updated", out["event"], len(out["created"]),
+                 len(out["updated"]))
+        return out
+
+    # -- the event ---------------------------------------------------------------------------
+    def _map(self, w: _Write, event: Event) -> dict[str, Any]:
+        if isinstance(event, DatasetEvent):
+            table = self._dataset(w, event.dataset)
+            return {"event": "DatasetEvent", "datasets": [table]}
+        inputs = [self._dataset(w, d) for d in event.inputs or []]
+        outputs = [self._dataset(w, d) for d in event.outputs or []]
+        for d, table in zip(event.outputs or [], outputs, strict=True):
+            w.add(table, "derivedFrom", *inputs)
+            self._column_lineage(w, d, table)
+        pipeline = self._pipeline(w, event)
+        w.add(pipeline, "consumes", *inputs)
+        w.add(pipeline, "produces", *outputs)
+        out: dict[str, Any] = {"pipeline": pipeline, "datasets": list(dict.fromkeys(
+            inputs + outputs))}
+        if isinstance(event, JobEvent):
+            return {"event": "JobEvent", **out}
+        assert isinstance(event, RunEvent)
+        out["run"] = self._run(w, event, pipeline)
+        return {"event": f"RunEvent {event.eventType.value if event.eventType else 'OTHER'}",
+                **out}
+
+    def _pipeline(self, w: _Write, event: RunEvent | JobEvent) -> str:
+        job = event.job
+        qn = f"{job.namespace}/{job.name}"
+        key = f"{self._workspace}/pipeline/openlineage/{encode_segment(qn)}"
+        w.doc(key, {"type": "Pipeline", "name": job.name, "qualifiedName": qn,
+                    "workspace": self._workspace, "platform": "platform/openlineage"})
+        facets = job.facets or {}
+        doc = facets.get("documentation")
+        sql = facets.get("sql")
+        text = doc.description if isinstance(doc, DocumentationJobFacet) else ""
+        if isinstance(sql, SQLJobFacet):
+            text = (text + "\n\n" if text else "") + f"```sql\n{sql.query.strip()}\n```"
+        w.set(key, "description", text)
+        owners = facets.get("ownership")
+        if isinstance(owners, OwnershipJobFacet):
+            self._owners(w, key, [o.name for o in owners.owners or []])
+        return key
+
+    def _run(self, w: _Write, event: RunEvent, pipeline: str) -> str:
+        run_id = event.run.runId.lower()
+        key = f"{self._workspace}/run/openlineage/{run_id}"
+        doc = w.doc(key, {"type": "PipelineRun", "name": f"{event.job.name} {run_id[:8]}",
+                          "qualifiedName": run_id, "workspace": self._workspace,
+                          "platform": "platform/openlineage"})
+        doc["runOf"] = pipeline
+        status = STATUS.get(event.eventType) if event.eventType else None
+        if status is None:  # OTHER: metadata only
+            return key
+        when = _instant(event.eventTime)
+        if status == "running":
+            started = doc.get("startedAt")
+            if started is None or _instant(started) > when:
+                doc["startedAt"] = _stamp(when)
+        current = doc.get("status")
+        since = doc.get("endedAt") if current in TERMINAL else doc.get("startedAt")
+        mine = (when, status in TERMINAL)
+        theirs = (_instant(since), current in TERMINAL) if since and current else None
+        if theirs is None or mine >= theirs:
+            doc["status"] = status
+            if status in TERMINAL:
+                doc["endedAt"] = _stamp(when)
+            else:
+                doc.pop("endedAt", None)
+        return key
+
+    # -- datasets ----------------------------------------------------------------------------
+    def _find(self, platform: str, qn: str, kinds: Sequence[str], *,
+              parent: str | None = None) -> str | None:
+        """The id of the catalog's asset of one of ``kinds`` with this platform and name."""
+        folds = platform in FOLDS_CASE
+        name = "LCASE(STR(?q)) = LCASE(%s)" if folds else "STR(?q) = %s"
+        where = (f"?s <{SEMCAT}qualifiedName> ?q ; a ?t . "
+                 f"VALUES ?t {{ {' '.join(f'<{SEMCAT}{k}>' for k in kinds)} }} ")
+        where += f"?s <{SEMCAT}partOf> <{self._layout.iri(parent)}> . " if parent else \
+            f"?s <{SEMCAT}platform> <{self._layout.iri('platform/' + platform)}> . "
+        sparql = (f"SELECT ?s WHERE {{ {where} FILTER({name % Literal(qn)}) "
+                  f"FILTER(STRSTARTS(STR(?s), {Literal(self._layout.id_base)})) }} "
+                  "ORDER BY ?s LIMIT 1")
+        for row in self._store.query(sparql, dataset=QueryDataset()):  # type: ignore[attr-defined]
+            return self._layout.key(row["s"].value)
+        return None
+
+    def _parent(self, w: _Write, kind: str, platform: str, qn: str, name: str,
+                extra: dict[str, Any]) -> str:
+        key = self._find(platform, qn, [kind]) or \
+            f"{self._workspace}/{kind.lower()}/{platform}/{encode_segment(qn)}"
+        w.doc(key, {"type": kind, "name": name, "qualifiedName": qn,
+                    "workspace": self._workspace, "platform": f"platform/{platform}", **extra})
+        return key
+
+    def _table(self, w: _Write, namespace: str, name: str) -> str:
+        platform = platform_of(namespace)
+        key = self._find(platform, name, ["Table", "View"])
+        if key is None:
+            parts = name.split(".")
+            if len(parts) >= 3:
+                db_qn, schema_qn = parts[0], ".".join(parts[:-1])
+            elif len(parts) == 2:
+                db_qn = schema_qn = parts[0]
+            else:
+                db_qn = schema_qn = _authority(namespace)
+            db = self._parent(w, "Database", platform, db_qn, db_qn, {})
+            schema = self._parent(w, "Schema", platform, schema_qn,
+                                  schema_qn.rsplit(".", 1)[-1], {"partOf": db})
+            ws = w.docs[schema].get("workspace", self._workspace)
+            key = f"{ws}/table/{platform}/{encode_segment(name)}"
+            w.doc(key, {"type": "Table", "name": parts[-1] or name, "qualifiedName": name,
+                        "workspace": ws, "platform": f"platform/{platform}",
+                        "partOf": schema})
+        else:
+            w.doc(key, {})
+        return key
+
+    def _column(self, w: _Write, table: str, column: str) -> str:
+        doc = w.docs[table]
+        platform = str(doc.get("platform", "platform/openlineage")).rsplit("/", 1)[-1]
+        qn = f"{doc.get('qualifiedName', '')}.{column}"
+        key = self._find(platform, qn, ["Column"], parent=table) or \
+            f"{doc.get('workspace', self._workspace)}/column/{platform}/{encode_segment(qn)}"
+        w.doc(key, {"type": "Column", "name": column, "qualifiedName": qn,
+                    "workspace": doc.get("workspace", self._workspace),
+                    "platform": f"platform/{platform}", "partOf": table})
+        return key
+
+    def _dataset(self, w: _Write, d: Dataset) -> str:
+        table = self._table(w, d.namespace, d.name)
+        facets = d.facets or {}
+        doc = facets.get("documentation")
+        if isinstance(doc, DocumentationDatasetFacet):
+            w.set(table, "description", doc.description)
+        schema = facets.get("schema")
+        if isinstance(schema, SchemaDatasetFacet):
+            for position, f in enumerate(schema.fields or [], start=1):
+                column = self._column(w, table, f.name)
+                w.set(column, "dataType", f.type)
+                w.set(column, "description", f.description)
+                w.set(column, "position", f.ordinal_position or position)
+        owners = facets.get("ownership")
+        if isinstance(owners, OwnershipDatasetFacet):
+            self._owners(w, table, [o.name for o in owners.owners or []])
+        return table
+
+    def _column_lineage(self, w: _Write, d: Dataset, table: str) -> None:
+        facet = (d.facets or {}).get("columnLineage")
+        if not isinstance(facet, ColumnLineageDatasetFacet):
+            return
+        for name, fields in facet.fields.items():
+            target = self._column(w, table, name)
+            for f in fields.inputFields:
+                source = self._column(w, self._table(w, f.namespace, f.name), f.field)
+                w.add(target, "derivedFrom", source)
+
+    def _owners(self, w: _Write, key: str, names: list[str]) -> None:
+        for name in names:
+            kind, _, ident = name.rpartition(":")
+            kinds = [kind] if kind in ("user", "team") else ["user", "team"]
+            found = next((f"{k}/{ident}" for k in kinds if ident and self._exists(f"{k}/{ident}")),
+                         None)
+            if found is None:
+                w.warnings.append(f"owner {name!r} of {key} names no user or team in the "
+                                  "catalog (e.g. user:alice or team:data); it was not linked")
+            else:
+                w.add(key, "owners", found)
+
+    def _exists(self, key: str) -> bool:
+        try:
+            node = NamedNode(self._layout.iri(key))
+        except (ValueError, TypeError):
+            return False
+        return next(iter(self._store.quads(node, TYPE, None, None)), None) is not None
