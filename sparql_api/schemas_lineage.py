@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sparql_api.schemas import Closed
 from sparql_api.schemas_protocols import inline, request_body
@@ -74,3 +74,37 @@ class LineageEdgeIn(Closed):
 
 EDGE_BODY = request_body({"application/json": inline(LineageEdgeIn)},
                          "A lineage edge: target derived from source")
+
+
+class OpenLineageEventIn(BaseModel):
+    """An OpenLineage RunEvent, JobEvent or DatasetEvent (https://openlineage.io/spec); facets
+    and keys beyond these are accepted as the spec allows."""
+
+    model_config = ConfigDict(extra="allow")
+    eventTime: str = Field(description="When it happened, ISO 8601 with a time and zone")
+    eventType: Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"] | None = Field(
+        default=None, description="A RunEvent's transition")
+    producer: str | None = None
+    schemaURL: str | None = None
+    run: dict[str, Any] | None = Field(default=None, description='RunEvent: {"runId": UUID}')
+    job: dict[str, Any] | None = Field(default=None, description='{"namespace", "name", '
+                                                                 '"facets"}')
+    dataset: dict[str, Any] | None = Field(default=None, description="DatasetEvent's dataset")
+    inputs: list[dict[str, Any]] | None = None
+    outputs: list[dict[str, Any]] | None = None
+
+
+class OpenLineageResult(Closed):
+    event: str = Field(description="What was read, e.g. RunEvent COMPLETE")
+    pipeline: str | None = Field(default=None, description="The job's Pipeline asset")
+    run: str | None = Field(default=None, description="The run's PipelineRun asset")
+    datasets: list[str] = Field(description="The tables its datasets map onto")
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    warnings: list[str] = Field(description="What was not mapped (e.g. unknown owners)")
+
+
+OPENLINEAGE_BODY = request_body({"application/json": inline(OpenLineageEventIn)},
+                                "An OpenLineage event, as the openlineage-python client's "
+                                "HTTP transport sends it")

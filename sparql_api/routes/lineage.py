@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 
 from graph_store.errors import InputError
 from sparql_api.deps import actor_of, call, catalog_of, read_json
-from sparql_api.schemas_lineage import EDGE_BODY, Impact, LineageEdgeIn, LineageGraph, LineagePaths
+from sparql_api.schemas_lineage import (
+    EDGE_BODY,
+    OPENLINEAGE_BODY,
+    Impact,
+    LineageEdgeIn,
+    LineageGraph,
+    LineagePaths,
+    OpenLineageResult,
+)
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["Lineage"])
 
@@ -31,6 +39,17 @@ async def lineage(request: Request, asset: Asset,
     return JSONResponse(await call(catalog_of(request).lineage.lineage, asset,
                                    direction=direction, depth=depth, level=level, limit=limit,
                                    cursor=cursor))
+
+
+@router.post("", summary="Ingest an OpenLineage event (Marquez's endpoint)", status_code=201,
+             response_model=OpenLineageResult, openapi_extra=OPENLINEAGE_BODY)
+async def openlineage(request: Request) -> JSONResponse:
+    """A RunEvent, JobEvent or DatasetEvent as the openlineage-python client sends it; jobs,
+    runs, datasets, columns and their lineage are written in one change (lineage/openlineage.py).
+    """
+    body = await read_json(request)
+    result = await call(catalog_of(request).openlineage.ingest, body, actor=actor_of(request))
+    return JSONResponse(result, status_code=201)
 
 
 @router.get("/impact", summary="Everything downstream of an asset and the owners to notify",
