@@ -1,0 +1,303 @@
+"""OpenLineage ingestion (issue 13, item 3): the official openlineage-python client's HTTP
+transport posts to /api/v1/lineage (Marquez's path) on a real server; jobs, runs, datasets,
+columns and table- and column-level lineage land in the catalog, once, in any order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
+    documentation_dataset,
+    schema_dataset,
+    sql_job,
+)
+from openlineage.client.serde import Serde
+from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+from catalog import Catalog
+from graph_store.errors import InputError
+from tests.conftest import Server
+
+PG = "postgres://db.internal:5432"
+PRODUCER = "https://github.com/acme/etl"
+
+
+def _schema(*columns: tuple[str, str]) -> schema_dataset.SchemaDatasetFacet:
+    return schema_dataset.SchemaDatasetFacet(
+        fields=[schema_dataset.SchemaDatasetFacetFields(name=n, type=t) for n, t in columns])
+
+
+def _event(state: RunState, when: str, run_id: str, job: str, source: str, target: str,
+           *, namespace: str = PG) -> RunEvent:
+    """A run copying ``source`` (id, amount) to ``target`` (id, amount_usd)."""
+    lineage = column_lineage_dataset.ColumnLineageDatasetFacet(fields={
+        "id": column_lineage_dataset.Fields(inputFields=[
+            column_lineage_dataset.InputField(namespace=namespace, name=source, field="id")]),
+        "amount_usd": column_lineage_dataset.Fields(inputFields=[
+            column_lineage_dataset.InputField(namespace=namespace, name=source,
+                                              field="amount")])})
+    return RunEvent(
+        eventType=state, eventTime=when, producer=PRODUCER, run=Run(runId=run_id),
+        job=Job(namespace="airflow", name=job, facets={"sql": sql_job.SQLJobFacet(
+            query=f"INSERT INTO {target} SELECT id, amount AS amount_usd FROM {source}")}),
+        inputs=[InputDataset(namespace=namespace, name=source,
+                             facets={"schema": _schema(("id", "INTEGER"), ("amount", "NUMERIC"))})],
+        outputs=[OutputDataset(namespace=namespace, name=target, facets={
+            "schema": _schema(("id", "INTEGER"), ("amount_usd", "NUMERIC")),
+            "documentation": documentation_dataset.DocumentationDatasetFacet(
+                description="Orders in US dollars"),
+            "columnLineage": lineage})])
+
+
+def _transport(server: Server) -> HttpTransport:
+    return HttpTransport(HttpConfig(url=server.url))
+
+
+def _emit(server: Server, event: RunEvent) -> httpx.Response:
+    """Post as the client does, keeping the answer (the client's emit returns nothing)."""
+    resp = _transport(server).emit(event)
+    assert resp.status_code == 201, resp.text
+    return httpx.Response(resp.status_code, headers=dict(resp.headers), content=resp.content)
+
+
+def _get(server: Server, asset: str, after: str) -> dict[str, Any]:
+    r = httpx.get(f"{server.url}/api/v1/assets/{asset}", params={"after": after}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _versions(server: Server, asset: str, after: str) -> list[int]:
+    r = httpx.get(f"{server.url}/api/v1/assets/{asset}/versions", params={"after": after},
+                  timeout=30)
+    assert r.status_code == 200, r.text
+    return [v["version"] for v in r.json()["versions"]]
+
+
+def _lineage(server: Server, asset: str, **params: Any) -> dict[str, Any]:
+    r = httpx.get(f"{server.url}/api/v1/lineage", params={"asset": asset, **params}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _edges(graph: dict[str, Any]) -> set[tuple[str, str, str]]:
+    return {(e["source"], e["target"], e["via"]) for e in graph["edges"]}
+
+
+def test_a_run_through_the_official_client(server: Server) -> None:
+    run_id = str(uuid.uuid4())
+    client = OpenLineageClient(transport=_transport(server))
+    client.emit(_event(RunState.START, "2026-03-01T10:00:00Z", run_id, "orders.to_usd",
+                       "shop.public.orders", "shop.public.orders_usd"))
+    done = _emit(server, _event(RunState.COMPLETE, "2026-03-01T10:05:30.250Z", run_id,
+                                "orders.to_usd", "shop.public.orders", "shop.public.orders_usd"))
+    body = done.json()
+    after = done.headers["Semcat-Position"]
+    run, pipeline = body["run"], body["pipeline"]
+    assert run == f"default/run/openlineage/{run_id}" and body["event"] == "RunEvent COMPLETE"
+    src, dst = "default/table/postgres/shop.public.orders", \
+        "default/table/postgres/shop.public.orders_usd"
+    assert body["datasets"] == [src, dst]
+    got = _get(server, run, after)
+    assert (got["type"], got["status"], got["runOf"]) == ("PipelineRun", "success", pipeline)
+    assert got["startedAt"] == "2026-03-01T10:00:00Z"
+    assert got["endedAt"] == "2026-03-01T10:05:30.25Z"
+    job = _get(server, pipeline, after)
+    assert job["type"] == "Pipeline" and "INSERT INTO shop.public.orders_usd" in job["description"]
+    assert job["consumes"] == [src] and job["produces"] == [dst]
+    table = _get(server, dst, after)
+    assert table["description"] == "Orders in US dollars"
+    assert table["partOf"] == "default/schema/postgres/shop.public"
+    assert _get(server, "default/schema/postgres/shop.public", after)["partOf"] == \
+        "default/database/postgres/shop"
+    column = _get(server, "default/column/postgres/shop.public.orders_usd.amount_usd", after)
+    assert (column["type"], column["dataType"], column["partOf"]) == ("Column", "NUMERIC", dst)
+
+    down = _lineage(server, src, direction="downstream", depth=2)
+    assert (src, dst, "derivedFrom") in _edges(down)
+    assert (src, pipeline, "consumes") in _edges(down)
+    col = _lineage(server, "default/column/postgres/shop.public.orders.amount",
+                   direction="downstream", level="column")
+    assert ("default/column/postgres/shop.public.orders.amount",
+            "default/column/postgres/shop.public.orders_usd.amount_usd", "derivedFrom") in \
+        _edges(col)
+    assert not any(n["id"].endswith("orders_usd.id") for n in col["nodes"])
+
+
+def test_the_same_event_twice_writes_nothing_new(server: Server) -> None:
+    run_id = str(uuid.uuid4())
+    event = _event(RunState.COMPLETE, "2026-03-02T10:00:00+02:00", run_id, "dup.job",
+                   "shop.public.dup_src", "shop.public.dup_dst")
+    first = _emit(server, event)
+    created = first.json()["created"]
+    assert len(created) >= 7  # database, schema, two tables, columns, pipeline, run
+    ids = [*created, *first.json()["updated"]]
+    before = {a: _versions(server, a, first.headers["Semcat-Position"]) for a in ids}
+    again = _emit(server, event)
+    assert again.json()["created"] == [] and again.json()["updated"] == []
+    assert set(again.json()["unchanged"]) >= {first.json()["run"], first.json()["pipeline"]}
+    after = again.headers["Semcat-Position"]
+    assert {a: _versions(server, a, after) for a in ids} == before
+    assert _get(server, first.json()["run"], after)["endedAt"] == "2026-03-02T08:00:00Z"
+
+
+def test_complete_before_start_stays_success(server: Server) -> None:
+    run_id = str(uuid.uuid4())
+    args = ("late.job", "shop.public.late_src", "shop.public.late_dst")
+    _emit(server, _event(RunState.COMPLETE, "2026-03-03T11:00:00Z", run_id, *args))
+    start = _emit(server, _event(RunState.START, "2026-03-03T10:00:00Z", run_id, *args))
+    run = _get(server, start.json()["run"], start.headers["Semcat-Position"])
+    assert run["status"] == "success"
+    assert (run["startedAt"], run["endedAt"]) == ("2026-03-03T10:00:00Z", "2026-03-03T11:00:00Z")
+    # a late RUNNING changes nothing either
+    late = _emit(server, _event(RunState.RUNNING, "2026-03-03T10:30:00Z", run_id, *args))
+    assert start.json()["run"] in late.json()["unchanged"]
+
+
+def test_a_failed_run(server: Server) -> None:
+    run_id = str(uuid.uuid4())
+    args = ("fail.job", "shop.public.fail_src", "shop.public.fail_dst")
+    _emit(server, _event(RunState.START, "2026-03-04T10:00:00Z", run_id, *args))
+    failed = _emit(server, _event(RunState.FAIL, "2026-03-04T10:01:00Z", run_id, *args))
+    run = _get(server, failed.json()["run"], failed.headers["Semcat-Position"])
+    assert (run["status"], run["endedAt"]) == ("failed", "2026-03-04T10:01:00Z")
+
+
+def test_a_dataset_already_in_the_catalog_is_reused(server: Server) -> None:
+    """Snowflake folds names to upper case: DWH.SALES.REVENUE is the catalog's
+    dwh.sales.revenue, which keeps its id, workspace and description."""
+    existing = [
+        {"id": "acme/database/snowflake/dwh", "type": "Database", "name": "dwh",
+         "qualifiedName": "dwh", "workspace": "acme", "platform": "platform/snowflake"},
+        {"id": "acme/schema/snowflake/dwh.sales", "type": "Schema", "name": "sales",
+         "qualifiedName": "dwh.sales", "workspace": "acme", "platform": "platform/snowflake",
+         "partOf": "acme/database/snowflake/dwh"},
+        {"id": "acme/table/snowflake/dwh.sales.revenue", "type": "Table", "name": "revenue",
+         "qualifiedName": "dwh.sales.revenue", "workspace": "acme",
+         "platform": "platform/snowflake", "partOf": "acme/schema/snowflake/dwh.sales",
+         "description": "Revenue per day"}]
+    r = httpx.post(f"{server.url}/api/v1/assets:bulk", json=existing, timeout=30)
+    assert r.status_code in (200, 201), r.text
+    run_id = str(uuid.uuid4())
+    sf = "snowflake://acme-prod"
+    done = _emit(server, _event(RunState.COMPLETE, "2026-03-05T10:00:00Z", run_id, "rev.job",
+                                "DWH.SALES.REVENUE", "DWH.SALES.REVENUE_DAILY", namespace=sf))
+    body = done.json()
+    table = "acme/table/snowflake/dwh.sales.revenue"
+    assert table in body["datasets"] and table not in body["created"]
+    assert not any("REVENUE" in a and "DAILY" not in a for a in body["created"])
+    after = done.headers["Semcat-Position"]
+    got = _get(server, table, after)
+    assert got["description"] == "Revenue per day" and got["workspace"] == "acme"
+    new = "acme/table/snowflake/DWH.SALES.REVENUE_DAILY"  # in the schema it found
+    assert _get(server, new, after)["partOf"] == "acme/schema/snowflake/dwh.sales"
+    column = _get(server, "acme/column/snowflake/dwh.sales.revenue.amount", after)
+    assert column["partOf"] == table  # the schema facet's columns join the existing table
+    down = _lineage(server, table, direction="downstream")
+    assert (table, new, "derivedFrom") in _edges(down)
+    listed = httpx.get(f"{server.url}/api/v1/assets", timeout=30, params={
+        "platform": "platform/snowflake", "type": "Table", "after": after}).json()
+    names = [a["qualifiedName"].lower() for a in listed["items"]]
+    assert names.count("dwh.sales.revenue") == 1
+
+
+BAD = {
+    "not JSON": b"{not json",
+    "a list": b"[]",
+    "no eventTime": {"eventType": "START", "run": {"runId": str(uuid.uuid4())},
+                     "job": {"namespace": "n", "name": "bad.job"}},
+    "no runId": {"eventType": "START", "eventTime": "2026-03-06T10:00:00Z", "run": {},
+                 "job": {"namespace": "n", "name": "bad.job"}},
+    "no job name": {"eventType": "START", "eventTime": "2026-03-06T10:00:00Z",
+                    "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "n"}},
+    "job name a number": {"eventType": "START", "eventTime": "2026-03-06T10:00:00Z",
+                          "run": {"runId": str(uuid.uuid4())},
+                          "job": {"namespace": "n", "name": 7}},
+    "unknown eventType": {"eventType": "PAUSE", "eventTime": "2026-03-06T10:00:00Z",
+                          "run": {"runId": str(uuid.uuid4())},
+                          "job": {"namespace": "n", "name": "bad.job"}},
+    "eventTime not a time": {"eventType": "START", "eventTime": "yesterday",
+                             "run": {"runId": str(uuid.uuid4())},
+                             "job": {"namespace": "n", "name": "bad.job"}},
+    "runId not a UUID": {"eventType": "START", "eventTime": "2026-03-06T10:00:00Z",
+                         "run": {"runId": "42"}, "job": {"namespace": "n", "name": "bad.job"}},
+    "inputs not a list": {"eventType": "START", "eventTime": "2026-03-06T10:00:00Z",
+                          "run": {"runId": str(uuid.uuid4())},
+                          "job": {"namespace": "n", "name": "bad.job"},
+                          "inputs": {"namespace": PG, "name": "shop.public.bad"}},
+    "an unknown shape": {"hello": "world"},
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_invalid_events_are_refused_and_write_nothing(server: Server, case: str) -> None:
+    body = BAD[case]
+    before = httpx.get(f"{server.url}/api/v1/assets", params={"type": "Pipeline", "limit": 200},
+                       timeout=30).json()["items"]
+    content = body if isinstance(body, bytes) else Serde.to_json(body).encode()
+    r = httpx.post(f"{server.url}/api/v1/lineage", content=content,
+                   headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["detail"]
+    assert "Semcat-Position" not in r.headers
+    after = httpx.get(f"{server.url}/api/v1/assets", params={"type": "Pipeline", "limit": 200},
+                      timeout=30).json()["items"]
+    assert after == before and not any("bad.job" in a["id"] for a in after)
+
+
+# -- on an in-memory catalog -------------------------------------------------------------------
+
+def _raw(event: RunEvent) -> dict[str, Any]:
+    return Serde.to_dict(event)
+
+
+def test_owners_are_linked_only_when_they_exist(catalog: Catalog) -> None:
+    catalog.assets.upsert_many([{"id": "team/data", "type": "Team", "name": "Data"}],
+                               actor="user/admin")
+    event = _raw(_event(RunState.COMPLETE, "2026-03-07T10:00:00Z", str(uuid.uuid4()),
+                        "own.job", "shop.public.own_src", "shop.public.own_dst"))
+    event["outputs"][0]["facets"]["ownership"] = {"owners": [{"name": "team:data"},
+                                                             {"name": "user:ghost"}]}
+    out = catalog.openlineage.ingest(event, actor="user/admin")
+    assert catalog.assets.get("default/table/postgres/shop.public.own_dst")["owners"] == \
+        ["team/data"]
+    assert len(out["warnings"]) == 1 and "user:ghost" in out["warnings"][0]
+
+
+def test_job_and_dataset_events(catalog: Catalog) -> None:
+    job = {"eventTime": "2026-03-08T10:00:00Z", "producer": PRODUCER,
+           "job": {"namespace": "dbt", "name": "models.stg"},
+           "inputs": [{"namespace": "bigquery", "name": "proj.raw.events"}],
+           "outputs": [{"namespace": "bigquery", "name": "proj.stg.events"}]}
+    out = catalog.openlineage.ingest(job, actor="user/admin")
+    assert out["event"] == "JobEvent" and "run" not in out
+    assert catalog.assets.get("default/table/bigquery/proj.stg.events")["derivedFrom"] == \
+        ["default/table/bigquery/proj.raw.events"]
+    dataset = {"eventTime": "2026-03-08T11:00:00Z", "producer": PRODUCER,
+               "dataset": {"namespace": "bigquery", "name": "proj.raw.events", "facets": {
+                   "documentation": {"description": "Raw click events"},
+                   "schema": {"fields": [{"name": "ts", "type": "TIMESTAMP"}]}}}}
+    out = catalog.openlineage.ingest(dataset, actor="user/admin")
+    assert out["event"] == "DatasetEvent"
+    assert catalog.assets.get("default/table/bigquery/proj.raw.events")["description"] == \
+        "Raw click events"
+    # BigQuery names are case-sensitive: another spelling is another table
+    other = {**dataset, "dataset": {"namespace": "bigquery", "name": "proj.raw.EVENTS"}}
+    assert catalog.openlineage.ingest(other, actor="user/admin")["datasets"] == \
+        ["default/table/bigquery/proj.raw.EVENTS"]
+
+
+def test_unknown_facets_are_ignored_but_known_ones_are_checked(catalog: Catalog) -> None:
+    event = _raw(_event(RunState.START, "2026-03-09T10:00:00Z", str(uuid.uuid4()),
+                        "facet.job", "shop.public.f_src", "shop.public.f_dst"))
+    event["run"]["facets"] = {"custom": {"anything": [1, 2]}}
+    catalog.openlineage.ingest(event, actor="user/admin")
+    event["outputs"][0]["facets"]["schema"] = {"fields": [{"name": 3}]}
+    with pytest.raises(InputError, match=r"outputs\[0\]\.facets\.schema\.fields\[0\]\.name"):
+        catalog.openlineage.ingest(event, actor="user/admin")
