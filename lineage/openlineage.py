@@ -5,7 +5,8 @@ versions and audit apply as to every write):
 
 - a dataset (namespace + name, per the OpenLineage naming spec) is the catalog's Table with the
   same platform (the namespace's scheme: ``postgres://h:5432`` is ``platform/postgres``) and
-  ``qualifiedName`` (compared ignoring case where the platform folds case); else a Table is
+  ``qualifiedName`` (compared ignoring case where the platform folds case), or the table one
+  of its ``symlinks`` names (a Hive table behind an S3 path); else a Table is
   created with the Database and Schema it needs. Facets: ``schema`` gives Columns (with their
   dataType), ``documentation`` the description, ``ownership`` owners that name a known user or
   team (others are reported), ``columnLineage`` column ``derivedFrom`` column;
@@ -35,15 +36,17 @@ from openlineage.client.generated.ownership_dataset import OwnershipDatasetFacet
 from openlineage.client.generated.ownership_job import OwnershipJobFacet
 from openlineage.client.generated.schema_dataset import SchemaDatasetFacet
 from openlineage.client.generated.sql_job import SQLJobFacet
+from openlineage.client.generated.symlinks_dataset import SymlinksDatasetFacet
 from pyoxigraph import Literal, NamedNode
 
-from graph_store.errors import NotFound
+from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.keys import encode_segment
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset as QueryDataset
 from graph_store.protocol import GraphStore
 from lineage.openlineage_events import Event, parse_event
+from lineage.sql import lineage_from_sql
 from lineage.traversal import TYPE
 from ontology.namespaces import SEMCAT
 
@@ -64,6 +67,7 @@ STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
                  # the shapes know no "aborted" (success, failed, running, queued, skipped)
                  EventType.ABORT: "failed"}
 TERMINAL: Final = frozenset({"success", "failed"})
+DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
 
 
 class Assets(Protocol):
@@ -165,6 +169,7 @@ class OpenLineageIngest:
         for d, table in zip(event.outputs or [], outputs, strict=True):
             w.add(table, "derivedFrom", *inputs)
             self._column_lineage(w, d, table)
+        self._sql_lineage(w, event, inputs, outputs)
         pipeline = self._pipeline(w, event)
         w.add(pipeline, "consumes", *inputs)
         w.add(pipeline, "produces", *outputs)
@@ -247,9 +252,12 @@ class OpenLineageIngest:
                     "workspace": self._workspace, "platform": f"platform/{platform}", **extra})
         return key
 
-    def _table(self, w: _Write, namespace: str, name: str) -> str:
+    def _table(self, w: _Write, namespace: str, name: str,
+               aliases: Sequence[tuple[str, str]] = ()) -> str:
+        """The table a dataset names, or one of its ``symlinks`` names, else a new one."""
         platform = platform_of(namespace)
-        key = self._find(platform, name, ["Table", "View"])
+        key = next((k for ns, n in [(namespace, name), *aliases]
+                    if (k := self._find(platform_of(ns), n, ["Table", "View"]))), None)
         if key is None:
             parts = name.split(".")
             if len(parts) >= 3:
@@ -282,8 +290,11 @@ class OpenLineageIngest:
         return key
 
     def _dataset(self, w: _Write, d: Dataset) -> str:
-        table = self._table(w, d.namespace, d.name)
         facets = d.facets or {}
+        links = facets.get("symlinks")
+        aliases = [(i.namespace, i.name) for i in links.identifiers or []] \
+            if isinstance(links, SymlinksDatasetFacet) else []
+        table = self._table(w, d.namespace, d.name, aliases)
         doc = facets.get("documentation")
         if isinstance(doc, DocumentationDatasetFacet):
             w.set(table, "description", doc.description)
@@ -308,6 +319,43 @@ class OpenLineageIngest:
             for f in fields.inputFields:
                 source = self._column(w, self._table(w, f.namespace, f.name), f.field)
                 w.add(target, "derivedFrom", source)
+
+    def _sql_lineage(self, w: _Write, event: RunEvent | JobEvent, inputs: list[str],
+                     outputs: list[str]) -> None:
+        """Column lineage from the ``sql`` facet's query (lineage/sql.py), when no output
+        carries a ``columnLineage`` facet: DIRECT edges between the event's datasets."""
+        sql = (event.job.facets or {}).get("sql")
+        if not isinstance(sql, SQLJobFacet) or not outputs or any(
+                isinstance((d.facets or {}).get("columnLineage"), ColumnLineageDatasetFacet)
+                for d in event.outputs or []):
+            return
+        tables = list(dict.fromkeys(inputs + outputs))
+        names = {str(w.docs[t].get("qualifiedName", "")).casefold(): t for t in tables}
+        platform = str(w.docs[outputs[0]].get("platform", "")).rsplit("/", 1)[-1]
+        try:
+            found = lineage_from_sql(
+                sql.query, dialect=sql.dialect or DIALECTS.get(platform, platform),
+                schema={w.docs[t]["qualifiedName"]: self._columns(w, t) for t in tables},
+                target=w.docs[outputs[0]]["qualifiedName"] if len(outputs) == 1 else None)
+        except (InputError, ValueError) as e:
+            w.warnings.append(f"no column lineage from the sql facet's query: {e}")
+            return
+        for edge in found.columns:
+            source = names.get(edge.source[0].casefold())
+            target = names.get(edge.target[0].casefold())
+            if edge.type == "DIRECT" and source and target in outputs:
+                w.add(self._column(w, target, edge.target[1]), "derivedFrom",
+                      self._column(w, source, edge.source[1]))
+
+    def _columns(self, w: _Write, table: str) -> list[str]:
+        """The names of a table's columns: the catalog's and this event's."""
+        sparql = (f"SELECT ?n WHERE {{ ?c <{SEMCAT}partOf> <{self._layout.iri(table)}> ; "
+                  f"a <{SEMCAT}Column> ; <{SEMCAT}name> ?n }}")
+        rows = self._store.query(sparql, dataset=QueryDataset())
+        known = [row["n"].value for row in rows]  # type: ignore[attr-defined]
+        known += [d["name"] for d in w.docs.values()
+                  if d.get("type") == "Column" and d.get("partOf") == table]
+        return list(dict.fromkeys(known))
 
     def _owners(self, w: _Write, key: str, names: list[str]) -> None:
         for name in names:

@@ -139,6 +139,12 @@ def _attrs(cls: type, value: Any, where: str) -> Any:
     try:
         return cls(**kwargs)
     except (ValueError, TypeError, OverflowError) as e:
+        for f in attr.fields(cls):  # name the field whose validator refused it
+            if f.validator is not None and (f.alias or f.name) in kwargs:
+                try:
+                    f.validator(None, f, kwargs[f.alias or f.name])
+                except (ValueError, TypeError, OverflowError):
+                    raise InputError(f"{where}.{f.name}: {e}") from e
         raise InputError(f"{where}: {e}") from e
 
 
