@@ -4,6 +4,7 @@ columns and table- and column-level lineage land in the catalog, once, in any or
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -301,3 +302,47 @@ def test_unknown_facets_are_ignored_but_known_ones_are_checked(catalog: Catalog)
     event["outputs"][0]["facets"]["schema"] = {"fields": [{"name": 3}]}
     with pytest.raises(InputError, match=r"outputs\[0\]\.facets\.schema\.fields\[0\]\.name"):
         catalog.openlineage.ingest(event, actor="user/admin")
+
+
+def test_column_lineage_from_the_sql_facet(catalog: Catalog) -> None:
+    """No columnLineage facet: the sql facet's query says which column feeds which."""
+    event = _raw(_event(RunState.COMPLETE, "2026-03-10T10:00:00Z", str(uuid.uuid4()),
+                        "sql.job", "shop.public.s_src", "shop.public.s_dst"))
+    del event["outputs"][0]["facets"]["columnLineage"]
+    catalog.openlineage.ingest(event, actor="user/admin")
+    got = catalog.assets.get("default/column/postgres/shop.public.s_dst.amount_usd")
+    assert got["derivedFrom"] == ["default/column/postgres/shop.public.s_src.amount"]
+    event["job"]["facets"]["sql"]["query"] = "INSERT INTO nowhere SELECT FROM WHERE"
+    event["run"]["runId"] = str(uuid.uuid4())
+    out = catalog.openlineage.ingest(event, actor="user/admin")
+    assert any("sql facet" in m for m in out["warnings"])
+
+
+@pytest.mark.parametrize(("change", "where"), [
+    ({"eventTime": "2026-03-11"}, "event.eventTime"),
+    ({"run": {"runId": "not-a-uuid"}}, "event.run.runId"),
+    ({"job": {"namespace": "n"}}, "event.job.name"),
+    ({"eventType": "DONE"}, "event.eventType"),
+    ({"outputs": [{"namespace": PG, "name": ["x"]}]}, "event.outputs[0].name"),
+])
+def test_errors_name_the_field(catalog: Catalog, change: dict[str, Any], where: str) -> None:
+    event = {**_raw(_event(RunState.START, "2026-03-11T10:00:00Z", str(uuid.uuid4()),
+                           "err.job", "shop.public.e_src", "shop.public.e_dst")), **change}
+    with pytest.raises(InputError, match=rf"^{re.escape(where)}\b"):
+        catalog.openlineage.ingest(event, actor="user/admin")
+    assert catalog.assets.page(type="Pipeline").items == []
+
+
+def test_a_symlink_names_the_catalog_table(catalog: Catalog) -> None:
+    """A Spark job writing an S3 path that the catalog knows as a Hive table."""
+    first = {"eventTime": "2026-03-12T10:00:00Z", "producer": PRODUCER,
+             "dataset": {"namespace": "hive://metastore:9083", "name": "lake.sales.orders"}}
+    table = catalog.openlineage.ingest(first, actor="user/admin")["datasets"][0]
+    assert table == "default/table/hive/lake.sales.orders"
+    job = {"eventTime": "2026-03-12T11:00:00Z", "producer": PRODUCER,
+           "job": {"namespace": "spark", "name": "compact"},
+           "outputs": [{"namespace": "s3://lake", "name": "/sales/orders", "facets": {
+               "symlinks": {"identifiers": [{"namespace": "hive://metastore:9083",
+                                             "name": "lake.sales.orders", "type": "TABLE"}]}}}]}
+    out = catalog.openlineage.ingest(job, actor="user/admin")
+    assert out["datasets"] == [table] and not any("/s3/" in a for a in out["created"])
