@@ -142,7 +142,8 @@ class Catalog:
                                  pool=self.queries, timeout_s=settings.query_timeout_s,
                                  max_bytes=settings.max_result_bytes)
         self.lineage = LineageService(self.store, layout, self.journal,
-                                      readable=lambda: self.access.readable())
+                                      readable=lambda: self.access.readable(),
+                                      restrict=lambda d: self.access.restrict(d))
         self.openlineage = OpenLineageIngest(self.assets, self.store, layout, self.journal,
                                              workspace=settings.default_workspace)
 

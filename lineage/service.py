@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -21,7 +21,7 @@ from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted
-from graph_store.protocol import GraphStore, QuadSource
+from graph_store.protocol import Dataset, GraphStore, QuadSource
 from lineage.traversal import DERIVED_FROM, TYPE, Direction, Edge, Level, LineageGraph, Walk
 from ontology.namespaces import SEMCAT
 
@@ -38,22 +38,27 @@ DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
 
 class LineageService:
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
-                 readable: Callable[[], frozenset[str] | None]) -> None:
+                 readable: Callable[[], frozenset[str] | None],
+                 restrict: Callable[[Dataset], Dataset]) -> None:
+        """``readable``: the graphs the caller may read (None: all); ``restrict`` narrows a
+        SPARQL dataset to them."""
         self._store = store
         self._layout = layout
         self._journal = journal
         self._readable = readable
+        self._restrict = restrict
 
     # -- the caller's view ---------------------------------------------------------------------
     def _view(self) -> tuple[QuadSource, LineageGraph]:
         readable = self._readable()
         source: QuadSource = self._store if readable is None else Restricted(self._store,
                                                                               readable)
+        dataset = self._restrict(Dataset())
 
-        def visible(node: NamedNode) -> bool:
-            return next(iter(source.quads(node, TYPE, None)), None) is not None
+        def select(text: str) -> Iterable[Any]:
+            return self._store.query(text, dataset=dataset)  # type: ignore[return-value]
 
-        return source, LineageGraph(source, visible)
+        return source, LineageGraph(source, select)
 
     def _node(self, source: QuadSource, key: str) -> NamedNode:
         if not isinstance(key, str) or not key.strip():

@@ -17,6 +17,7 @@ from pyoxigraph import NamedNode
 from access.identity import Principal
 from catalog import Catalog, Settings
 from graph_store.errors import Forbidden, InputError, NotFound
+from graph_store.protocol import Dataset
 from lineage.traversal import LineageGraph
 from tests.access_scenario import EMAIL, HASH, assets, directory, policies
 from tests.conftest import ROOT, Server
@@ -93,7 +94,10 @@ def test_pages_deliver_every_node_and_edge_once(demo_catalog: Catalog) -> None:
 
 
 def test_walks_are_bounded(demo_catalog: Catalog) -> None:
-    graph = LineageGraph(demo_catalog.store, lambda n: True, max_nodes=5)
+    def select(text: str) -> object:
+        return demo_catalog.store.query(text, dataset=Dataset())
+
+    graph = LineageGraph(demo_catalog.store, select, max_nodes=5)  # type: ignore[arg-type]
     walk = graph.walk([NamedNode(demo_catalog.layout.iri(ORDERS))], ("downstream",), 10,
                       "table")
     assert walk.partial and len(walk.nodes) == 5
