@@ -67,6 +67,7 @@ STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
                  # the shapes know no "aborted" (success, failed, running, queued, skipped)
                  EventType.ABORT: "failed"}
 TERMINAL: Final = frozenset({"success", "failed"})
+UNKNOWN_TYPE: Final = "UNKNOWN"  # a column's type until a schema facet says it (shapes want one)
 DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
 
 
@@ -260,15 +261,15 @@ class OpenLineageIngest:
                     if (k := self._find(platform_of(ns), n, ["Table", "View"]))), None)
         if key is None:
             parts = name.split(".")
-            if len(parts) >= 3:
+            if len(parts) >= 3 and all(parts):
                 db_qn, schema_qn = parts[0], ".".join(parts[:-1])
-            elif len(parts) == 2:
+            elif len(parts) == 2 and all(parts):
                 db_qn = schema_qn = parts[0]
-            else:
-                db_qn = schema_qn = _authority(namespace)
+            else:  # a path, or no dotted name: the host or bucket stands for both
+                db_qn = schema_qn = _authority(namespace) or platform
             db = self._parent(w, "Database", platform, db_qn, db_qn, {})
             schema = self._parent(w, "Schema", platform, schema_qn,
-                                  schema_qn.rsplit(".", 1)[-1], {"partOf": db})
+                                  schema_qn.rsplit(".", 1)[-1] or schema_qn, {"partOf": db})
             ws = w.docs[schema].get("workspace", self._workspace)
             key = f"{ws}/table/{platform}/{encode_segment(name)}"
             w.doc(key, {"type": "Table", "name": parts[-1] or name, "qualifiedName": name,
@@ -286,7 +287,8 @@ class OpenLineageIngest:
             f"{doc.get('workspace', self._workspace)}/column/{platform}/{encode_segment(qn)}"
         w.doc(key, {"type": "Column", "name": column, "qualifiedName": qn,
                     "workspace": doc.get("workspace", self._workspace),
-                    "platform": f"platform/{platform}", "partOf": table})
+                    "platform": f"platform/{platform}", "partOf": table,
+                    "dataType": UNKNOWN_TYPE})
         return key
 
     def _dataset(self, w: _Write, d: Dataset) -> str:
@@ -361,8 +363,8 @@ class OpenLineageIngest:
         for name in names:
             kind, _, ident = name.rpartition(":")
             kinds = [kind] if kind in ("user", "team") else ["user", "team"]
-            found = next((f"{k}/{ident}" for k in kinds if ident and self._exists(f"{k}/{ident}")),
-                         None)
+            found = next((f"{k}/{ident}" for k in kinds if ident and "/" not in ident
+                          and self._exists(f"{k}/{ident}")), None)
             if found is None:
                 w.warnings.append(f"owner {name!r} of {key} names no user or team in the "
                                   "catalog (e.g. user:alice or team:data); it was not linked")
@@ -372,6 +374,6 @@ class OpenLineageIngest:
     def _exists(self, key: str) -> bool:
         try:
             node = NamedNode(self._layout.iri(key))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, InputError):
             return False
         return next(iter(self._store.quads(node, TYPE, None, None)), None) is not None

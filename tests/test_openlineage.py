@@ -346,3 +346,31 @@ def test_a_symlink_names_the_catalog_table(catalog: Catalog) -> None:
                                              "name": "lake.sales.orders", "type": "TABLE"}]}}}]}
     out = catalog.openlineage.ingest(job, actor="user/admin")
     assert out["datasets"] == [table] and not any("/s3/" in a for a in out["created"])
+
+
+def test_column_lineage_creates_the_columns_it_names(catalog: Catalog) -> None:
+    """Without a schema facet the columns are still created, typed UNKNOWN until one comes."""
+    event = _raw(_event(RunState.COMPLETE, "2026-03-13T10:00:00Z", str(uuid.uuid4()),
+                        "cl.job", "shop.public.c_src", "shop.public.c_dst"))
+    for d in (*event["inputs"], *event["outputs"]):
+        del d["facets"]["schema"]
+    catalog.openlineage.ingest(event, actor="user/admin")
+    got = catalog.assets.get("default/column/postgres/shop.public.c_dst.amount_usd")
+    assert got["dataType"] == "UNKNOWN"
+    assert got["derivedFrom"] == ["default/column/postgres/shop.public.c_src.amount"]
+    event["outputs"][0]["facets"]["schema"] = {"fields": [{"name": "amount_usd",
+                                                           "type": "NUMERIC(12,2)"}]}
+    catalog.openlineage.ingest(event, actor="user/admin")
+    got = catalog.assets.get("default/column/postgres/shop.public.c_dst.amount_usd")
+    assert got["dataType"] == "NUMERIC(12,2)"
+
+
+def test_odd_names_still_make_a_valid_hierarchy(catalog: Catalog) -> None:
+    """A path or an undotted name hangs under the namespace's host or bucket."""
+    for namespace, name in (("s3://lake", "/raw/events.json"), ("kafka://broker:9092", "clicks"),
+                            ("file", ".")):
+        event = {"eventTime": "2026-03-14T10:00:00Z", "producer": PRODUCER,
+                 "dataset": {"namespace": namespace, "name": name}}
+        table = catalog.openlineage.ingest(event, actor="user/admin")["datasets"][0]
+        schema = catalog.assets.get(table)["partOf"]
+        assert catalog.assets.get(schema)["type"] == "Schema"
