@@ -117,40 +117,38 @@ class QueryPool:
         from the result's types plus ``extra_types`` (for which the worker sends the standard
         format beneath: SPARQL JSON results or N-Triples). QueryTimeout at the deadline, with
         the worker's process ended."""
-        snapshot = self._snapshots.acquire()
-        try:
-            future = self._pool.schedule(
-                query_worker.execute, timeout=timeout_s + GRACE_S,
-                args=(str(snapshot.path), text, dataset, base_iri, accept, choose, extra_types,
-                      timeout_s, max_bytes))
-            return future.result()  # type: ignore[no-any-return]
-        except FutureTimeout as e:
-            raise QueryTimeout(f"the query ran past the {timeout_s:g} s deadline and was "
-                               "stopped; narrow it or add LIMIT") from e
-        except (ProcessExpired, BrokenProcessPool) as e:
-            raise BackendError(f"the query's worker process ended ({e}); it may have run out "
-                               "of memory") from e
-        except SemcatError:
-            raise
-        except Exception as e:  # the engine's own failure, from the worker
-            raise BackendError(f"the query failed in its worker: {e}") from e
-        finally:
-            self._snapshots.release(snapshot)
+        return self._in_worker(  # type: ignore[no-any-return]
+            query_worker.execute, (text, dataset, base_iri, accept, choose, extra_types,
+                                   timeout_s, max_bytes),
+            timeout_s=timeout_s + GRACE_S, what="query",
+            advice=f"the query ran past the {timeout_s:g} s deadline and was stopped; narrow it "
+                   "or add LIMIT")
 
     @tracer.start_as_current_span("export.worker")
     def export(self, graphs: list[str], media_type: str, *, timeout_s: float) -> bytes:
         """``graphs`` serialised in ``media_type`` from a snapshot, stopped at the deadline."""
+        return self._in_worker(  # type: ignore[no-any-return]
+            query_worker.export, (graphs, media_type), timeout_s=timeout_s, what="export",
+            advice=f"the export ran past the {timeout_s:g} s deadline and was stopped; raise "
+                   "SEMCAT_EXPORT_TIMEOUT_S")
+
+    def _in_worker(self, fn: Callable[..., Any], args: tuple[Any, ...], *, timeout_s: float,
+                   what: str, advice: str) -> Any:
+        """``fn(snapshot path, *args)`` in a worker, ended at the deadline."""
         snapshot = self._snapshots.acquire()
         try:
-            future = self._pool.schedule(query_worker.export, timeout=timeout_s,
-                                         args=(str(snapshot.path), graphs, media_type))
-            return future.result()  # type: ignore[no-any-return]
+            future = self._pool.schedule(fn, timeout=timeout_s,
+                                         args=(str(snapshot.path), *args))
+            return future.result()
         except FutureTimeout as e:
-            raise QueryTimeout(f"the export ran past the {timeout_s:g} s deadline and was "
-                               "stopped; raise SEMCAT_EXPORT_TIMEOUT_S") from e
+            raise QueryTimeout(advice) from e
         except (ProcessExpired, BrokenProcessPool) as e:
-            raise BackendError(f"the export's worker process ended ({e}); it may have run "
-                               "out of memory") from e
+            raise BackendError(f"the {what}'s worker process ended ({e}); it may have run out "
+                               "of memory") from e
+        except SemcatError:
+            raise
+        except Exception as e:  # the engine's own failure, from the worker
+            raise BackendError(f"the {what} failed in its worker: {e}") from e
         finally:
             self._snapshots.release(snapshot)
 

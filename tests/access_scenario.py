@@ -3,7 +3,10 @@ teams, PII and Restricted assets, lineage from a PII column, and two ABAC polici
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catalog import Catalog
 
 PG = {"platform": "platform/pg"}
 
@@ -77,3 +80,9 @@ PAYROLL = "acme/table/pg/db.s.payroll"
 CUSTOMERS = "acme/table/pg/db.s.customers"
 EXPERIMENTS = "research/table/pg/db.s.experiments"
 HIDDEN_FROM_BOB = (EMAIL, PAYROLL)
+
+
+def load(cat: Catalog) -> None:
+    """The whole scenario, written as an instance admin."""
+    for items in (directory(), assets(), policies()):
+        cat.assets.upsert_many(items, actor="admin")

@@ -18,7 +18,7 @@ from tests.access_scenario import (
     HASH,
     PAYROLL,
     assets,
-    directory,
+    load,
     policies,
 )
 
@@ -34,9 +34,7 @@ DAVE = Principal("user/dave", "api-key")                     # no role anywhere
 @pytest.fixture(scope="module")
 def cat() -> Iterator[Catalog]:
     with Catalog.open(Settings(data=None)) as c:
-        c.assets.upsert_many(directory(), actor="admin")
-        c.assets.upsert_many(assets(), actor="admin")
-        c.assets.upsert_many(policies(), actor="admin")
+        load(c)
         yield c
 
 

@@ -19,7 +19,7 @@ from catalog import Catalog, Settings
 from graph_store.errors import Forbidden, InputError, NotFound
 from graph_store.protocol import Dataset
 from lineage.traversal import LineageGraph
-from tests.access_scenario import EMAIL, HASH, assets, directory, policies
+from tests.access_scenario import EMAIL, HASH, load
 from tests.conftest import ROOT, Server
 
 ORDERS = "acme/table/postgres/shop.public.orders"
@@ -135,9 +135,7 @@ def test_paths_between_two_assets(demo_catalog: Catalog) -> None:
 @pytest.fixture(scope="module")
 def scoped() -> Iterator[Catalog]:
     with Catalog.open(Settings(data=None)) as c:
-        c.assets.upsert_many(directory(), actor="admin")
-        c.assets.upsert_many(assets(), actor="admin")
-        c.assets.upsert_many(policies(), actor="admin")
+        load(c)
         yield c
 
 
