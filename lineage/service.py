@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -20,9 +21,9 @@ from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
-from graph_store.overlay import Restricted
+from graph_store.overlay import Restricted, scratch
 from graph_store.protocol import Dataset, GraphStore, QuadSource
-from lineage.traversal import DERIVED_FROM, TYPE, Direction, Edge, Level, LineageGraph, Walk
+from lineage.traversal import DERIVED_FROM, PART_OF, TYPE, Direction, Edge, Level, LineageGraph, Walk
 from ontology.namespaces import SEMCAT
 
 __all__ = ["LineageService"]
@@ -31,6 +32,9 @@ NAME: Final = NamedNode(SEMCAT + "name")
 OWNER: Final = NamedNode(SEMCAT + "owner")
 MAX_DEPTH: Final = 50
 MAX_PAGE: Final = 2_000
+MAX_HISTORY: Final = 5_000_000  # changed statements an as-of walk may fold from the log
+LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, PART_OF,
+                                  *(NamedNode(SEMCAT + p) for p in ("consumes", "produces"))})
 DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
     "upstream": ("upstream",), "downstream": ("downstream",),
     "both": ("upstream", "downstream")}
@@ -49,7 +53,9 @@ class LineageService:
         self._restrict = restrict
 
     # -- the caller's view ---------------------------------------------------------------------
-    def _view(self) -> tuple[QuadSource, LineageGraph]:
+    def _view(self, as_of: str | None = None) -> tuple[QuadSource, LineageGraph]:
+        if as_of is not None:
+            return self._past(as_of)
         readable = self._readable()
         source: QuadSource = self._store if readable is None else Restricted(self._store,
                                                                               readable)
@@ -59,6 +65,31 @@ class LineageService:
             return self._store.query(text, dataset=dataset)  # type: ignore[return-value]
 
         return source, LineageGraph(source, select)
+
+    def _past(self, as_of: str) -> tuple[QuadSource, LineageGraph]:
+        """The lineage as the change log had it at ``as_of``: the statements lineage reads,
+        folded from the log into a scratch store, in the graphs the caller may read now."""
+        when = _instant(as_of)
+        readable = self._readable()
+        held: set[Quad] = set()
+        scanned = 0
+        for cs in self._journal.changelog.since(0):
+            if _instant(cs.time) > when:
+                break
+            scanned += cs.size
+            if scanned > MAX_HISTORY:
+                raise InputError(f"the change log up to {as_of} holds more than {MAX_HISTORY:,} "
+                                 "changed statements; ask about a later time, or query the "
+                                 "asset's versions")
+            held.difference_update(cs.removed)
+            held.update(q for q in cs.added if q.predicate in LINEAGE_TERMS)
+        store = scratch(q for q in held if readable is None or
+                        getattr(q.graph_name, "value", None) in readable)
+
+        def select(text: str) -> Iterable[Any]:
+            return store.query(text, dataset=Dataset())  # type: ignore[return-value]
+
+        return store, LineageGraph(store, select)
 
     def _node(self, source: QuadSource, key: str) -> NamedNode:
         if not isinstance(key, str) or not key.strip():
@@ -81,29 +112,31 @@ class LineageService:
 
     # -- reads ---------------------------------------------------------------------------------
     def lineage(self, asset: str, *, direction: str = "both", depth: int = 3,
-                level: str = "table", limit: int = 500, cursor: str | None = None
-                ) -> dict[str, Any]:
+                level: str = "table", limit: int = 500, cursor: str | None = None,
+                as_of: str | None = None) -> dict[str, Any]:
         """The lineage graph around ``asset``: nodes in breadth-first order (a page of them)
         and the edges among the nodes returned so far; ``partial`` when the walk stopped at
-        its bounds. At column level a table stands for its columns."""
+        its bounds. At column level a table stands for its columns. ``as_of``: as it was
+        then (from the change log)."""
         directions = _choice(direction, DIRECTIONS, "direction")
         lvl = _level(level)
         _bounds(depth, limit)
-        source, graph = self._view()
+        source, graph = self._view(as_of)
         node = self._node(source, asset)
         start = [node]
         if lvl == "column":
             start = graph.columns(node) or [node]
         walk = graph.walk(start, directions, depth, lvl)
         return {"asset": self._layout.key(node.value), "direction": direction, "depth": depth,
-                "level": lvl, **self._page(source, walk, limit, cursor)}
+                "level": lvl, **({"asOf": as_of} if as_of else {}),
+                **self._page(source, walk, limit, cursor)}
 
     def impact(self, asset: str, *, depth: int = 10, limit: int = 500,
-               cursor: str | None = None) -> dict[str, Any]:
+               cursor: str | None = None, as_of: str | None = None) -> dict[str, Any]:
         """Everything downstream of ``asset`` (tables, dashboards, models, pipelines), nearest
         first, with their owners, and the owners to notify (each with what they own)."""
         _bounds(depth, limit)
-        source, graph = self._view()
+        source, graph = self._view(as_of)
         node = self._node(source, asset)
         walk = graph.walk([node], ("downstream",), depth, "table")
         page = self._page(source, walk, limit, cursor, skip_start=True)
@@ -119,7 +152,8 @@ class LineageService:
                 entry = notify.setdefault(o, {"owner": o, "distance": item["distance"],
                                               "assets": []})
                 entry["assets"].append(item["id"])
-        return {"asset": self._layout.key(node.value), "depth": depth, **page,
+        return {"asset": self._layout.key(node.value), "depth": depth,
+                **({"asOf": as_of} if as_of else {}), **page,
                 "notify": sorted(notify.values(), key=lambda e: (e["distance"], e["owner"]))}
 
     def paths(self, source_key: str, target_key: str, *, depth: int = 10,
@@ -186,6 +220,16 @@ class LineageService:
                                           f"derived from {self._layout.key(a.value)}")
         assert cs is not None  # the edge existed
         return cs
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 time (UTC when it names no offset)."""
+    try:
+        found = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (ValueError, AttributeError) as e:
+        raise InputError(f"asOf must be an ISO 8601 time such as 2026-03-01T12:00:00Z, not "
+                         f"{value!r}") from e
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _choice(value: str, options: dict[str, tuple[Direction, ...]], name: str

@@ -34,6 +34,7 @@ class LineageGraph(Closed):
     direction: Literal["upstream", "downstream", "both"]
     depth: int
     level: Literal["table", "column"]
+    asOf: str | None = Field(default=None, description="The time asked about, if any")
     nodes: list[LineageNode]
     edges: list[LineageEdge]
     partial: bool = Field(description="The walk stopped at its node or edge bound")
@@ -50,6 +51,7 @@ class Notify(Closed):
 class Impact(Closed):
     asset: str
     depth: int
+    asOf: str | None = None
     nodes: list[ImpactNode]
     edges: list[LineageEdge]
     partial: bool

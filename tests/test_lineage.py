@@ -199,10 +199,13 @@ def test_lineage_over_http(demo_server: Server, server: Server) -> None:
         assert body["nodes"][0]["id"] == ORDERS and "next" in body
         r = http.get("/api/v1/lineage/impact", params={"asset": ORDERS})
         assert r.status_code == 200 and r.json()["notify"]
+        r = http.get("/api/v1/lineage", params={"asset": ORDERS, "asOf": "2999-01-01T00:00:00Z",
+                                                "direction": "downstream", "limit": 5})
+        assert r.status_code == 200 and r.json()["nodes"] == body["nodes"]
         r = http.get("/api/v1/lineage/paths", params={"from": ORDERS, "to": STG_ORDERS})
         assert r.status_code == 200 and r.json()["length"] == 2
         for params in ({"asset": ORDERS, "depth": "0"}, {"asset": ORDERS, "cursor": "x"},
-                       {"asset": ORDERS, "level": "schema"}):
+                       {"asset": ORDERS, "level": "schema"}, {"asset": ORDERS, "asOf": "now"}):
             r = http.get("/api/v1/lineage", params=params)
             assert r.status_code in (400, 422), r.text
             assert r.headers["content-type"].startswith("application/problem+json")
@@ -244,3 +247,21 @@ def test_the_command_prints_a_tree_and_the_impact(demo_server: Server) -> None:
     impact = json.loads(semcat(ORDERS, "--impact", "-f", "json"))
     assert impact["nodes"] and impact["notify"] and "next" not in impact
     assert semcat(ORDERS, "--upstream", "-f", "json").count('"direction": "downstream"') == 0
+
+
+def test_lineage_as_it_was(catalog: Catalog) -> None:
+    catalog.assets.upsert_many(two_tables("p", "q"), actor="admin")
+    p, q = "acme/table/pg/db.s.p", "acme/table/pg/db.s.q"
+    catalog.lineage.add_edge(p, q, actor="alice")
+    catalog.lineage.remove_edge(p, q, actor="alice")
+    created, linked, unlinked = (v.time for v in catalog.assets.versions(q)[-3:])
+    assert ids(catalog.lineage.lineage(p, direction="downstream")) == [p]
+    then = catalog.lineage.lineage(p, direction="downstream", as_of=linked)
+    assert ids(then) == [p, q] and then["asOf"] == linked
+    assert catalog.lineage.impact(p, as_of=linked)["nodes"][0]["id"] == q
+    assert ids(catalog.lineage.lineage(p, direction="downstream", as_of=created)) == [p]
+    assert ids(catalog.lineage.lineage(p, direction="downstream", as_of=unlinked)) == [p]
+    with pytest.raises(NotFound):  # it did not exist yet
+        catalog.lineage.lineage(p, as_of="2000-01-01T00:00:00Z")
+    with pytest.raises(InputError):
+        catalog.lineage.lineage(p, as_of="yesterday")

@@ -29,16 +29,18 @@ Level = Annotated[str, Query(pattern="^(table|column)$",
                              description="table (column edges lifted to tables) or column")]
 Limit = Annotated[int, Query(ge=1, le=2000, description="Nodes per page")]
 Cursor = Annotated[str | None, Query(description="The previous page's next")]
+AsOf = Annotated[str | None, Query(alias="asOf", description="The lineage as it was at this "
+                                   "ISO 8601 time, from the change log")]
 
 
 @router.get("", summary="The lineage graph around an asset", response_model=LineageGraph)
 async def lineage(request: Request, asset: Asset,
                   direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "both",
                   depth: Depth = 3, level: Level = "table", limit: Limit = 500,
-                  cursor: Cursor = None) -> JSONResponse:
+                  cursor: Cursor = None, as_of: AsOf = None) -> JSONResponse:
     return JSONResponse(await call(catalog_of(request).lineage.lineage, asset,
                                    direction=direction, depth=depth, level=level, limit=limit,
-                                   cursor=cursor))
+                                   cursor=cursor, as_of=as_of))
 
 
 @router.post("", summary="Ingest an OpenLineage event (Marquez's endpoint)", status_code=201,
@@ -55,9 +57,9 @@ async def openlineage(request: Request) -> JSONResponse:
 @router.get("/impact", summary="Everything downstream of an asset and the owners to notify",
             response_model=Impact)
 async def impact(request: Request, asset: Asset, depth: Depth = 10, limit: Limit = 500,
-                 cursor: Cursor = None) -> JSONResponse:
+                 cursor: Cursor = None, as_of: AsOf = None) -> JSONResponse:
     return JSONResponse(await call(catalog_of(request).lineage.impact, asset, depth=depth,
-                                   limit=limit, cursor=cursor))
+                                   limit=limit, cursor=cursor, as_of=as_of))
 
 
 @router.get("/paths", summary="Shortest paths along which data flows from one asset to another",
