@@ -32,9 +32,11 @@ NAME: Final = NamedNode(SEMCAT + "name")
 OWNER: Final = NamedNode(SEMCAT + "owner")
 MAX_DEPTH: Final = 50
 MAX_PAGE: Final = 2_000
+PIPELINE: Final = NamedNode(SEMCAT + "Pipeline")
+RUN_OF, STATUS, STARTED, ENDED, CONSUMES, PRODUCES = (NamedNode(SEMCAT + p) for p in (
+    "runOf", "status", "startedAt", "endedAt", "consumes", "produces"))
 MAX_HISTORY: Final = 5_000_000  # changed statements an as-of walk may fold from the log
-LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, PART_OF,
-                                  *(NamedNode(SEMCAT + p) for p in ("consumes", "produces"))})
+LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, PART_OF, CONSUMES, PRODUCES})
 DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
     "upstream": ("upstream",), "downstream": ("downstream",),
     "both": ("upstream", "downstream")}
@@ -168,6 +170,46 @@ class LineageService:
         return {"from": key(a.value), "to": key(b.value), "level": lvl, "partial": partial,
                 "length": len(found[0]) - 1 if found else None,
                 "paths": [[key(n) for n in path] for path in found]}
+
+    def runs(self, job: str, *, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+        """A job's runs, latest first: status, start, end and duration; with the datasets the
+        job reads and writes (what its runs used and generated)."""
+        _bounds(1, limit)
+        source, _ = self._view()
+        node = self._node(source, job)
+        if next(iter(source.quads(node, TYPE, PIPELINE)), None) is None:
+            raise InputError(f"{self._layout.key(node.value)!r} is not a pipeline")
+        key = self._layout.key
+
+        def value(s: NamedNode, p: NamedNode) -> str | None:
+            return next((q.object.value for q in source.quads(s, p, None)
+                         if isinstance(q.object, Literal)), None)
+
+        def datasets(p: NamedNode) -> list[str]:
+            return sorted(key(q.object.value) for q in source.quads(node, p, None)
+                          if isinstance(q.object, NamedNode) and
+                          next(iter(source.quads(q.object, TYPE, None)), None) is not None)
+
+        runs = []
+        for q in source.quads(None, RUN_OF, node):
+            run = q.subject
+            if not isinstance(run, NamedNode):
+                continue
+            started, ended = value(run, STARTED), value(run, ENDED)
+            doc: dict[str, Any] = {"id": key(run.value), "status": value(run, STATUS),
+                                   "startedAt": started, "endedAt": ended, "durationS": None}
+            if started and ended:
+                doc["durationS"] = (_instant(ended) - _instant(started)).total_seconds()
+            runs.append(doc)
+        runs.sort(key=lambda r: (r["startedAt"] is not None, r["startedAt"] or "", r["id"]),
+                  reverse=True)
+        offset = _offset(cursor)
+        out: dict[str, Any] = {"job": key(node.value), "inputs": datasets(CONSUMES),
+                               "outputs": datasets(PRODUCES), "total": len(runs),
+                               "runs": runs[offset:offset + limit]}
+        if offset + limit < len(runs):
+            out["next"] = _cursor(offset + limit)
+        return out
 
     def _page(self, source: QuadSource, walk: Walk, limit: int, cursor: str | None, *,
               skip_start: bool = False) -> dict[str, Any]:

@@ -60,6 +60,23 @@ class Impact(Closed):
     notify: list[Notify] = Field(description="Owners to tell, nearest first")
 
 
+class Run(Closed):
+    id: str
+    status: str | None
+    startedAt: str | None
+    endedAt: str | None
+    durationS: float | None = Field(description="Seconds from start to end, when both are known")
+
+
+class Runs(Closed):
+    job: str
+    inputs: list[str] = Field(description="Datasets the job reads")
+    outputs: list[str] = Field(description="Datasets the job writes")
+    total: int
+    runs: list[Run]
+    next: str | None = None
+
+
 class LineagePaths(Closed):
     from_: str = Field(alias="from")
     to: str

@@ -202,6 +202,9 @@ def test_lineage_over_http(demo_server: Server, server: Server) -> None:
         r = http.get("/api/v1/lineage", params={"asset": ORDERS, "asOf": "2999-01-01T00:00:00Z",
                                                 "direction": "downstream", "limit": 5})
         assert r.status_code == 200 and r.json()["nodes"] == body["nodes"]
+        r = http.get("/api/v1/lineage/runs", params={
+            "job": "acme/pipeline/airflow/postgres_shop_to_snowflake", "limit": 2})
+        assert r.status_code == 200 and len(r.json()["runs"]) == 2, r.text
         r = http.get("/api/v1/lineage/paths", params={"from": ORDERS, "to": STG_ORDERS})
         assert r.status_code == 200 and r.json()["length"] == 2
         for params in ({"asset": ORDERS, "depth": "0"}, {"asset": ORDERS, "cursor": "x"},
@@ -265,3 +268,24 @@ def test_lineage_as_it_was(catalog: Catalog) -> None:
         catalog.lineage.lineage(p, as_of="2000-01-01T00:00:00Z")
     with pytest.raises(InputError):
         catalog.lineage.lineage(p, as_of="yesterday")
+
+
+def test_run_history_of_a_job(demo_catalog: Catalog) -> None:
+    job = "acme/pipeline/airflow/postgres_shop_to_snowflake"
+    found = demo_catalog.lineage.runs(job)
+    assert found["total"] == len(found["runs"]) > 1
+    assert ORDERS in found["inputs"] and RAW_ORDERS in found["outputs"]
+    starts = [r["startedAt"] for r in found["runs"]]
+    assert starts == sorted(starts, reverse=True)
+    assert {r["status"] for r in found["runs"]} <= {"success", "failed", "running", "queued",
+                                                    "skipped"}
+    done = [r for r in found["runs"] if r["endedAt"]]
+    assert done and all(r["durationS"] >= 0 for r in done)
+    first = demo_catalog.lineage.runs(job, limit=1)
+    assert first["runs"] == found["runs"][:1] and "next" in first
+    second = demo_catalog.lineage.runs(job, limit=1, cursor=first["next"])
+    assert second["runs"] == found["runs"][1:2]
+    with pytest.raises(InputError):
+        demo_catalog.lineage.runs(ORDERS)  # a table has no runs
+    with pytest.raises(NotFound):
+        demo_catalog.lineage.runs("acme/pipeline/airflow/nope")

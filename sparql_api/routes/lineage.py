@@ -19,6 +19,7 @@ from sparql_api.schemas_lineage import (
     LineageGraph,
     LineagePaths,
     OpenLineageResult,
+    Runs,
 )
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["Lineage"])
@@ -60,6 +61,17 @@ async def impact(request: Request, asset: Asset, depth: Depth = 10, limit: Limit
                  cursor: Cursor = None, as_of: AsOf = None) -> JSONResponse:
     return JSONResponse(await call(catalog_of(request).lineage.impact, asset, depth=depth,
                                    limit=limit, cursor=cursor, as_of=as_of))
+
+
+@router.get("/runs", summary="A job's runs, latest first, with what the job reads and writes",
+            response_model=Runs)
+async def runs(request: Request,
+               job: Annotated[str, Query(description="Pipeline id, e.g. acme/pipeline/airflow/"
+                                                     "postgres_shop_to_snowflake")],
+               limit: Annotated[int, Query(ge=1, le=2000)] = 50, cursor: Cursor = None
+               ) -> JSONResponse:
+    return JSONResponse(await call(catalog_of(request).lineage.runs, job, limit=limit,
+                                   cursor=cursor))
 
 
 @router.get("/paths", summary="Shortest paths along which data flows from one asset to another",
