@@ -64,9 +64,8 @@ FOLDS_CASE: Final = frozenset({"postgres", "snowflake", "redshift", "mysql", "ms
                                "spark", "databricks", "sqlite", "clickhouse"})
 STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
                  EventType.COMPLETE: "success", EventType.FAIL: "failed",
-                 # the shapes know no "aborted" (success, failed, running, queued, skipped)
-                 EventType.ABORT: "failed"}
-TERMINAL: Final = frozenset({"success", "failed"})
+                 EventType.ABORT: "aborted"}
+TERMINAL: Final = frozenset({"success", "failed", "aborted"})
 UNKNOWN_TYPE: Final = "UNKNOWN"  # a column's type until a schema facet says it (shapes want one)
 DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
 

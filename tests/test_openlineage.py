@@ -374,3 +374,12 @@ def test_odd_names_still_make_a_valid_hierarchy(catalog: Catalog) -> None:
         table = catalog.openlineage.ingest(event, actor="user/admin")["datasets"][0]
         schema = catalog.assets.get(table)["partOf"]
         assert catalog.assets.get(schema)["type"] == "Schema"
+
+
+def test_an_aborted_run(server: Server) -> None:
+    run_id = str(uuid.uuid4())
+    args = ("abort.job", "shop.public.abort_src", "shop.public.abort_dst")
+    _emit(server, _event(RunState.START, "2026-03-05T10:00:00Z", run_id, *args))
+    aborted = _emit(server, _event(RunState.ABORT, "2026-03-05T10:02:00Z", run_id, *args))
+    run = _get(server, aborted.json()["run"], aborted.headers["Semcat-Position"])
+    assert (run["status"], run["endedAt"]) == ("aborted", "2026-03-05T10:02:00Z")
