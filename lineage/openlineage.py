@@ -66,6 +66,8 @@ STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
                  EventType.COMPLETE: "success", EventType.FAIL: "failed",
                  EventType.ABORT: "aborted"}
 TERMINAL: Final = frozenset({"success", "failed", "aborted"})
+QUALIFIED_NAME, PART_OF, PLATFORM = (NamedNode(SEMCAT + p) for p in (
+    "qualifiedName", "partOf", "platform"))
 UNKNOWN_TYPE: Final = "UNKNOWN"  # a column's type until a schema facet says it (shapes want one)
 DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
 
@@ -230,19 +232,26 @@ class OpenLineageIngest:
     # -- datasets ----------------------------------------------------------------------------
     def _find(self, platform: str, qn: str, kinds: Sequence[str], *,
               parent: str | None = None) -> str | None:
-        """The id of the catalog's asset of one of ``kinds`` with this platform and name."""
-        folds = platform in FOLDS_CASE
-        name = "LCASE(STR(?q)) = LCASE(%s)" if folds else "STR(?q) = %s"
-        where = (f"?s <{SEMCAT}qualifiedName> ?q ; a ?t . "
-                 f"VALUES ?t {{ {' '.join(f'<{SEMCAT}{k}>' for k in kinds)} }} ")
-        where += f"?s <{SEMCAT}partOf> <{self._layout.iri(parent)}> . " if parent else \
-            f"?s <{SEMCAT}platform> <{self._layout.iri('platform/' + platform)}> . "
-        sparql = (f"SELECT ?s WHERE {{ {where} FILTER({name % Literal(qn)}) "
-                  f"FILTER(STRSTARTS(STR(?s), {Literal(self._layout.id_base)})) }} "
-                  "ORDER BY ?s LIMIT 1")
-        for row in self._store.query(sparql, dataset=QueryDataset()):  # type: ignore[attr-defined]
-            return self._layout.key(row["s"].value)
-        return None
+        """The id of the catalog's asset of one of ``kinds`` with this platform (or this
+        ``parent``) and name. Index look-ups only: the name as given and, where the platform
+        folds case, in lower and upper case (the spellings such platforms report), so that an
+        event costs the same in a catalog of any size."""
+        spellings = dict.fromkeys((qn, qn.lower(), qn.upper()) if platform in FOLDS_CASE
+                                  else (qn,))
+        types = {NamedNode(SEMCAT + k) for k in kinds}
+        anchor, via = (NamedNode(self._layout.iri(parent)), PART_OF) if parent else \
+            (NamedNode(self._layout.iri("platform/" + platform)), PLATFORM)
+        found = sorted(
+            q.subject.value for name in spellings
+            for q in self._store.quads(None, QUALIFIED_NAME, Literal(name))
+            if isinstance(q.subject, NamedNode)
+            and q.subject.value.startswith(self._layout.id_base)
+            and any(t in types for t in self._objects(q.subject, TYPE))
+            and anchor in self._objects(q.subject, via))
+        return self._layout.key(found[0]) if found else None
+
+    def _objects(self, s: NamedNode, p: NamedNode) -> set[object]:
+        return {q.object for q in self._store.quads(s, p, None)}
 
     def _parent(self, w: _Write, kind: str, platform: str, qn: str, name: str,
                 extra: dict[str, Any]) -> str:

@@ -1,0 +1,133 @@
+"""OpenLineage ingestion through a real server, beside pyoxigraph applying the same changes.
+
+Clients post RunEvents (a START and a COMPLETE per run; each job reads two tables and writes one,
+with a schema facet of ten columns and a columnLineage facet) to ``POST /api/v1/lineage`` on an
+empty on-disk catalog, as the openlineage-python HTTP transport does. Then the changesets the
+server logged are applied, in order, to a fresh pyoxigraph store: the raw cost of the same writes.
+
+    python -m bench.openlineage_ingest                  # 2,000 events from 4 clients
+    python -m bench.openlineage_ingest --runs 500 --clients 8
+
+Target (issue 13): >= 1,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pyoxigraph import Store
+
+from bench._common import TMP, Server, table, write_results
+from graph_store.changelog import ChangeLog
+
+NS = "postgres://warehouse:5432"
+COLUMNS = [f"c{i}" for i in range(10)]
+
+
+def _dataset(name: str, lineage_from: list[str] | None = None) -> dict[str, Any]:
+    facets: dict[str, Any] = {"schema": {
+        "_producer": "bench", "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/"
+        "SchemaDatasetFacet.json", "fields": [{"name": c, "type": "text"} for c in COLUMNS]}}
+    if lineage_from:
+        facets["columnLineage"] = {
+            "_producer": "bench", "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/"
+            "ColumnLineageDatasetFacet.json",
+            "fields": {c: {"inputFields": [{"namespace": NS, "name": src, "field": c}
+                                           for src in lineage_from]} for c in COLUMNS}}
+    return {"namespace": NS, "name": name, "facets": facets}
+
+
+def event(kind: str, when: str, run_id: str, job: str, inputs: list[str],
+          output: str) -> dict[str, Any]:
+    return {"eventType": kind, "eventTime": when, "producer": "bench",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": run_id}, "job": {"namespace": "bench", "name": job},
+            "inputs": [_dataset(i) for i in inputs],
+            "outputs": [_dataset(output, inputs)]}
+
+
+def post_all(url: str, runs: int, clients: int) -> tuple[float, list[float]]:
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            for r in range(n, runs, clients):
+                run_id, job = str(uuid.uuid4()), f"job_{r % 200}"
+                inputs = [f"shop.raw.t{r % 300}", f"shop.raw.t{(r + 7) % 300}"]
+                output = f"shop.staging.t{r % 500}"
+                for kind, at in (("START", "10:00:00"), ("COMPLETE", "10:05:00")):
+                    body = event(kind, f"2026-03-01T{at}Z", run_id, job, inputs, output)
+                    t = time.perf_counter()
+                    resp = http.post("/api/v1/lineage", json=body)
+                    assert resp.status_code == 201, resp.text
+                    with lock:
+                        times.append((time.perf_counter() - t) * 1000)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, times
+
+
+def raw_apply(data: Path) -> tuple[float, int]:
+    """The logged changesets applied in order to a fresh pyoxigraph store (seconds, count)."""
+    log = ChangeLog(data / "changelog.sqlite")
+    changes = [cs for cs in log.since(0) if cs.actor != "system"]
+    log.close()
+    with tempfile.TemporaryDirectory(dir=TMP) as tmp:
+        store = Store(tmp)
+        t = time.perf_counter()
+        for cs in changes:
+            for q in cs.removed:
+                store.remove(q)
+            store.extend(cs.added)
+        store.flush()
+        return time.perf_counter() - t, len(changes)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=1000, help="runs (two events each)")
+    parser.add_argument("--clients", type=int, default=4)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(dir=TMP) as tmp:
+        data = Path(tmp) / "catalog"
+        srv = Server(data).start()
+        try:
+            elapsed, times = post_all(srv.url, args.runs, args.clients)
+        finally:
+            srv.stop()
+        raw_s, changesets = raw_apply(data)
+    events = len(times)
+    rate = events / elapsed
+    q = statistics.quantiles(times, n=100)
+    print(f"{events:,} OpenLineage events from {args.clients} clients "
+          f"({changesets:,} changesets logged)", file=sys.stderr)
+    print(table(["measure", "value"], [
+        ["events/s through POST /api/v1/lineage", round(rate, 1)],
+        ["event latency p50 ms", round(statistics.median(times), 1)],
+        ["event latency p95 ms", round(q[94], 1)],
+        ["raw pyoxigraph: the same changesets applied, per s", round(changesets / raw_s, 1)],
+    ]))
+    print(f"semcat events/s / raw pyoxigraph changesets/s: {rate / (changesets / raw_s):.3f}x")
+    write_results("openlineage_ingest", {"events": events, "clients": args.clients,
+                                         "events_per_s": rate, "p50_ms": statistics.median(times),
+                                         "p95_ms": q[94], "raw_changesets_per_s":
+                                         changesets / raw_s})
+
+
+if __name__ == "__main__":
+    main()
