@@ -383,3 +383,31 @@ def test_an_aborted_run(server: Server) -> None:
     aborted = _emit(server, _event(RunState.ABORT, "2026-03-05T10:02:00Z", run_id, *args))
     run = _get(server, aborted.json()["run"], aborted.headers["Semcat-Position"])
     assert (run["status"], run["endedAt"]) == ("aborted", "2026-03-05T10:02:00Z")
+
+
+def test_governance_and_search_follow_lineage_from_openlineage(catalog: Catalog) -> None:
+    """PII on a source column reaches the column an OpenLineage run derives from it, and the
+    search's lineage filter finds the run's output downstream of its input."""
+    from search.model import SearchRequest
+
+    catalog.assets.upsert_many([
+        {"id": "classification/pii", "type": "ClassificationScheme", "name": "PII"},
+        {"id": "classification/pii/email", "type": "Classification", "name": "PII.Email",
+         "partOf": "classification/pii"}], actor="admin")
+    run_id = str(uuid.uuid4())
+    args = ("gov.job", "shop.public.gov_src", "shop.public.gov_dst")
+    started = catalog.openlineage.ingest(
+        _raw(_event(RunState.START, "2026-03-06T10:00:00Z", run_id, *args)), actor="etl")
+    source, target = started["datasets"]
+    amount = next(k for k in started["created"] if k.endswith(".gov_src.amount"))
+    catalog.assets.patch(amount, {"classifications": ["classification/pii/email"]},
+                         actor="admin")
+    catalog.openlineage.ingest(
+        _raw(_event(RunState.COMPLETE, "2026-03-06T10:05:00Z", run_id, *args)), actor="etl")
+    usd = f"{catalog.layout.iri(target.replace('/table/', '/column/'))}.amount_usd"
+    pii = catalog.layout.iri("classification/pii/email")
+    asked = catalog.sparql.query(
+        f"ASK {{ <{usd}> <https://w3id.org/semcat#classification> <{pii}> }}")
+    assert asked.raw, "PII did not propagate along the OpenLineage column edge"
+    found = catalog.search.run(SearchRequest(q="", downstream_of=source, limit=50))
+    assert target in [h.id for h in found.hits]
