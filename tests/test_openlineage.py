@@ -23,6 +23,7 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from catalog import Catalog
 from graph_store.errors import InputError
+from search.model import SearchRequest
 from tests.conftest import Server
 
 PG = "postgres://db.internal:5432"
@@ -388,8 +389,6 @@ def test_an_aborted_run(server: Server) -> None:
 def test_governance_and_search_follow_lineage_from_openlineage(catalog: Catalog) -> None:
     """PII on a source column reaches the column an OpenLineage run derives from it, and the
     search's lineage filter finds the run's output downstream of its input."""
-    from search.model import SearchRequest
-
     catalog.assets.upsert_many([
         {"id": "classification/pii", "type": "ClassificationScheme", "name": "PII"},
         {"id": "classification/pii/email", "type": "Classification", "name": "PII.Email",
