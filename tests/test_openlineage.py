@@ -161,13 +161,15 @@ def test_complete_before_start_stays_success(server: Server) -> None:
     assert start.json()["run"] in late.json()["unchanged"]
 
 
-def test_a_failed_run(server: Server) -> None:
+@pytest.mark.parametrize(("state", "status"), [(RunState.FAIL, "failed"),
+                                               (RunState.ABORT, "aborted")])
+def test_a_run_that_does_not_succeed(server: Server, state: RunState, status: str) -> None:
     run_id = str(uuid.uuid4())
-    args = ("fail.job", "shop.public.fail_src", "shop.public.fail_dst")
+    args = (f"{status}.job", f"shop.public.{status}_src", f"shop.public.{status}_dst")
     _emit(server, _event(RunState.START, "2026-03-04T10:00:00Z", run_id, *args))
-    failed = _emit(server, _event(RunState.FAIL, "2026-03-04T10:01:00Z", run_id, *args))
-    run = _get(server, failed.json()["run"], failed.headers["Semcat-Position"])
-    assert (run["status"], run["endedAt"]) == ("failed", "2026-03-04T10:01:00Z")
+    ended = _emit(server, _event(state, "2026-03-04T10:01:00Z", run_id, *args))
+    run = _get(server, ended.json()["run"], ended.headers["Semcat-Position"])
+    assert (run["status"], run["endedAt"]) == (status, "2026-03-04T10:01:00Z")
 
 
 def test_a_dataset_already_in_the_catalog_is_reused(server: Server) -> None:
@@ -375,15 +377,6 @@ def test_odd_names_still_make_a_valid_hierarchy(catalog: Catalog) -> None:
         table = catalog.openlineage.ingest(event, actor="user/admin")["datasets"][0]
         schema = catalog.assets.get(table)["partOf"]
         assert catalog.assets.get(schema)["type"] == "Schema"
-
-
-def test_an_aborted_run(server: Server) -> None:
-    run_id = str(uuid.uuid4())
-    args = ("abort.job", "shop.public.abort_src", "shop.public.abort_dst")
-    _emit(server, _event(RunState.START, "2026-03-05T10:00:00Z", run_id, *args))
-    aborted = _emit(server, _event(RunState.ABORT, "2026-03-05T10:02:00Z", run_id, *args))
-    run = _get(server, aborted.json()["run"], aborted.headers["Semcat-Position"])
-    assert (run["status"], run["endedAt"]) == ("aborted", "2026-03-05T10:02:00Z")
 
 
 def test_governance_and_search_follow_lineage_from_openlineage(catalog: Catalog) -> None:
