@@ -100,9 +100,7 @@ class SparqlService:
         """The graph a default-graph triple about ``subject`` is written to."""
         if isinstance(subject, NamedNode):
             for q in self._store.quads(subject, NamedNode(RDF_TYPE), None, None):
-                # the reasoner may type a subject in an inferred graph: never a write target
-                if isinstance(q.graph_name, NamedNode) and not self._layout.is_inferred(
-                        q.graph_name):
+                if isinstance(q.graph_name, NamedNode):
                     return q.graph_name
             key = self._layout.key(subject.value)
             parts = key.split("/")

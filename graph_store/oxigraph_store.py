@@ -35,6 +35,7 @@ BULK_LIMIT = 20_000
 # by every write. RocksDB is fast, but each quad costs a Python object.
 ABOUT_SUBJECTS = 20_000
 ABOUT_LIMIT = 1_000
+_UNREAD = object()
 
 
 def _triples_text(quads: tuple[Quad, ...] | list[Quad]) -> str:
@@ -89,7 +90,7 @@ class OxigraphStore:
         self._derived_root = derived
         self._derived: set[NamedNode | BlankNode] = set()
         self._find_derived()
-        self._about: dict[object, tuple[Quad, ...]] = {}  # subject -> its asserted quads
+        self._about: dict[object, tuple[Quad, ...] | None] = {}  # subject -> asserted quads
         self._epoch = 0  # bumped by every change to asserted graphs, after it is written
         self._about_lock = threading.Lock()
         self._graphs: tuple[NamedNode | BlankNode, ...] | None = None  # named_graphs, kept
@@ -181,18 +182,21 @@ class OxigraphStore:
 
     def _asserted_about(self, subject: Subject) -> tuple[Quad, ...] | None:
         """What the asserted graphs say about ``subject``, from memory where it can be; None
-        for a subject with more than ABOUT_LIMIT statements (read them from RocksDB)."""
-        found = self._about.get(subject)
-        if found is not None:
-            return found
+        for a subject with more than ABOUT_LIMIT statements (read them from RocksDB), which is
+        remembered too, so such a subject is not counted again on every read."""
+        kept = self._about.get(subject, _UNREAD)  # one look-up: a writer may drop it meanwhile
+        if kept is not _UNREAD:
+            return kept  # type: ignore[return-value]
         epoch, derived = self._epoch, self._derived
         quads = []
+        found: tuple[Quad, ...] | None = None
         for q in self._store.quads_for_pattern(subject, None, None, None):
             if q.graph_name not in derived:
                 quads.append(q)
                 if len(quads) > ABOUT_LIMIT:
-                    return None
-        found = tuple(quads)
+                    break
+        else:
+            found = tuple(quads)
         with self._about_lock:
             if epoch == self._epoch:  # no change landed while it was read
                 if len(self._about) >= ABOUT_SUBJECTS:
