@@ -22,6 +22,7 @@ What an asset already holds is kept: lists grow, so the same event twice writes 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from graph_store.keys import encode_segment
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset as QueryDataset
 from graph_store.protocol import GraphStore
-from lineage.openlineage_events import Event, parse_event
+from lineage.openlineage_events import DATASET_FACETS, JOB_FACETS, Event, parse_event
 from lineage.sql import lineage_from_sql
 from lineage.traversal import TYPE
 from ontology.namespaces import SEMCAT
@@ -70,6 +71,8 @@ QUALIFIED_NAME, PART_OF, PLATFORM = (NamedNode(SEMCAT + p) for p in (
     "qualifiedName", "partOf", "platform"))
 UNKNOWN_TYPE: Final = "UNKNOWN"  # a column's type until a schema facet says it (shapes want one)
 DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
+KINDS: Final = {"IDENTITY": "copiedFrom", "TRANSFORMATION": "transformedFrom",
+                "AGGREGATION": "aggregatedFrom"}  # OpenLineage's DIRECT subtypes
 
 
 class Assets(Protocol):
@@ -104,6 +107,39 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
 
 
+def edge_properties(steps: Sequence[tuple[str, str | None]]) -> list[str]:
+    """The statements one input field's transformations call for: ``derivedFrom`` and its
+    kind for a DIRECT one, ``influencedBy`` for an INDIRECT one (a filter or join key carries
+    no values, so classifications do not propagate along it)."""
+    out: list[str] = []
+    for kind, subtype in steps:
+        if str(kind).upper() == "INDIRECT":
+            out.append("influencedBy")
+        else:
+            out.append("derivedFrom")
+            if (sub := KINDS.get(str(subtype or "").upper())) is not None:
+                out.append(sub)
+    return list(dict.fromkeys(out))
+
+
+def _per_dataset(*groups: tuple[str, Sequence[Any], Sequence[str]]) -> dict[str, Any]:
+    """A run's input and output facets (statistics, quality metrics), by dataset id."""
+    out: dict[str, Any] = {}
+    for field, datasets, keys in groups:
+        found = {key: facets for d, key in zip(datasets, keys, strict=True)
+                 if (facets := getattr(d, field, None))}
+        if found:
+            out[field] = found
+    return out
+
+
+def _version(d: Dataset) -> str | None:
+    """The dataset version a run wrote (the ``version`` facet), which links data to runs."""
+    facet: Any = (d.facets or {}).get("version")
+    found = facet.get("datasetVersion") if isinstance(facet, dict) else None
+    return found if isinstance(found, str) else None
+
+
 def _list(value: Any) -> list[Any]:
     return [] if value is None else list(value) if isinstance(value, list) else [value]
 
@@ -135,6 +171,20 @@ class _Write:
     def set(self, key: str, prop: str, value: Any) -> None:
         if value not in (None, ""):
             self.docs[key][prop] = value
+
+    def keep(self, key: str, facets: dict[str, Any]) -> None:
+        """Facets the catalog maps onto no term, merged by name into the asset's ``facets``
+        (the latest report of each wins); sorted, so a repeated event changes nothing."""
+        if not facets:
+            return
+        doc = self.docs[key]
+        try:
+            have = json.loads(doc.get("facets") or "{}")
+        except ValueError:
+            have = {}
+        merged = {**(have if isinstance(have, dict) else {}), **facets}
+        doc["facets"] = json.dumps(merged, sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False)
 
 
 class OpenLineageIngest:
@@ -180,7 +230,15 @@ class OpenLineageIngest:
         if isinstance(event, JobEvent):
             return {"event": "JobEvent", **out}
         assert isinstance(event, RunEvent)
-        out["run"] = self._run(w, event, pipeline)
+        out["run"] = run = self._run(w, event, pipeline)
+        w.add(run, "used", *inputs)
+        w.add(run, "generated", *outputs)
+        versions = {key: v for d, key in zip(event.outputs or [], outputs, strict=True)
+                    if (v := _version(d)) is not None}
+        w.keep(run, {**(event.run.facets or {}), **_per_dataset(
+            ("inputFacets", event.inputs or [], inputs), ("outputFacets", event.outputs or [],
+                                                           outputs)),
+            **({"datasetVersions": versions} if versions else {})})
         return {"event": f"RunEvent {event.eventType.value if event.eventType else 'OTHER'}",
                 **out}
 
@@ -200,6 +258,7 @@ class OpenLineageIngest:
         owners = facets.get("ownership")
         if isinstance(owners, OwnershipJobFacet):
             self._owners(w, key, [o.name for o in owners.owners or []])
+        w.keep(key, {k: v for k, v in facets.items() if k not in JOB_FACETS})
         return key
 
     def _run(self, w: _Write, event: RunEvent, pipeline: str) -> str:
@@ -318,6 +377,7 @@ class OpenLineageIngest:
         owners = facets.get("ownership")
         if isinstance(owners, OwnershipDatasetFacet):
             self._owners(w, table, [o.name for o in owners.owners or []])
+        w.keep(table, {k: v for k, v in facets.items() if k not in DATASET_FACETS})
         return table
 
     def _column_lineage(self, w: _Write, d: Dataset, table: str) -> None:
@@ -326,14 +386,23 @@ class OpenLineageIngest:
             return
         for name, fields in facet.fields.items():
             target = self._column(w, table, name)
+            texts = [fields.transformationDescription or ""]
             for f in fields.inputFields:
                 source = self._column(w, self._table(w, f.namespace, f.name), f.field)
-                w.add(target, "derivedFrom", source)
+                steps = [(t.type, t.subtype) for t in f.transformations or []] or \
+                    [("DIRECT", fields.transformationType)]
+                texts += [t.description or "" for t in f.transformations or []]
+                for prop in edge_properties(steps):
+                    w.add(target, prop, source)
+            w.set(target, "transformation", "; ".join(dict.fromkeys(x for x in texts if x)))
+        for f in facet.dataset or []:  # dependencies of the whole dataset: filters, joins
+            w.add(table, "influencedBy",
+                  self._column(w, self._table(w, f.namespace, f.name), f.field))
 
     def _sql_lineage(self, w: _Write, event: RunEvent | JobEvent, inputs: list[str],
                      outputs: list[str]) -> None:
         """Column lineage from the ``sql`` facet's query (lineage/sql.py), when no output
-        carries a ``columnLineage`` facet: DIRECT edges between the event's datasets."""
+        carries a ``columnLineage`` facet: edges between the event's datasets."""
         sql = (event.job.facets or {}).get("sql")
         if not isinstance(sql, SQLJobFacet) or not outputs or any(
                 isinstance((d.facets or {}).get("columnLineage"), ColumnLineageDatasetFacet)
@@ -353,9 +422,12 @@ class OpenLineageIngest:
         for edge in found.columns:
             source = names.get(edge.source[0].casefold())
             target = names.get(edge.target[0].casefold())
-            if edge.type == "DIRECT" and source and target in outputs:
-                w.add(self._column(w, target, edge.target[1]), "derivedFrom",
-                      self._column(w, source, edge.source[1]))
+            if source and target in outputs:
+                column = self._column(w, target, edge.target[1])
+                for prop in edge_properties([(edge.type, edge.subtype)]):
+                    w.add(column, prop, self._column(w, source, edge.source[1]))
+                if edge.expression and edge.subtype != "IDENTITY":
+                    w.set(column, "transformation", edge.expression)
 
     def _columns(self, w: _Write, table: str) -> list[str]:
         """The names of a table's columns: the catalog's and this event's."""

@@ -4,6 +4,7 @@ columns and table- and column-level lineage land in the catalog, once, in any or
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -297,14 +298,84 @@ def test_job_and_dataset_events(catalog: Catalog) -> None:
         ["default/table/bigquery/proj.raw.EVENTS"]
 
 
-def test_unknown_facets_are_ignored_but_known_ones_are_checked(catalog: Catalog) -> None:
+def test_unknown_facets_are_kept_and_known_ones_checked(catalog: Catalog) -> None:
+    """Facets semcat maps onto no term are kept as JSON on the run, job and dataset, merged by
+    name; a repeated event changes nothing; a known facet of the wrong shape is refused."""
     event = _raw(_event(RunState.START, "2026-03-09T10:00:00Z", str(uuid.uuid4()),
                         "facet.job", "shop.public.f_src", "shop.public.f_dst"))
     event["run"]["facets"] = {"custom": {"anything": [1, 2]}}
+    event["job"]["facets"]["vendor_x"] = {"team": "ops"}
+    event["outputs"][0]["facets"]["storage"] = {"storageLayer": "iceberg", "fileFormat": "parquet"}
+    event["outputs"][0]["outputFacets"] = {"outputStatistics": {"rowCount": 42}}
+    out = catalog.openlineage.ingest(event, actor="user/admin")
+    run = json.loads(catalog.assets.get(out["run"])["facets"])
+    assert run["custom"] == {"anything": [1, 2]}
+    assert run["outputFacets"] == {"default/table/postgres/shop.public.f_dst": {
+        "outputStatistics": {"rowCount": 42}}}
+    assert json.loads(catalog.assets.get(out["pipeline"])["facets"]) == {"vendor_x": {"team": "ops"}}
+    table = catalog.assets.get("default/table/postgres/shop.public.f_dst")
+    assert json.loads(table["facets"])["storage"]["storageLayer"] == "iceberg"
+    assert "schema" not in json.loads(table["facets"])  # mapped facets are not kept twice
+    again = catalog.openlineage.ingest(event, actor="user/admin")
+    assert again["updated"] == [] and again["created"] == []
+    event["outputs"][0]["facets"]["storage"] = {"storageLayer": "delta"}
     catalog.openlineage.ingest(event, actor="user/admin")
+    kept = json.loads(catalog.assets.get("default/table/postgres/shop.public.f_dst")["facets"])
+    assert kept["storage"] == {"storageLayer": "delta"}  # the latest report of a facet wins
     event["outputs"][0]["facets"]["schema"] = {"fields": [{"name": 3}]}
     with pytest.raises(InputError, match=r"outputs\[0\]\.facets\.schema\.fields\[0\]\.name"):
         catalog.openlineage.ingest(event, actor="user/admin")
+
+
+def test_column_edges_carry_their_kind_and_transformation(catalog: Catalog) -> None:
+    """A DIRECT input is a derivedFrom edge plus its kind (copiedFrom, transformedFrom,
+    aggregatedFrom); an INDIRECT one (filter, join key) is influencedBy, not a derivation;
+    the transformation's description is kept on the output column."""
+    event = _raw(_event(RunState.COMPLETE, "2026-03-09T11:00:00Z", str(uuid.uuid4()),
+                        "kinds.job", "shop.public.k_src", "shop.public.k_dst"))
+
+    def field(name: str, kind: str, subtype: str, description: str = "") -> dict[str, Any]:
+        return {"namespace": PG, "name": "shop.public.k_src", "field": name, "transformations": [
+            {"type": kind, "subtype": subtype, "description": description, "masking": False}]}
+
+    event["outputs"][0]["facets"]["columnLineage"] = {
+        "_producer": PRODUCER, "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/"
+        "ColumnLineageDatasetFacet.json", "fields": {
+            "id": {"inputFields": [field("id", "DIRECT", "IDENTITY")]},
+            "amount_usd": {"inputFields": [
+                field("amount", "DIRECT", "TRANSFORMATION", "amount * fx_rate"),
+                field("status", "INDIRECT", "CONDITIONAL")]}},
+        "dataset": [field("status", "INDIRECT", "FILTER")]}
+    catalog.openlineage.ingest(event, actor="user/admin")
+    col = "default/column/postgres/shop.public.k_{}.{}".format
+    ident = catalog.assets.get(col("dst", "id"))
+    assert ident["derivedFrom"] == ident["copiedFrom"] == [col("src", "id")]
+    amount = catalog.assets.get(col("dst", "amount_usd"))
+    assert amount["derivedFrom"] == amount["transformedFrom"] == [col("src", "amount")]
+    assert amount["influencedBy"] == [col("src", "status")]
+    assert amount["transformation"] == "amount * fx_rate"
+    table = catalog.assets.get("default/table/postgres/shop.public.k_dst")
+    assert table["influencedBy"] == [col("src", "status")]
+    down = catalog.lineage.lineage(col("src", "status"), direction="downstream", level="column")
+    assert [n["id"] for n in down["nodes"]] == [col("src", "status")]  # no data flows from it
+
+
+def test_a_run_records_what_it_used_and_generated(catalog: Catalog) -> None:
+    """PROV-O's used and generated per run, and the dataset version it wrote (``version``
+    facet), which links a version of the data to the run that produced it."""
+    run_id = str(uuid.uuid4())
+    event = _raw(_event(RunState.COMPLETE, "2026-03-09T12:00:00Z", run_id, "prov.job",
+                        "shop.public.p_src", "shop.public.p_dst"))
+    event["outputs"][0]["facets"]["version"] = {"datasetVersion": "snapshot-7"}
+    out = catalog.openlineage.ingest(event, actor="user/admin")
+    run = catalog.assets.get(out["run"])
+    assert run["used"] == ["default/table/postgres/shop.public.p_src"]
+    assert run["generated"] == ["default/table/postgres/shop.public.p_dst"]
+    assert json.loads(run["facets"])["datasetVersions"] == {
+        "default/table/postgres/shop.public.p_dst": "snapshot-7"}
+    rows = catalog.sparql.query(
+        "PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?d WHERE { ?r prov:generated ?d }")
+    assert [r["d"].value.rsplit("/", 1)[-1] for r in rows.rows()] == ["shop.public.p_dst"]
 
 
 def test_column_lineage_from_the_sql_facet(catalog: Catalog) -> None:
@@ -319,6 +390,28 @@ def test_column_lineage_from_the_sql_facet(catalog: Catalog) -> None:
     event["run"]["runId"] = str(uuid.uuid4())
     out = catalog.openlineage.ingest(event, actor="user/admin")
     assert any("sql facet" in m for m in out["warnings"])
+
+
+def test_sql_facet_edges_carry_their_kind(catalog: Catalog) -> None:
+    """From the sql facet: an aggregate is aggregatedFrom with its expression kept, a filter
+    and a grouping key are influencedBy."""
+    event = _raw(_event(RunState.COMPLETE, "2026-03-10T11:00:00Z", str(uuid.uuid4()),
+                        "sqlkind.job", "shop.public.q_src", "shop.public.q_dst"))
+    del event["outputs"][0]["facets"]["columnLineage"]
+    event["inputs"][0]["facets"]["schema"] = {"fields": [
+        {"name": n, "type": "TEXT"} for n in ("id", "amount", "status")]}
+    event["outputs"][0]["facets"]["schema"] = {"fields": [
+        {"name": n, "type": "NUMERIC"} for n in ("id", "total")]}
+    event["job"]["facets"]["sql"]["query"] = (
+        "INSERT INTO shop.public.q_dst SELECT o.id, SUM(o.amount) AS total "
+        "FROM shop.public.q_src o WHERE o.status = 'paid' GROUP BY o.id")
+    catalog.openlineage.ingest(event, actor="user/admin")
+    col = "default/column/postgres/shop.public.q_{}.{}".format
+    total = catalog.assets.get(col("dst", "total"))
+    assert total["aggregatedFrom"] == total["derivedFrom"] == [col("src", "amount")]
+    assert set(total["influencedBy"]) == {col("src", "status"), col("src", "id")}
+    assert "SUM" in total["transformation"].upper()
+    assert catalog.assets.get(col("dst", "id"))["copiedFrom"] == [col("src", "id")]
 
 
 @pytest.mark.parametrize(("change", "where"), [
