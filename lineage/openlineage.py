@@ -1,7 +1,9 @@
 """OpenLineage events onto the catalog (``POST /api/v1/lineage``, Marquez's path; issue 13).
 
-One event is one all-or-nothing write through the asset service (so SHACL, access routing,
-versions and audit apply as to every write):
+An event is an all-or-nothing write through the asset service (so SHACL, access routing,
+versions and audit apply as to every write); events that arrive while one is written are written
+together, and an event that repeats what an earlier one said of its job and datasets, while
+those are unchanged, writes only its run (producers send the same job and datasets every run):
 
 - a dataset (namespace + name, per the OpenLineage naming spec) is the catalog's Table with the
   same platform (the namespace's scheme: ``postgres://h:5432`` is ``platform/postgres``) and
@@ -22,13 +24,12 @@ What an asset already holds is kept: lists grow, so the same event twice writes 
 
 from __future__ import annotations
 
-import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from dateutil.parser import isoparse
 from openlineage.client.generated.base import Dataset, DatasetEvent, EventType, JobEvent, RunEvent
 from openlineage.client.generated.column_lineage_dataset import ColumnLineageDatasetFacet
 from openlineage.client.generated.documentation_dataset import DocumentationDatasetFacet
@@ -40,13 +41,29 @@ from openlineage.client.generated.sql_job import SQLJobFacet
 from openlineage.client.generated.symlinks_dataset import SymlinksDatasetFacet
 from pyoxigraph import Literal, NamedNode
 
-from graph_store.errors import InputError, NotFound
-from graph_store.journal import Journal
+from graph_store.errors import InputError
+from graph_store.journal import VERSION, Journal
 from graph_store.keys import encode_segment
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset as QueryDataset
 from graph_store.protocol import GraphStore
+from lineage.openlineage_docs import Docs, Ticket
 from lineage.openlineage_events import DATASET_FACETS, JOB_FACETS, Event, parse_event
+from lineage.openlineage_terms import (
+    DIALECTS,
+    KNOWN_EVENTS,
+    PER_RUN,
+    UNKNOWN_TYPE,
+    Known,
+    authority,
+    dataset_version,
+    edge_properties,
+    instant,
+    per_dataset,
+    platform_of,
+    stamp,
+    static_digest,
+)
 from lineage.sql import lineage_from_sql
 from lineage.traversal import TYPE
 from ontology.namespaces import SEMCAT
@@ -54,11 +71,6 @@ from ontology.namespaces import SEMCAT
 __all__ = ["OpenLineageIngest"]
 log = logging.getLogger(__name__)
 
-SYSTEM: Final = frozenset({"@context", "version", "createdAt", "createdBy", "updatedAt",
-                           "updatedBy", "inferred"})
-PLATFORM_ALIASES: Final = {"postgresql": "postgres", "awsathena": "athena", "sqlserver": "mssql",
-                           "gs": "gcs", "s3a": "s3", "s3n": "s3", "abfss": "azure",
-                           "wasbs": "azure"}
 # platforms whose unquoted names are case-insensitive: their names are compared ignoring case
 FOLDS_CASE: Final = frozenset({"postgres", "snowflake", "redshift", "mysql", "mssql", "oracle",
                                "db2", "teradata", "trino", "presto", "athena", "duckdb", "hive",
@@ -69,12 +81,6 @@ STATUS: Final = {EventType.START: "running", EventType.RUNNING: "running",
 TERMINAL: Final = frozenset({"success", "failed", "aborted"})
 QUALIFIED_NAME, PART_OF, PLATFORM = (NamedNode(SEMCAT + p) for p in (
     "qualifiedName", "partOf", "platform"))
-UNKNOWN_TYPE: Final = "UNKNOWN"  # a column's type until a schema facet says it (shapes want one)
-DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
-KINDS: Final = {"IDENTITY": "copiedFrom", "TRANSFORMATION": "transformedFrom",
-                "AGGREGATION": "aggregatedFrom"}  # OpenLineage's DIRECT subtypes
-
-
 class Assets(Protocol):
     """What the ingest needs of ``catalog.assets.AssetService``."""
 
@@ -85,108 +91,6 @@ class Assets(Protocol):
                     expected: dict[str, int] | None = None) -> Sequence[Any]: ...
 
 
-def platform_of(namespace: str) -> str:
-    """``postgres://host:5432`` → ``postgres``; ``bigquery`` → ``bigquery``."""
-    scheme = namespace.split("://", 1)[0] if "://" in namespace else namespace.split(":", 1)[0]
-    slug = "".join(c for c in scheme.lower() if c.isalnum() or c in "-_") or "openlineage"
-    return PLATFORM_ALIASES.get(slug, slug)
-
-
-def _authority(namespace: str) -> str:
-    rest = namespace.split("://", 1)[1] if "://" in namespace else namespace
-    return rest.split("/", 1)[0] or namespace
-
-
-def _instant(text: str) -> datetime:
-    moment = isoparse(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    frac = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
-
-
-def edge_properties(steps: Sequence[tuple[str, str | None]]) -> list[str]:
-    """The statements one input field's transformations call for: ``derivedFrom`` and its
-    kind for a DIRECT one, ``influencedBy`` for an INDIRECT one (a filter or join key carries
-    no values, so classifications do not propagate along it)."""
-    out: list[str] = []
-    for kind, subtype in steps:
-        if str(kind).upper() == "INDIRECT":
-            out.append("influencedBy")
-        else:
-            out.append("derivedFrom")
-            if (sub := KINDS.get(str(subtype or "").upper())) is not None:
-                out.append(sub)
-    return list(dict.fromkeys(out))
-
-
-def _per_dataset(*groups: tuple[str, Sequence[Any], Sequence[str]]) -> dict[str, Any]:
-    """A run's input and output facets (statistics, quality metrics), by dataset id."""
-    out: dict[str, Any] = {}
-    for field, datasets, keys in groups:
-        found = {key: facets for d, key in zip(datasets, keys, strict=True)
-                 if (facets := getattr(d, field, None))}
-        if found:
-            out[field] = found
-    return out
-
-
-def _version(d: Dataset) -> str | None:
-    """The dataset version a run wrote (the ``version`` facet), which links data to runs."""
-    facet: Any = (d.facets or {}).get("version")
-    found = facet.get("datasetVersion") if isinstance(facet, dict) else None
-    return found if isinstance(found, str) else None
-
-
-def _list(value: Any) -> list[Any]:
-    return [] if value is None else list(value) if isinstance(value, list) else [value]
-
-
-class _Write:
-    """The documents one event writes, each read once from the catalog and then amended."""
-
-    def __init__(self, ingest: OpenLineageIngest) -> None:
-        self.ingest = ingest
-        self.docs: dict[str, dict[str, Any]] = {}
-        self.warnings: list[str] = []
-
-    def doc(self, key: str, skeleton: dict[str, Any]) -> dict[str, Any]:
-        if key not in self.docs:
-            try:
-                current = self.ingest.assets.get(key)
-                self.docs[key] = {k: v for k, v in current.items() if k not in SYSTEM}
-            except NotFound:
-                self.docs[key] = {"id": key, **skeleton}
-        return self.docs[key]
-
-    def add(self, key: str, prop: str, *values: str) -> None:
-        doc = self.docs[key]
-        have = _list(doc.get(prop))
-        new = [v for v in values if v not in have and v != key]
-        if new:
-            doc[prop] = have + new
-
-    def set(self, key: str, prop: str, value: Any) -> None:
-        if value not in (None, ""):
-            self.docs[key][prop] = value
-
-    def keep(self, key: str, facets: dict[str, Any]) -> None:
-        """Facets the catalog maps onto no term, merged by name into the asset's ``facets``
-        (the latest report of each wins); sorted, so a repeated event changes nothing."""
-        if not facets:
-            return
-        doc = self.docs[key]
-        try:
-            have = json.loads(doc.get("facets") or "{}")
-        except ValueError:
-            have = {}
-        merged = {**(have if isinstance(have, dict) else {}), **facets}
-        doc["facets"] = json.dumps(merged, sort_keys=True, separators=(",", ":"),
-                                   ensure_ascii=False)
-
-
 class OpenLineageIngest:
     def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout, journal: Journal,
                  *, workspace: str) -> None:
@@ -195,38 +99,125 @@ class OpenLineageIngest:
         self._layout = layout
         self._journal = journal
         self._workspace = workspace
+        self._known: OrderedDict[str, Known] = OrderedDict()
+        self._pending: list[Ticket] = []
+        self._pending_lock = threading.Lock()
 
     def ingest(self, body: Any, *, actor: str) -> dict[str, Any]:
-        """Validate one event and write what it says; the answer names the assets written."""
-        event = parse_event(body)
+        """Validate one event and write what it says; the answer names the assets written.
+
+        Events posted meanwhile by the same caller are written with it, as one change (group
+        commit): producers post an event per request, and one change per event would spend
+        its time on validation, routing and fsyncs rather than on the events."""
+        ticket = Ticket(parse_event(body), static_digest(body, actor), actor)
+        with self._pending_lock:
+            self._pending.append(ticket)
         with self._journal.lock:  # read, amend and write as one, like a patch
-            w = _Write(self)
-            out = self._map(w, event)
-            results = self.assets.upsert_many(list(w.docs.values()), actor=actor,
-                                              message=f"OpenLineage {out['event']}")
-        for status in ("created", "updated", "unchanged"):
-            out[status] = [r.id for r in results if r.status == status]
-        out["warnings"] = w.warnings
-        log.info("OpenLineage %s: %d created, %d updated", out["event"], len(out["created"]),
-                 len(out["updated"]))
-        return out
+            if ticket.out is None and ticket.error is None:
+                with self._pending_lock:
+                    batch = [t for t in self._pending if t.actor == actor]
+                    self._pending = [t for t in self._pending if t.actor != actor]
+                self._write(batch)
+        if ticket.error is not None:
+            raise ticket.error
+        assert ticket.out is not None
+        return ticket.out
+
+    def _write(self, batch: list[Ticket]) -> None:
+        """The batch as one change; if that is refused, each event on its own, so that only
+        the bad one fails."""
+        try:
+            self._write_together(batch)
+        except Exception as e:
+            if len(batch) == 1:
+                batch[0].error = e
+                return
+            for ticket in batch:
+                try:
+                    self._write_together([ticket])
+                except Exception as own:
+                    ticket.error = own
+
+    def _write_together(self, batch: list[Ticket]) -> None:
+        w = Docs(self.assets.get)
+        touched: list[set[str]] = []
+        for ticket in batch:
+            known = self._known.get(ticket.static)
+            if known is not None and (not known.versions.keys().isdisjoint(w.docs) or
+                                      not self._unchanged(known.versions)):
+                known = None  # an earlier event of the batch, or someone else, changed them
+            ticket.known = known
+            w.touched, seen = set(), len(w.warnings)
+            ticket.out = self._map(w, ticket.event, known)
+            ticket.warnings = w.warnings[seen:]
+            touched.append(w.touched)
+        events = [t.out["event"] for t in batch if t.out is not None]
+        message = f"OpenLineage {events[0]}" if len(events) == 1 else \
+            f"OpenLineage: {len(events)} events ({', '.join(dict.fromkeys(events))})"
+        try:
+            results = self.assets.upsert_many(list(w.docs.values()), actor=batch[0].actor,
+                                              message=message)
+        except Exception:
+            for ticket in batch:
+                ticket.out = None
+            raise
+        status = {r.id: r for r in results}
+        for i, (ticket, keys) in enumerate(zip(batch, touched, strict=True)):
+            out = ticket.out
+            assert out is not None
+            others = set().union(*touched[:i], *touched[i + 1:])
+            if ticket.known is None and not ticket.warnings and keys.isdisjoint(others - {
+                    out.get("run")}):
+                self._remember(ticket.static, out, [status[k] for k in keys if k in status])
+            del out["inputs"], out["outputs"]
+            for kind in ("created", "updated", "unchanged"):
+                out[kind] = sorted(k for k in keys if k in status and status[k].status == kind)
+            if ticket.known is not None:
+                out["unchanged"] = sorted({*out["unchanged"], *ticket.known.versions})
+            out["warnings"] = ticket.warnings
+            log.info("OpenLineage %s: %d created, %d updated", out["event"],
+                     len(out["created"]), len(out["updated"]))
+
+    # -- events seen before ------------------------------------------------------------------
+    def _remember(self, static: str, out: dict[str, Any], results: Sequence[Any]) -> None:
+        run = out.get("run")
+        self._known[static] = Known(out.get("pipeline"), tuple(out["inputs"]),
+                                     tuple(out["outputs"]),
+                                     {r.id: r.version for r in results if r.id != run})
+        while len(self._known) > KNOWN_EVENTS:
+            self._known.popitem(last=False)
+
+    def _unchanged(self, versions: dict[str, int]) -> bool:
+        for key, version in versions.items():
+            found = next(iter(self._store.quads(NamedNode(self._layout.iri(key)), VERSION,
+                                                None)), None)
+            if found is None or getattr(found.object, "value", None) != str(version):
+                return False
+        return True
 
     # -- the event ---------------------------------------------------------------------------
-    def _map(self, w: _Write, event: Event) -> dict[str, Any]:
+    def _map(self, w: Docs, event: Event, known: Known | None = None) -> dict[str, Any]:
+        """What the event says, written into ``w``; with ``known``, its job and datasets are as
+        an earlier event left them, so only its run is written."""
         if isinstance(event, DatasetEvent):
-            table = self._dataset(w, event.dataset)
-            return {"event": "DatasetEvent", "datasets": [table]}
-        inputs = [self._dataset(w, d) for d in event.inputs or []]
-        outputs = [self._dataset(w, d) for d in event.outputs or []]
-        for d, table in zip(event.outputs or [], outputs, strict=True):
-            w.add(table, "derivedFrom", *inputs)
-            self._column_lineage(w, d, table)
-        self._sql_lineage(w, event, inputs, outputs)
-        pipeline = self._pipeline(w, event)
-        w.add(pipeline, "consumes", *inputs)
-        w.add(pipeline, "produces", *outputs)
+            table = known.outputs[0] if known else self._dataset(w, event.dataset)
+            return {"event": "DatasetEvent", "datasets": [table], "inputs": [],
+                    "outputs": [table]}
+        if known is not None:
+            assert known.pipeline is not None
+            pipeline, inputs, outputs = known.pipeline, list(known.inputs), list(known.outputs)
+        else:
+            inputs = [self._dataset(w, d) for d in event.inputs or []]
+            outputs = [self._dataset(w, d) for d in event.outputs or []]
+            for d, table in zip(event.outputs or [], outputs, strict=True):
+                w.add(table, "derivedFrom", *inputs)
+                self._column_lineage(w, d, table)
+            self._sql_lineage(w, event, inputs, outputs)
+            pipeline = self._pipeline(w, event)
+            w.add(pipeline, "consumes", *inputs)
+            w.add(pipeline, "produces", *outputs)
         out: dict[str, Any] = {"pipeline": pipeline, "datasets": list(dict.fromkeys(
-            inputs + outputs))}
+            inputs + outputs)), "inputs": inputs, "outputs": outputs}
         if isinstance(event, JobEvent):
             return {"event": "JobEvent", **out}
         assert isinstance(event, RunEvent)
@@ -234,15 +225,15 @@ class OpenLineageIngest:
         w.add(run, "used", *inputs)
         w.add(run, "generated", *outputs)
         versions = {key: v for d, key in zip(event.outputs or [], outputs, strict=True)
-                    if (v := _version(d)) is not None}
-        w.keep(run, {**(event.run.facets or {}), **_per_dataset(
+                    if (v := dataset_version(d)) is not None}
+        w.keep(run, {**(event.run.facets or {}), **per_dataset(
             ("inputFacets", event.inputs or [], inputs), ("outputFacets", event.outputs or [],
                                                            outputs)),
             **({"datasetVersions": versions} if versions else {})})
         return {"event": f"RunEvent {event.eventType.value if event.eventType else 'OTHER'}",
                 **out}
 
-    def _pipeline(self, w: _Write, event: RunEvent | JobEvent) -> str:
+    def _pipeline(self, w: Docs, event: RunEvent | JobEvent) -> str:
         job = event.job
         qn = f"{job.namespace}/{job.name}"
         key = f"{self._workspace}/pipeline/openlineage/{encode_segment(qn)}"
@@ -261,7 +252,7 @@ class OpenLineageIngest:
         w.keep(key, {k: v for k, v in facets.items() if k not in JOB_FACETS})
         return key
 
-    def _run(self, w: _Write, event: RunEvent, pipeline: str) -> str:
+    def _run(self, w: Docs, event: RunEvent, pipeline: str) -> str:
         run_id = event.run.runId.lower()
         key = f"{self._workspace}/run/openlineage/{run_id}"
         doc = w.doc(key, {"type": "PipelineRun", "name": f"{event.job.name} {run_id[:8]}",
@@ -271,19 +262,19 @@ class OpenLineageIngest:
         status = STATUS.get(event.eventType) if event.eventType else None
         if status is None:  # OTHER: metadata only
             return key
-        when = _instant(event.eventTime)
+        when = instant(event.eventTime)
         if status == "running":
             started = doc.get("startedAt")
-            if started is None or _instant(started) > when:
-                doc["startedAt"] = _stamp(when)
+            if started is None or instant(started) > when:
+                doc["startedAt"] = stamp(when)
         current = doc.get("status")
         since = doc.get("endedAt") if current in TERMINAL else doc.get("startedAt")
         mine = (when, status in TERMINAL)
-        theirs = (_instant(since), current in TERMINAL) if since and current else None
+        theirs = (instant(since), current in TERMINAL) if since and current else None
         if theirs is None or mine >= theirs:
             doc["status"] = status
             if status in TERMINAL:
-                doc["endedAt"] = _stamp(when)
+                doc["endedAt"] = stamp(when)
             else:
                 doc.pop("endedAt", None)
         return key
@@ -312,7 +303,7 @@ class OpenLineageIngest:
     def _objects(self, s: NamedNode, p: NamedNode) -> set[object]:
         return {q.object for q in self._store.quads(s, p, None)}
 
-    def _parent(self, w: _Write, kind: str, platform: str, qn: str, name: str,
+    def _parent(self, w: Docs, kind: str, platform: str, qn: str, name: str,
                 extra: dict[str, Any]) -> str:
         key = self._find(platform, qn, [kind]) or \
             f"{self._workspace}/{kind.lower()}/{platform}/{encode_segment(qn)}"
@@ -320,7 +311,7 @@ class OpenLineageIngest:
                     "workspace": self._workspace, "platform": f"platform/{platform}", **extra})
         return key
 
-    def _table(self, w: _Write, namespace: str, name: str,
+    def _table(self, w: Docs, namespace: str, name: str,
                aliases: Sequence[tuple[str, str]] = ()) -> str:
         """The table a dataset names, or one of its ``symlinks`` names, else a new one."""
         platform = platform_of(namespace)
@@ -333,7 +324,7 @@ class OpenLineageIngest:
             elif len(parts) == 2 and all(parts):
                 db_qn = schema_qn = parts[0]
             else:  # a path, or no dotted name: the host or bucket stands for both
-                db_qn = schema_qn = _authority(namespace) or platform
+                db_qn = schema_qn = authority(namespace) or platform
             db = self._parent(w, "Database", platform, db_qn, db_qn, {})
             schema = self._parent(w, "Schema", platform, schema_qn,
                                   schema_qn.rsplit(".", 1)[-1] or schema_qn, {"partOf": db})
@@ -346,7 +337,7 @@ class OpenLineageIngest:
             w.doc(key, {})
         return key
 
-    def _column(self, w: _Write, table: str, column: str) -> str:
+    def _column(self, w: Docs, table: str, column: str) -> str:
         doc = w.docs[table]
         platform = str(doc.get("platform", "platform/openlineage")).rsplit("/", 1)[-1]
         qn = f"{doc.get('qualifiedName', '')}.{column}"
@@ -358,7 +349,7 @@ class OpenLineageIngest:
                     "dataType": UNKNOWN_TYPE})
         return key
 
-    def _dataset(self, w: _Write, d: Dataset) -> str:
+    def _dataset(self, w: Docs, d: Dataset) -> str:
         facets = d.facets or {}
         links = facets.get("symlinks")
         aliases = [(i.namespace, i.name) for i in links.identifiers or []] \
@@ -377,10 +368,11 @@ class OpenLineageIngest:
         owners = facets.get("ownership")
         if isinstance(owners, OwnershipDatasetFacet):
             self._owners(w, table, [o.name for o in owners.owners or []])
-        w.keep(table, {k: v for k, v in facets.items() if k not in DATASET_FACETS})
+        w.keep(table, {k: v for k, v in facets.items()
+                       if k not in DATASET_FACETS and k not in PER_RUN})
         return table
 
-    def _column_lineage(self, w: _Write, d: Dataset, table: str) -> None:
+    def _column_lineage(self, w: Docs, d: Dataset, table: str) -> None:
         facet = (d.facets or {}).get("columnLineage")
         if not isinstance(facet, ColumnLineageDatasetFacet):
             return
@@ -399,7 +391,7 @@ class OpenLineageIngest:
             w.add(table, "influencedBy",
                   self._column(w, self._table(w, f.namespace, f.name), f.field))
 
-    def _sql_lineage(self, w: _Write, event: RunEvent | JobEvent, inputs: list[str],
+    def _sql_lineage(self, w: Docs, event: RunEvent | JobEvent, inputs: list[str],
                      outputs: list[str]) -> None:
         """Column lineage from the ``sql`` facet's query (lineage/sql.py), when no output
         carries a ``columnLineage`` facet: edges between the event's datasets."""
@@ -429,7 +421,7 @@ class OpenLineageIngest:
                 if edge.expression and edge.subtype != "IDENTITY":
                     w.set(column, "transformation", edge.expression)
 
-    def _columns(self, w: _Write, table: str) -> list[str]:
+    def _columns(self, w: Docs, table: str) -> list[str]:
         """The names of a table's columns: the catalog's and this event's."""
         sparql = (f"SELECT ?n WHERE {{ ?c <{SEMCAT}partOf> <{self._layout.iri(table)}> ; "
                   f"a <{SEMCAT}Column> ; <{SEMCAT}name> ?n }}")
@@ -439,7 +431,7 @@ class OpenLineageIngest:
                   if d.get("type") == "Column" and d.get("partOf") == table]
         return list(dict.fromkeys(known))
 
-    def _owners(self, w: _Write, key: str, names: list[str]) -> None:
+    def _owners(self, w: Docs, key: str, names: list[str]) -> None:
         for name in names:
             kind, _, ident = name.rpartition(":")
             kinds = [kind] if kind in ("user", "team") else ["user", "team"]

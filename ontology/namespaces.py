@@ -54,14 +54,16 @@ OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
     "workspace", "platform", "partOf", "hasPart", "hasColumn", "owner", "tag",
     "glossaryTerm", "classification", "derivedFrom", "derivesInto", "copiedFrom",
     "transformedFrom", "aggregatedFrom", "influencedBy", "upstream", "downstream",
-    "consumes", "produces", "runOf", "used", "generated", "createdBy", "updatedBy", "memberOf", "hasRole", "grants",
+    "consumes", "produces", "runOf", "used", "generated", "createdBy", "updatedBy", "memberOf",
+    "hasRole", "grants",
     "appliesTo", "targetClassification", "targetWorkspace", "callerMemberOf",
     "callerProperty", "sharedWith", "declassifies",
 )
 
 DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
     "name", "description", "qualifiedName", "dataType", "position", "version", "createdAt",
-    "updatedAt", "status", "startedAt", "endedAt", "transformation", "facets", "email", "attributeKey", "valueKind",
+    "updatedAt", "status", "startedAt", "endedAt", "transformation", "facets", "email",
+    "attributeKey", "valueKind",
     "effect", "action", "callerValue", "exceptOwners",
     "searchQuery", "searchMode", "searchLimit", "score", "searchRank",
     "construct", "enabled", "propagates", "inheritable",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -23,7 +25,7 @@ from openlineage.client.serde import Serde
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from catalog import Catalog
-from graph_store.errors import InputError
+from graph_store.errors import InputError, NotFound, ValidationFailed
 from search.model import SearchRequest
 from tests.conftest import Server
 
@@ -496,3 +498,81 @@ def test_governance_and_search_follow_lineage_from_openlineage(catalog: Catalog)
     assert asked.raw, "PII did not propagate along the OpenLineage column edge"
     found = catalog.search.run(SearchRequest(q="", downstream_of=source, limit=50))
     assert target in [h.id for h in found.hits]
+
+
+def _queued(catalog: Catalog, bodies: list[dict[str, Any]]) -> list[Any]:
+    """Post ``bodies`` from threads while a write is in progress, so that they queue up behind
+    it; each request's answer or error."""
+    ingest = catalog.openlineage
+    results: list[Any] = [None] * len(bodies)
+
+    def post(i: int) -> None:
+        try:
+            results[i] = ingest.ingest(bodies[i], actor="user/admin")
+        except Exception as e:  # the request's own answer
+            results[i] = e
+
+    with catalog.journal.lock:
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 30
+        while len(ingest._pending) < len(bodies) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(ingest._pending) == len(bodies)
+    for th in threads:
+        th.join()
+    return results
+
+
+def test_events_posted_together_are_written_as_one_change(catalog: Catalog) -> None:
+    """Events waiting while another is written go in one change (group commit), each answered
+    with what it wrote; a bad one among them fails alone and the others are written."""
+    def body(i: int, job: str | None = None) -> dict[str, Any]:
+        event = _raw(_event(RunState.COMPLETE, "2026-03-14T10:00:00Z", str(uuid.uuid4()),
+                            f"batch.job{i}", f"shop.public.b_src{i}", f"shop.public.b_dst{i}"))
+        if job is not None:
+            event["job"]["name"] = job
+        return event
+
+    before = catalog.journal.applied_seq
+    results = _queued(catalog, [body(i) for i in range(6)])
+    logged = [cs for cs in catalog.changelog.since(before)]
+    assert [cs.message for cs in logged] == ["OpenLineage: 6 events (RunEvent COMPLETE)"]
+    for i, out in enumerate(results):
+        assert out["run"] in out["created"] and out["pipeline"] in out["created"]
+        assert f"default/table/postgres/shop.public.b_dst{i}" in out["created"]
+        assert f"default/table/postgres/shop.public.b_dst{(i + 1) % 6}" not in out["created"]
+        assert catalog.assets.get(out["run"])["status"] == "success"
+    before = catalog.journal.applied_seq
+    results = _queued(catalog, [body(6), body(7, job=""), body(8)])
+    assert isinstance(results[1], ValidationFailed)  # a Pipeline needs a name
+    assert [catalog.assets.get(r["run"])["status"] for r in (results[0], results[2])] == \
+        ["success", "success"]
+    with pytest.raises(NotFound):
+        catalog.assets.get("default/table/postgres/shop.public.b_dst7")
+    assert len(list(catalog.changelog.since(before))) == 2
+
+
+def test_a_repeated_job_writes_only_its_run(catalog: Catalog) -> None:
+    """The next run of a job names the same datasets with the same facets: only the run is
+    written. Once someone changes one of those assets, the event's facets apply again."""
+    def run(description: str = "Orders in US dollars") -> dict[str, Any]:
+        event = _raw(_event(RunState.COMPLETE, "2026-03-15T10:00:00Z", str(uuid.uuid4()),
+                            "repeat.job", "shop.public.r_src", "shop.public.r_dst"))
+        event["outputs"][0]["facets"]["documentation"]["description"] = description
+        return catalog.openlineage.ingest(event, actor="user/admin")
+
+    dst = "default/table/postgres/shop.public.r_dst"
+    first = run()
+    assert dst in first["created"]
+    second = run()
+    assert second["created"] == [second["run"]] and second["updated"] == []
+    assert dst in second["unchanged"] and first["pipeline"] in second["unchanged"]
+    catalog.assets.patch(dst, {"description": "edited by hand"}, actor="user/admin")
+    third = run()
+    assert dst in third["updated"]
+    assert catalog.assets.get(dst)["description"] == "Orders in US dollars"
+    fourth = run("Orders, converted to US dollars")
+    assert catalog.assets.get(dst)["description"] == "Orders, converted to US dollars"
+    assert dst in fourth["updated"]

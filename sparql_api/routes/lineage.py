@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from graph_store.errors import InputError
+from lineage.graph_jsonld import lineage_jsonld
 from sparql_api.deps import actor_of, call, catalog_of, read_json
+from sparql_api.negotiation import choose
 from sparql_api.schemas_lineage import (
     EDGE_BODY,
     OPENLINEAGE_BODY,
@@ -23,6 +25,7 @@ from sparql_api.schemas_lineage import (
 )
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["Lineage"])
+JSONLD = "application/ld+json"
 
 Asset = Annotated[str, Query(description="Asset id, e.g. acme/table/postgres/shop.public.orders")]
 Depth = Annotated[int, Query(ge=1, le=50, description="Edges away at most")]
@@ -39,9 +42,13 @@ async def lineage(request: Request, asset: Asset,
                   direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "both",
                   depth: Depth = 3, level: Level = "table", limit: Limit = 500,
                   cursor: Cursor = None, as_of: AsOf = None) -> JSONResponse:
-    return JSONResponse(await call(catalog_of(request).lineage.lineage, asset,
-                                   direction=direction, depth=depth, level=level, limit=limit,
-                                   cursor=cursor, as_of=as_of))
+    kind = choose(request.headers.get("accept"), ("application/json", JSONLD))
+    cat = catalog_of(request)
+    page = await call(cat.lineage.lineage, asset, direction=direction, depth=depth,
+                      level=level, limit=limit, cursor=cursor, as_of=as_of)
+    if kind == JSONLD:
+        return JSONResponse(lineage_jsonld(page, cat.assets.context()), media_type=JSONLD)
+    return JSONResponse(page)
 
 
 @router.post("", summary="Ingest an OpenLineage event (Marquez's endpoint)", status_code=201,
