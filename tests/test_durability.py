@@ -36,7 +36,8 @@ def batch(n: int, size: int) -> list[dict[str, object]]:
 def count_tagged(url: str, n: int) -> int:
     q = ("SELECT (COUNT(DISTINCT ?s) AS ?c) WHERE { ?s <https://w3id.org/semcat#tag> "
          f"<http://127.0.0.1:8000/id/tag/batch-{n}> }}")
-    r = httpx.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/json"})
+    r = httpx.get(url + "/sparql", params={"query": q}, headers={"Accept": "application/json"},
+                  timeout=120)  # a restarted server catches its indexes up meanwhile
     return int(r.json()["results"]["bindings"][0]["c"]["value"])
 
 
