@@ -37,6 +37,7 @@ from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
+from lineage.index import LineageIndex
 from lineage.openlineage import OpenLineageIngest
 from lineage.service import LineageService
 from ontology import ontology_turtle
@@ -141,17 +142,18 @@ class Catalog:
         self.rules = RuleService(self.journal, self.store, layout, self.classifier,
                                  pool=self.queries, timeout_s=settings.query_timeout_s,
                                  max_bytes=settings.max_result_bytes)
+        self.lineage_index = LineageIndex(self.store, self.journal.lock)
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable(),
-                                      restrict=lambda d: self.access.restrict(d))
+                                      index=self.lineage_index)
         self.openlineage = OpenLineageIngest(self.assets, self.store, layout, self.journal,
                                              workspace=settings.default_workspace)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
-        # the next write, the rules as stored
+        # the next write, the rules as stored, the lineage walks step through
         self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,
                                     self._recompile_if_vocabulary_changed,
-                                    self.classifier.on_applied]
+                                    self.classifier.on_applied, self.lineage_index.on_applied]
         # after the ack, on a thread of their own in a served catalog (graph_store/projector.py)
         self.projector = Projector(self.journal,
                                    [("inference", self.inference.follow),

@@ -3,14 +3,17 @@ hand-made edges (issue 13).
 
 Reads go through the caller's view of the store (``readable``: the graphs it may read, None
 for everything), so hidden assets are neither returned nor named, and bounds and pages are
-counted over what the caller sees. Edges are ``semcat:derivedFrom`` statements written through
-the journal, so they are validated, authorised, versioned and audited like every write.
+counted over what the caller sees. Walks of the current lineage step through the in-memory
+``LineageIndex``; walks as of a past time by SPARQL over the lineage folded from the log.
+Edges are ``semcat:derivedFrom`` statements written through the journal, so they are
+validated, authorised, versioned and audited like every write.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -23,6 +26,7 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted, scratch
 from graph_store.protocol import Dataset, GraphStore, QuadSource
+from lineage.index import LineageIndex
 from lineage.traversal import DERIVED_FROM, PART_OF, TYPE, Direction, Edge, Level, LineageGraph, Walk
 from ontology.namespaces import SEMCAT
 
@@ -33,8 +37,9 @@ OWNER: Final = NamedNode(SEMCAT + "owner")
 MAX_DEPTH: Final = 50
 MAX_PAGE: Final = 2_000
 PIPELINE: Final = NamedNode(SEMCAT + "Pipeline")
-RUN_OF, STATUS, STARTED, ENDED, CONSUMES, PRODUCES = (NamedNode(SEMCAT + p) for p in (
-    "runOf", "status", "startedAt", "endedAt", "consumes", "produces"))
+RUN_OF, STATUS, STARTED, ENDED, CONSUMES, PRODUCES, USED, GENERATED, FACETS = (
+    NamedNode(SEMCAT + p) for p in ("runOf", "status", "startedAt", "endedAt", "consumes",
+                                     "produces", "used", "generated", "facets"))
 MAX_HISTORY: Final = 5_000_000  # changed statements an as-of walk may fold from the log
 LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, PART_OF, CONSUMES, PRODUCES})
 DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
@@ -44,15 +49,14 @@ DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
 
 class LineageService:
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
-                 readable: Callable[[], frozenset[str] | None],
-                 restrict: Callable[[Dataset], Dataset]) -> None:
-        """``readable``: the graphs the caller may read (None: all); ``restrict`` narrows a
-        SPARQL dataset to them."""
+                 readable: Callable[[], frozenset[str] | None], index: LineageIndex) -> None:
+        """``readable``: the graphs the caller may read (None: all); ``index`` follows the
+        store's lineage."""
         self._store = store
+        self._index = index
         self._layout = layout
         self._journal = journal
         self._readable = readable
-        self._restrict = restrict
 
     # -- the caller's view ---------------------------------------------------------------------
     def _view(self, as_of: str | None = None) -> tuple[QuadSource, LineageGraph]:
@@ -61,12 +65,7 @@ class LineageService:
         readable = self._readable()
         source: QuadSource = self._store if readable is None else Restricted(self._store,
                                                                               readable)
-        dataset = self._restrict(Dataset())
-
-        def select(text: str) -> Iterable[Any]:
-            return self._store.query(text, dataset=dataset)  # type: ignore[return-value]
-
-        return source, LineageGraph(source, select)
+        return source, LineageGraph(source, self._index.view(readable))
 
     def _past(self, as_of: str) -> tuple[QuadSource, LineageGraph]:
         """The lineage as the change log had it at ``as_of``: the statements lineage reads,
@@ -185,8 +184,8 @@ class LineageService:
             return next((q.object.value for q in source.quads(s, p, None)
                          if isinstance(q.object, Literal)), None)
 
-        def datasets(p: NamedNode) -> list[str]:
-            return sorted(key(q.object.value) for q in source.quads(node, p, None)
+        def datasets(s: NamedNode, p: NamedNode) -> list[str]:
+            return sorted(key(q.object.value) for q in source.quads(s, p, None)
                           if isinstance(q.object, NamedNode) and
                           next(iter(source.quads(q.object, TYPE, None)), None) is not None)
 
@@ -204,9 +203,15 @@ class LineageService:
         runs.sort(key=lambda r: (r["startedAt"] is not None, r["startedAt"] or "", r["id"]),
                   reverse=True)
         offset = _offset(cursor)
-        out: dict[str, Any] = {"job": key(node.value), "inputs": datasets(CONSUMES),
-                               "outputs": datasets(PRODUCES), "total": len(runs),
-                               "runs": runs[offset:offset + limit]}
+        page = runs[offset:offset + limit]
+        for doc in page:  # what each run read and wrote, and the versions of what it wrote
+            run = NamedNode(self._layout.iri(doc["id"]))
+            doc["used"], doc["generated"] = datasets(run, USED), datasets(run, GENERATED)
+            doc["datasetVersions"] = {k: v for k, v in _facets(value(run, FACETS)).get(
+                "datasetVersions", {}).items() if k in doc["generated"]}
+        out: dict[str, Any] = {"job": key(node.value), "inputs": datasets(node, CONSUMES),
+                               "outputs": datasets(node, PRODUCES), "total": len(runs),
+                               "runs": page}
         if offset + limit < len(runs):
             out["next"] = _cursor(offset + limit)
         return out
@@ -262,6 +267,15 @@ class LineageService:
                                           f"derived from {self._layout.key(a.value)}")
         assert cs is not None  # the edge existed
         return cs
+
+
+def _facets(text: str | None) -> dict[str, Any]:
+    """A run's kept facets (lineage/openlineage.py writes them as a JSON object)."""
+    try:
+        found = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _instant(value: str) -> datetime:

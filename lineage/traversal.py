@@ -18,16 +18,18 @@ amount of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from operator import itemgetter
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from pyoxigraph import NamedNode
 
 from graph_store.protocol import QuadSource
 from ontology.namespaces import RDF_TYPE, SEMCAT
 
-__all__ = ["MAX_EDGES", "MAX_NODES", "Direction", "Edge", "Level", "LineageGraph", "Walk"]
+__all__ = ["MAX_EDGES", "MAX_NODES", "Direction", "Edge", "Level", "LineageGraph", "SparqlSteps",
+           "Step", "Steps", "Walk"]
 
 DERIVED_FROM: Final = NamedNode(SEMCAT + "derivedFrom")
 PART_OF: Final = NamedNode(SEMCAT + "partOf")
@@ -60,13 +62,28 @@ _LIFTED: Final[dict[str, str]] = {  # column edges, lifted to the tables
 }
 
 
-@dataclass(frozen=True, order=True)
-class Edge:
+class Edge(NamedTuple):
     """Data flows from ``source`` to ``target`` (``target`` is derived from, consumes, or is
-    produced from ``source``); ``via`` names the statement that says so."""
+    produced from ``source``); ``via`` names the statement that says so. A tuple, not a
+    dataclass: a walk makes and sorts tens of thousands of them."""
     source: str
     target: str
     via: str
+
+
+# (node, neighbour, edge in the direction data flows, whether the neighbour is a pipeline)
+Step = tuple[str, str, Edge, bool]
+_EDGE: Final = itemgetter(2)
+
+
+class Steps(Protocol):
+    """One breadth-first layer: from the index for the current lineage, by SPARQL for the
+    lineage as of a past time."""
+
+    def steps(self, frontier: Sequence[str], direction: Direction, level: Level
+              ) -> Iterable[Step]:
+        """A step for every neighbour one edge away from the frontier (IRIs), each once."""
+        ...
 
 
 @dataclass
@@ -76,31 +93,20 @@ class Walk:
     partial: bool = False  # stopped at MAX_NODES / MAX_EDGES, not at the depth asked
 
 
-class LineageGraph:
-    """The lineage a caller may read: ``select`` runs a SPARQL SELECT over the caller's dataset
-    (an asset is reached only where its type statement is readable), ``source`` reads
-    statements the same way. One query per breadth-first layer, for the whole frontier: the
-    engine joins in Rust what a look-up per node and column would cost in Python."""
+class SparqlSteps:
+    """Steps by SPARQL over the caller's dataset (``select``), where no index follows the
+    store (lineage as of a past time). One query per breadth-first layer, for the whole
+    frontier: the engine joins in Rust what a look-up per node and column would cost in
+    Python."""
 
-    def __init__(self, source: QuadSource, select: Callable[[str], Iterable[Any]], *,
-                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES) -> None:
-        self._source = source
+    def __init__(self, select: Callable[[str], Iterable[Any]]) -> None:
         self._select = select
-        self._max_nodes = max_nodes
-        self._max_edges = max_edges
 
-    def columns(self, table: NamedNode) -> list[NamedNode]:
-        return sorted((q.subject for q in self._source.quads(None, PART_OF, table)
-                       if isinstance(q.subject, NamedNode)), key=str)
-
-    # -- one layer -----------------------------------------------------------------------------
-    def steps(self, frontier: Sequence[NamedNode], direction: Direction, level: Level
-              ) -> Iterator[tuple[NamedNode, NamedNode, Edge, bool]]:
-        """(node, neighbour, edge in the direction data flows, whether the neighbour is a
-        pipeline) for every neighbour one edge away from the frontier."""
+    def steps(self, frontier: Sequence[str], direction: Direction, level: Level
+              ) -> Iterable[Step]:
         body = _STEPS[direction] + (_LIFTED[direction] if level == "table" else "")
         for i in range(0, len(frontier), CHUNK):
-            values = " ".join(str(n) for n in frontier[i:i + CHUNK])
+            values = " ".join(f"<{n}>" for n in frontier[i:i + CHUNK])
             for row in self._select(_QUERY.format(values=values, body=body)):
                 here, there, via = row["here"], row["there"], row["via"].value
                 if not isinstance(here, NamedNode) or not isinstance(there, NamedNode) or \
@@ -108,36 +114,61 @@ class LineageGraph:
                     continue
                 edge = Edge(there.value, here.value, via) if direction == "upstream" else \
                     Edge(here.value, there.value, via)
-                yield here, there, edge, row["job"].value == "true"
+                yield here.value, there.value, edge, row["job"].value == "true"
 
-    # -- walks ---------------------------------------------------------------------------------
+
+class LineageGraph:
+    """The lineage a caller may read: ``steps`` takes one layer over the caller's view (an
+    asset is reached only where its type statement is readable; a SPARQL select function
+    stands for ``SparqlSteps``), ``source`` reads statements the same way."""
+
+    def __init__(self, source: QuadSource, steps: Steps | Callable[[str], Iterable[Any]], *,
+                 max_nodes: int = MAX_NODES, max_edges: int = MAX_EDGES) -> None:
+        self._source = source
+        self._steps: Steps = SparqlSteps(steps) if callable(steps) else steps
+        self._max_nodes = max_nodes
+        self._max_edges = max_edges
+
+    def columns(self, table: NamedNode) -> list[NamedNode]:
+        return sorted((q.subject for q in self._source.quads(None, PART_OF, table)
+                       if isinstance(q.subject, NamedNode)), key=str)
+
+    # -- walks -------------------------------------------------------------------------------
     def walk(self, start: list[NamedNode], directions: tuple[Direction, ...], depth: int,
              level: Level) -> Walk:
-        """Breadth first from ``start`` in each direction, up to ``depth`` edges away."""
+        """Breadth first from ``start`` in each direction, up to ``depth`` edges away; each
+        layer in edge order, so that where a bound cuts it does not depend on the ``Steps``.
+        Downstream an edge starts at its frontier node, so the frontier, sorted, is stepped a
+        chunk at a time in edge order, and a walk that meets its bounds stops expanding."""
         out = Walk()
+        nodes, edges = out.nodes, out.edges
+        max_nodes, max_edges = self._max_nodes, self._max_edges
         for s in start:
-            out.nodes[s.value] = (0, "self")
+            nodes[s.value] = (0, "self")
         for direction in directions:
-            frontier = list(start)
-            seen = {s.value for s in start}
+            frontier = [s.value for s in start]
+            seen = set(frontier)
             for d in range(depth):
-                layer: list[NamedNode] = []
-                for _here, nxt, edge, job in sorted(self.steps(frontier, direction, level),
-                                                    key=lambda t: t[2]):
-                    if len(out.edges) >= self._max_edges:
-                        out.partial = True
-                        return out
-                    if nxt.value not in seen and len(out.nodes) >= self._max_nodes and \
-                            nxt.value not in out.nodes:
-                        out.partial = True
-                        return out
-                    out.edges.add(edge)
-                    if nxt.value in seen:
-                        continue
-                    seen.add(nxt.value)
-                    out.nodes.setdefault(nxt.value, (d + 1, direction))
-                    if not job:
-                        layer.append(nxt)
+                layer: list[str] = []
+                if direction == "downstream":
+                    frontier.sort()
+                    chunks = [frontier[i:i + CHUNK] for i in range(0, len(frontier), CHUNK)]
+                else:
+                    chunks = [frontier]
+                for chunk in chunks:
+                    for _here, nxt, edge, job in sorted(
+                            self._steps.steps(chunk, direction, level), key=_EDGE):
+                        if len(edges) >= max_edges or (nxt not in seen and len(nodes) >= max_nodes
+                                                       and nxt not in nodes):
+                            out.partial = True
+                            return out
+                        edges.add(edge)
+                        if nxt in seen:
+                            continue
+                        seen.add(nxt)
+                        nodes.setdefault(nxt, (d + 1, direction))
+                        if not job:
+                            layer.append(nxt)
                 if not layer:
                     break
                 frontier = layer
@@ -148,16 +179,16 @@ class LineageGraph:
         """Up to ``limit`` shortest paths along which data flows from ``source`` to
         ``target``; and whether the search stopped at its bounds."""
         preds: dict[str, set[str]] = {source.value: set()}
-        frontier = [source]
+        frontier = [source.value]
         found = partial = False
         for _ in range(depth):
             layer: dict[str, set[str]] = {}
             jobs: set[str] = set()
-            for here, nxt, _edge, job in self.steps(frontier, "downstream", level):
-                if nxt.value not in preds:
-                    layer.setdefault(nxt.value, set()).add(here.value)
+            for here, nxt, _edge, job in self._steps.steps(frontier, "downstream", level):
+                if nxt not in preds:
+                    layer.setdefault(nxt, set()).add(here)
                     if job:
-                        jobs.add(nxt.value)
+                        jobs.add(nxt)
             preds.update(layer)
             if target.value in layer:
                 found = True
@@ -165,7 +196,7 @@ class LineageGraph:
             if len(preds) >= self._max_nodes:
                 partial = True
                 break
-            frontier = [NamedNode(v) for v in sorted(layer) if v not in jobs]
+            frontier = [v for v in sorted(layer) if v not in jobs]
             if not frontier:
                 break
         if not found:

@@ -66,6 +66,10 @@ class Run(Closed):
     startedAt: str | None
     endedAt: str | None
     durationS: float | None = Field(description="Seconds from start to end, when both are known")
+    used: list[str] = Field(description="Datasets the run read (prov:used)")
+    generated: list[str] = Field(description="Datasets the run wrote (prov:generated)")
+    datasetVersions: dict[str, str] = Field(
+        description="The version of each dataset it wrote, as its producer named it")
 
 
 class Runs(Closed):

@@ -378,6 +378,11 @@ def test_a_run_records_what_it_used_and_generated(catalog: Catalog) -> None:
     rows = catalog.sparql.query(
         "PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?d WHERE { ?r prov:generated ?d }")
     assert [r["d"].value.rsplit("/", 1)[-1] for r in rows.rows()] == ["shop.public.p_dst"]
+    history = catalog.lineage.runs(out["pipeline"])["runs"]
+    assert [(r["id"], r["used"], r["generated"], r["datasetVersions"]) for r in history] == [
+        (out["run"], ["default/table/postgres/shop.public.p_src"],
+         ["default/table/postgres/shop.public.p_dst"],
+         {"default/table/postgres/shop.public.p_dst": "snapshot-7"})]
 
 
 def test_column_lineage_from_the_sql_facet(catalog: Catalog) -> None:
