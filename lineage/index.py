@@ -16,6 +16,7 @@ are one flat tuple (about a million nodes in the benchmark).
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator, Sequence
 from itertools import repeat
@@ -112,6 +113,9 @@ class LineageIndex:
             except BaseException:
                 self._clear()  # the next read starts the scan again
                 raise
+            # One full collection now untracks the rows (tuples of ints), which the collector
+            # would otherwise traverse, a million of them, in the middle of some later walk.
+            gc.collect()
             self._built = True
 
     def _id(self, iri: str) -> int:
