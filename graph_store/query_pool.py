@@ -109,14 +109,6 @@ class QueryPool:
         self._pool = ProcessPool(max_workers=workers,
                                  context=multiprocessing.get_context("spawn"))
 
-    def warm(self, workers: int) -> None:
-        """Start the workers now (the server does, as it starts), so that starting a process
-        (a second or more of imports) is not counted against the first query's deadline.
-        Not on construction: a script that opens a catalog at module level would spawn
-        workers that import that script again."""
-        for _ in range(workers):
-            self._pool.schedule(query_worker.ready)
-
     @tracer.start_as_current_span("sparql.worker")
     def run(self, text: str, dataset: Dataset, base_iri: str, *, accept: str | None,
             choose: Choose, extra_types: tuple[str, ...], timeout_s: float,

@@ -15,12 +15,6 @@ from graph_store.results import QueryResult
 _open: dict[str, Store] = {}  # the snapshot this worker reads, by path
 
 
-def ready() -> None:
-    """Nothing: scheduled once per worker when the pool opens, so that starting a process
-    (about a second and a half of imports) is not counted against the first query's
-    deadline."""
-
-
 def execute(path: str, text: str, dataset: Dataset, base_iri: str, accept: str | None,
             choose: Callable[[str | None, tuple[str, ...]], str], extra_types: tuple[str, ...],
             timeout_s: float, max_bytes: int) -> tuple[str, str, bytes]:

@@ -56,8 +56,6 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         owned = catalog is None
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
         app.state.metrics.watch(cat)
-        if cat.queries is not None:
-            cat.queries.warm(cat.settings.query_workers)
         data = cat.settings.data
         # commands on the same data directory ask this server (catalog/running_server.py)
         note = running_server.announce(data, running_server.client_url(
