@@ -30,7 +30,9 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
                                                                          dict[str, str]]]:
     srv = Server(tmp_path_factory.mktemp("limits"), env={
         "SEMCAT_OPEN": "0", "SEMCAT_RATE_LIMIT": "8/second", "SEMCAT_MAX_CONCURRENT_QUERIES": "1",
-        "SEMCAT_QUERY_TIMEOUT_S": "2"}).start()
+        # a deadline long enough for a query worker to start on a busy machine, which alone
+        # took over 2 s in a full run of the suite
+        "SEMCAT_QUERY_TIMEOUT_S": "5"}).start()
     admin = _key(srv.data, "--user", "admin", "--admin")
     viewer = _key(srv.data, "--user", "user/viewer", "--allow-unknown")
     triples = "".join(f"<http://example.org/s{i}> <http://example.org/p> {i} .\n"
@@ -38,8 +40,7 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     r = httpx.put(srv.url + "/store", params={"graph": "http://example.org/big"}, timeout=60,
                   headers={**admin, "Content-Type": "text/turtle"}, content=triples.encode())
     assert r.status_code == 201, r.text
-    # both query workers up and over the current snapshot before the 2 s deadlines are timed:
-    # on a busy machine, starting a worker process alone can take that long
+    # both query workers up and over the current snapshot before the tests time deadlines
     with ThreadPoolExecutor(2) as pool:
         warm = list(pool.map(lambda _: httpx.get(srv.url + "/sparql", headers=admin, timeout=60,
                                                  params={"query": "ASK { ?s ?p ?o }"}), range(2)))
