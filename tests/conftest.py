@@ -43,21 +43,28 @@ class Server:
 
     def start(self, timeout: float = 60) -> Server:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
-             "--port", str(self.port), "--log-level", "warning", *self.args],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        # a file, not a pipe: a pipe nobody reads fills up and then blocks the server's logging
+        self.log = self.data.parent / f"{self.data.name}-server-{self.port}.log"
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
+                 "--port", str(self.port), "--log-level", "warning", *self.args],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server died: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server died: {self.output()[-2000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
+
+    def output(self) -> str:
+        """What the server wrote to stderr so far (its log)."""
+        return self.log.read_text(errors="replace")
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, no flush: a crash."""

@@ -49,9 +49,7 @@ def test_request_ids_and_json_access_records(tmp_path: Path) -> None:
         assert odd.headers["x-request-id"] != "a b<script>"  # not echoed into logs as given
     finally:
         srv.stop()
-    assert srv.proc is not None and srv.proc.stderr is not None
-    records = [json.loads(line) for line in srv.proc.stderr.read().decode().splitlines()
-               if line.startswith("{")]
+    records = [json.loads(line) for line in srv.output().splitlines() if line.startswith("{")]
     access = [r for r in records if r.get("logger") == "semcat.access"]
     mine = next(r for r in access if r["request_id"] == "req-123")
     assert mine["path"] == "/api/v1/assets" and mine["status"] == 200 and mine["ms"] >= 0

@@ -13,6 +13,7 @@ from graph_store.errors import InputError
 from lineage.graph_jsonld import lineage_jsonld
 from sparql_api.deps import actor_of, call, catalog_of, read_json
 from sparql_api.negotiation import choose
+from sparql_api.schemas import JSONLD
 from sparql_api.schemas_lineage import (
     EDGE_BODY,
     OPENLINEAGE_BODY,
@@ -25,7 +26,6 @@ from sparql_api.schemas_lineage import (
 )
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["Lineage"])
-JSONLD = "application/ld+json"
 
 Asset = Annotated[str, Query(description="Asset id, e.g. acme/table/postgres/shop.public.orders")]
 Depth = Annotated[int, Query(ge=1, le=50, description="Edges away at most")]
