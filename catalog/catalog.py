@@ -37,6 +37,7 @@ from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
+from ingestion import IngestionService
 from lineage.index import LineageIndex
 from lineage.openlineage import OpenLineageIngest
 from lineage.service import LineageService
@@ -148,6 +149,7 @@ class Catalog:
                                       index=self.lineage_index)
         self.openlineage = OpenLineageIngest(self.assets, self.store, layout, self.journal,
                                              workspace=settings.default_workspace)
+        self.ingestion = IngestionService(self.assets, self.store, layout)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through

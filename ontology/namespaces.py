@@ -57,7 +57,7 @@ OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
     "consumes", "produces", "runOf", "used", "generated", "createdBy", "updatedBy", "memberOf",
     "hasRole", "grants",
     "appliesTo", "targetClassification", "targetWorkspace", "callerMemberOf",
-    "callerProperty", "sharedWith", "declassifies",
+    "callerProperty", "sharedWith", "declassifies", "references",
 )
 
 DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
@@ -67,6 +67,8 @@ DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
     "effect", "action", "callerValue", "exceptOwners",
     "searchQuery", "searchMode", "searchLimit", "score", "searchRank",
     "construct", "enabled", "propagates", "inheritable",
+    "nullable", "defaultValue", "primaryKey", "rowCount", "nullFraction", "distinctCount",
+    "ingestionSource",
 )
 
 

@@ -37,6 +37,7 @@ from semcat.console import (
     print_results,
     write_output,
 )
+from semcat.ingest_command import ingest
 from semcat.lineage_command import lineage
 from sparql_api.routes.search import SearchBody
 
@@ -62,6 +63,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 app.command()(backup)
 app.command()(lineage)
+app.command()(ingest)
 app.command()(restore)
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,
                                              Conflict: 4, Unauthenticated: 5, Forbidden: 5}

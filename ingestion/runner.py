@@ -1,0 +1,289 @@
+"""Runs a connector into the catalog: ``IngestionService.run(config) -> IngestReport``.
+
+Every write goes through the injected asset service's ``upsert_many`` (SHACL, access routing,
+versions and the audit log apply as to any write), one changeset per batch. A run is idempotent:
+ids are natural keys (``{workspace}/{kind}/{platform}/{qualifiedName}``) and an asset the source
+describes as before is ``unchanged``, so a re-run of an unchanged source writes nothing.
+
+Which assets a source produced is recorded on each of them as ``ingestionSource``
+(``{connector}:{source}``, e.g. ``sql:postgres/shop``; the ``name`` of the run config overrides
+the connector's default source name). When a run has read its whole source, the assets that
+carry its source and that it no longer yielded are removed through ``AssetService.delete``: their
+history stays, and the next run that finds them again creates them anew (a new version).
+
+References to assets that come later in the same run (a foreign key to a table read afterwards)
+are written once their target exists: the asset is first written without them and completed at
+the end of the run. A batch that is refused is retried item by item, so that only the bad items
+fail, each with its error in the report. The source's secrets never reach a message: connector
+configs take them by reference (ingestion/connector.py) and errors name fields, not values.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol
+
+from pydantic import BaseModel, ValidationError
+from pyoxigraph import Literal, NamedNode
+
+from graph_store.errors import InputError, NotFound, SemcatError
+from graph_store.keys import canonical_key, encode_segment
+from graph_store.layout import DATA_KINDS, GraphLayout
+from graph_store.protocol import GraphStore
+from ingestion.config import RunConfig, config_error
+from ingestion.connector import ConnectorInfo, Record, RunContext, available, load_connector
+from ingestion.report import IngestReport
+from ontology.namespaces import RDF_TYPE, SEMCAT
+
+__all__ = ["IngestionService", "Progress"]
+log = logging.getLogger(__name__)
+
+SOURCE: Final = NamedNode(SEMCAT + "ingestionSource")
+TYPE: Final = NamedNode(RDF_TYPE)
+# keys whose values name other assets, which must exist when a write names them
+REFERENCES: Final = ("partOf", "derivedFrom", "copiedFrom", "transformedFrom", "aggregatedFrom",
+                     "influencedBy", "references", "consumes", "produces")
+STATUS: Final = {"created": "added", "updated": "updated", "unchanged": "unchanged"}
+# removal order: children before parents
+DEPTH: Final = {"column": 0, "view": 1, "table": 2, "schema": 3, "database": 4}
+
+Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None)
+
+
+class Access(Protocol):
+    def require(self, action: str, workspace: str = ...) -> Any: ...
+
+
+class Assets(Protocol):
+    """What a run needs of ``catalog.assets.AssetService``."""
+
+    @property
+    def access(self) -> Access: ...
+
+    def upsert_many(self, items: list[Any], *, actor: str, message: str = ...,
+                    expected: dict[str, int] | None = None) -> Sequence[Any]: ...
+
+    def delete(self, key: str, *, actor: str, if_match: int | None = None) -> Any: ...
+
+
+class IngestionService:
+    def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout) -> None:
+        self.assets = assets
+        self._store = store
+        self._layout = layout
+
+    def connectors(self) -> list[ConnectorInfo]:
+        """The installed connectors (entry points), disabled ones with their reason."""
+        return available()
+
+    def run(self, config: RunConfig | dict[str, Any], *, actor: str = "ingestion",
+            on_progress: Progress | None = None) -> IngestReport:
+        """Read the source the config names and write it into the catalog; the report says
+        what changed. Raises InputError for a bad config or a source that cannot be read at
+        all (nothing written then), Forbidden without ``run-ingestion`` in the workspace."""
+        started = time.perf_counter()
+        if not isinstance(config, RunConfig):
+            try:
+                config = RunConfig.model_validate(config)
+            except ValidationError as e:
+                raise config_error(e) from None
+        connector = load_connector(config.connector)
+        try:
+            settings: BaseModel = connector.config_model.model_validate(config.config)
+        except ValidationError as e:
+            raise config_error(e, "config") from None
+        self.assets.access.require("run-ingestion", config.workspace)
+        source = f"{config.connector}:{config.name or connector.source(settings)}"
+        run = _Run(self, config, source, actor, on_progress or (lambda *_: None))
+        context = RunContext(config.workspace, source)
+        records = connector.records(settings, context)
+        try:
+            for record in records:
+                run.add(record)
+        except SemcatError as e:
+            if not run.wrote:
+                raise  # nothing written: the source could not be read (or the config is bad)
+            run.report.complete = False
+            run.report.error = e.detail
+        run.flush()
+        run.finish()
+        for w in context.warnings:
+            run.report.warn(w)
+        if run.report.complete and config.remove_missing:
+            run.remove(self.produced(source))
+        run.report.seconds = time.perf_counter() - started
+        r = run.report
+        log.info("ingest %s: %d added, %d updated, %d unchanged, %d removed, %d failed in %.1f s",
+                 source, r.added, r.updated, r.unchanged, r.removed, r.failed, r.seconds)
+        return r
+
+    def produced(self, source: str) -> set[str]:
+        """The ids of the assets that carry ``source`` (what its earlier runs wrote)."""
+        return {self._layout.key(q.subject.value)
+                for q in self._store.quads(None, SOURCE, Literal(source), None)
+                if isinstance(q.subject, NamedNode) and not self._layout.is_inferred(q.graph_name)}
+
+    def exists(self, key: str) -> bool:
+        try:
+            node = NamedNode(self._layout.iri(key))
+        except (ValueError, InputError):
+            return False
+        return next(iter(self._store.quads(node, TYPE, None, None)), None) is not None
+
+
+class _Run:
+    """One run's state: the batch being filled, what was seen, what waits for its targets."""
+
+    def __init__(self, service: IngestionService, config: RunConfig, source: str, actor: str,
+                 progress: Progress) -> None:
+        self.service = service
+        self.config = config
+        self.source = source
+        self.actor = actor
+        self.progress = progress
+        self.report = IngestReport(config.connector, source, config.workspace)
+        self.batch: list[Record] = []
+        self.seen: set[str] = set()
+        self.status: dict[str, str] = {}  # id -> added | updated | unchanged | failed
+        self.deferred: dict[str, Record] = {}  # written without forward references
+        self.platforms: set[str] = set()
+        self.wrote = False
+        self.done = 0
+
+    # -- reading -----------------------------------------------------------------------------
+    def add(self, record: Record) -> None:
+        item = {"workspace": self.config.workspace, **record, "ingestionSource": self.source}
+        try:
+            key = _key(item)
+        except InputError as e:
+            self.report.fail(None, f"{item.get('qualifiedName') or item.get('name')!r}: {e.detail}")
+            return
+        if key in self.seen:
+            self.report.warn(f"{key} was yielded twice; the first was kept")
+            return
+        item["id"] = key
+        self.seen.add(key)
+        self._platform(item.get("platform"))
+        partial = self._without_forward_references(item)
+        if partial is not item:
+            self.deferred[key] = item
+        self.batch.append(partial)
+        if len(self.batch) >= self.config.batch_size:
+            self.flush()
+
+    def _platform(self, platform: Any) -> None:
+        """A platform the catalog lacks is created (bare, owned by no source: several sources
+        share it), so that assets do not refer to nothing."""
+        if not isinstance(platform, str) or platform in self.platforms:
+            return
+        self.platforms.add(platform)
+        if not self.service.exists(platform):
+            slug = platform.rsplit("/", 1)[-1]
+            self._write([{"id": platform, "type": "DataPlatform", "name": slug}], count=False)
+
+    def _without_forward_references(self, item: Record) -> Record:
+        """``item`` as is, or a copy without the references to assets not yet written."""
+        out = item
+        for k in REFERENCES:
+            value = item.get(k)
+            values = value if isinstance(value, list) else [value] if value else []
+            later = [v for v in values if isinstance(v, str) and v not in self.seen
+                     and v not in self.platforms and not self.service.exists(v)]
+            if later:
+                if out is item:
+                    out = dict(item)
+                kept = [v for v in values if v not in later]
+                if isinstance(value, list) and kept:
+                    out[k] = kept
+                else:
+                    out.pop(k)
+        return out
+
+    # -- writing -----------------------------------------------------------------------------
+    def flush(self) -> None:
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self._write(batch)
+            self.done += len(batch)
+            self.progress("write", self.done, None)
+
+    def _write(self, items: list[Record], *, count: bool = True) -> None:
+        """One changeset; if it is refused, each item on its own, so that only bad ones fail."""
+        try:
+            results = self.service.assets.upsert_many(items, actor=self.actor,
+                                                      message=f"ingest {self.source}")
+        except SemcatError as e:
+            if len(items) > 1:
+                for item in items:
+                    self._write([item], count=count)
+                return
+            if count:
+                key = str(items[0].get("id"))
+                self.status[key] = "failed"
+                self.report.fail(key, _message(e))
+            else:
+                self.report.warn(f"{items[0].get('id')}: {_message(e)}")
+            return
+        self.wrote = True
+        if count:
+            for r in results:
+                self._count(r.id, STATUS.get(r.status, "updated"))
+
+    def _count(self, key: str, status: str) -> None:
+        before = self.status.get(key)
+        if before == "failed":
+            return
+        rank = ("unchanged", "updated", "added")
+        self.status[key] = status if before is None or rank.index(status) > rank.index(before) \
+            else before
+
+    def finish(self) -> None:
+        """Complete what waited for its references; drop references still unresolved."""
+        items = []
+        for key, item in self.deferred.items():
+            if self.status.get(key) == "failed":
+                continue
+            full = self._without_forward_references(item)
+            for k in REFERENCES:
+                if k in item and full.get(k) != item.get(k):
+                    self.report.warn(f"{key}: {k} names assets that are not in the catalog; "
+                                     "those references were left out")
+            items.append(full)
+        for i in range(0, len(items), self.config.batch_size):
+            self._write(items[i:i + self.config.batch_size])
+        for status in self.status.values():
+            if status != "failed":
+                setattr(self.report, status, getattr(self.report, status) + 1)
+
+    def remove(self, produced: set[str]) -> None:
+        gone = sorted(produced - self.seen, key=lambda k: (DEPTH.get(k.split("/")[1], -1)
+                                                            if k.count("/") >= 3 else -1, k))
+        for i, key in enumerate(gone, start=1):
+            try:
+                self.service.assets.delete(key, actor=self.actor)
+                self.report.removed += 1
+            except NotFound:
+                pass  # removed meanwhile
+            except SemcatError as e:
+                self.report.fail(key, f"could not remove it: {_message(e)}")
+            self.progress("remove", i, len(gone))
+
+
+def _key(item: Record) -> str:
+    """The natural key of a data asset (catalog/asset_input.py computes the same), or its id."""
+    given = item.get("id")
+    if isinstance(given, str):
+        return canonical_key(given)
+    kind = DATA_KINDS.get(str(item.get("type")))
+    ws, platform, qn = item.get("workspace"), item.get("platform"), item.get("qualifiedName")
+    if kind is None or not all(isinstance(x, str) and x for x in (ws, platform, qn)):
+        raise InputError("a record needs an id, or type, workspace, platform and qualifiedName")
+    return (f"{canonical_key(str(ws))}/{kind}/{canonical_key(str(platform)).rsplit('/', 1)[-1]}/"
+            f"{encode_segment(str(qn))}")
+
+
+def _message(e: SemcatError) -> str:
+    details = [str(r.get("message", "")) for r in e.extra.get("errors", [])[:3]]
+    return "; ".join([e.detail, *(d for d in details if d)])

@@ -1,0 +1,75 @@
+"""`semcat ingest CONFIG.yaml`: run a connector into the catalog; `--list` shows the connectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from graph_store.errors import InputError
+from ingestion import IngestReport, available, read_config
+from semcat.console import DEFAULT_DATA, DataDir, Listing, err, open_catalog, out
+
+
+def ingest(
+    config: Annotated[Path | None, typer.Argument(help="Run config, YAML or JSON: connector, "
+                                                  "workspace, config (docs/ingestion.md).")] = None,
+    data: DataDir = DEFAULT_DATA,
+    list_: Annotated[bool, typer.Option("--list", help="List the installed connectors.")] = False,
+    format: Listing = "table",
+) -> None:
+    """Ingest metadata from a source (e.g. a SQL database) with a connector.
+
+    Exits 1 when some assets failed or the source could not be read to its end."""
+    if list_:
+        return _list(format)
+    if config is None:
+        raise InputError("give a config file (`semcat ingest source.yaml`), or --list")
+    run = read_config(config)
+    with open_catalog(data) as cat, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} assets"),
+        TimeElapsedColumn(), console=err, transient=True,
+    ) as progress:
+        task = progress.add_task(f"ingesting {run.connector} into {run.workspace}", total=None)
+        report = cat.ingestion.run(run, actor="cli", on_progress=lambda stage, done, total:
+                                   progress.update(task, description=stage, completed=done,
+                                                   total=total))
+    _summary(report, format)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _list(format: str) -> None:
+    found = available()
+    if format == "json":
+        print(json.dumps([{"name": c.name, "target": c.target, "enabled": c.enabled,
+                           "description": c.description, "error": c.error} for c in found],
+                         indent=2))
+        return
+    table = Table("connector", "status", "description", title="connectors")
+    for c in found:
+        table.add_row(c.name, "enabled" if c.enabled else "disabled",
+                      c.description if c.enabled else str(c.error))
+    out.print(table)
+
+
+def _summary(report: IngestReport, format: str) -> None:
+    if format == "json":
+        print(json.dumps(report.to_json(), indent=2))
+        return
+    table = Table("added", "updated", "unchanged", "removed", "failed",
+                  title=f"{report.source} into {report.workspace}")
+    table.add_row(*(f"{n:,}" for n in report.counts().values()))
+    out.print(table)
+    for e in report.errors[:50]:
+        err.print(f"  failed {e.id or '?'}: {e.message}", markup=False, highlight=False)
+    for w in report.warnings[:20]:
+        err.print(f"  warning: {w}", markup=False, highlight=False)
+    if report.error:
+        err.print(f"[red]error:[/red] the source was not read to its end ({report.error}); "
+                  "nothing was removed", highlight=False)
+    err.print(f"ingested in {report.seconds:.1f} s", highlight=False)
