@@ -42,17 +42,19 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120) -> Server:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
-             "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        # a file, not a pipe: a full pipe nobody reads would block the server's logging
+        self.log = Path(TMP) / f"semcat-bench-server-{self.port}.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "semcat", "serve", "--data", str(self.data),
+                 "--port", str(self.port), "--log-level", "warning"],
+                cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
+                stdout=subprocess.DEVNULL, stderr=log,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode()[-2000:] if self.proc.stderr else ""
-                raise RuntimeError(f"server died: {err}")
+                raise RuntimeError(f"server died: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self

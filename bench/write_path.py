@@ -9,7 +9,8 @@ and kept under /tmp), one client, the projection lag under a paced stream of wri
 after its ack a write is in every projection), and the health check while two pathological
 queries run.
 
-    python -m bench.write_path                    # demo catalog, 8 clients for 30 s
+    python -m bench.write_path                    # demo catalog, 8 clients for 30 s (mix),
+                                                  # then 15 s of writes only
     python -m bench.write_path --seconds 60
     python -m bench.write_path --assets 100000    # 100k assets, 100 writes/s for 20 s
 
@@ -69,7 +70,12 @@ def sequential(url: str, n: int, key: str = ORDERS) -> dict[str, list[float]]:
     return out
 
 
-def mixed(url: str, clients: int, seconds: float, tables: list[str]) -> dict[str, Any]:
+MIX = (50, 5, 25, 20)  # weights of KINDS
+WRITES_ONLY = (1, 0, 0, 0)
+
+
+def mixed(url: str, clients: int, seconds: float, tables: list[str],
+          weights: tuple[int, ...] = MIX) -> dict[str, Any]:
     times: dict[str, list[float]] = defaultdict(list)
     stop = time.monotonic() + seconds
     lock = threading.Lock()
@@ -80,7 +86,7 @@ def mixed(url: str, clients: int, seconds: float, tables: list[str]) -> dict[str
             i = 0
             while time.monotonic() < stop:
                 i += 1
-                kind = rng.choices(KINDS, weights=(50, 5, 25, 20))[0]
+                kind = rng.choices(KINDS, weights=weights)[0]
                 if kind == "write":
                     key = rng.choice(tables)
                     ms = timed(http.patch, f"/api/v1/assets/{key}",
@@ -270,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
                     "type": "Table", "limit": 200}).json()["items"]]
             alone = sequential(srv.url, args.n)
             mix = mixed(srv.url, args.clients, args.seconds, tables)
+            writes = mixed(srv.url, args.clients, args.seconds / 2, tables, WRITES_ONLY)
         finally:
             srv.stop()
         shutil.copytree(data / "store", Path(tmp) / "raw")
@@ -290,11 +297,17 @@ def main(argv: list[str] | None = None) -> None:
                           f"{pct(v, 95):.1f}", f"{pct(v, 99):.1f}", str(len(v))])
     print(f"\n{args.clients} clients mixing for {mix['seconds']:.0f} s; per second and ms")
     print(table(["kind", "per s", "p50", "p95", "p99", "n"], mrows))
+    w = writes["times"]["write"]
+    print(f"\n{args.clients} clients writing only, {writes['seconds']:.0f} s: "
+          f"{len(w) / writes['seconds']:.1f} single-asset writes/s sustained, p50/p95/p99 "
+          f"{pct(w, 50):.1f} / {pct(w, 95):.1f} / {pct(w, 99):.1f} ms")
     write_results("write_path", {
         "alone": {k: {"p50": statistics.median(v), "p95": pct(v, 95)} for k, v in alone.items()},
         "raw_change_ms": {"p50": statistics.median(raw), "p95": pct(raw, 95)},
         "mixed": {k: {"per_s": len(v) / mix["seconds"], "p50": pct(v, 50), "p95": pct(v, 95),
                       "p99": pct(v, 99)} for k, v in mix["times"].items()},
+        "writes_only": {"per_s": len(w) / writes["seconds"], "p50": pct(w, 50),
+                        "p95": pct(w, 95), "p99": pct(w, 99)},
         "clients": args.clients, "seconds": mix["seconds"]})
 
 

@@ -93,9 +93,13 @@ class Derivation:
         if self._concluded is not None:
             return self._concluded
         found: dict[NamedNode, set[NamedNode]] = {s: set() for s in self._touched}
-        if self._rules and self._touched:
+        # only the assets some rule may be about (a look-up on the asset itself: a table
+        # whose description changed is not a column) need their neighbourhood and a run
+        candidates = {s for s in self._touched for r in self._rules
+                      if r.compiled is not None and r.compiled.may_match(self._view, s)}
+        if candidates:
             quads: set[Quad] = set()
-            frontier = set(self._touched)
+            frontier = set(candidates)
             seen: set[object] = set()
             for _ in range(NEIGHBOURHOOD + 1):
                 nxt: set[NamedNode] = set()
@@ -109,7 +113,7 @@ class Derivation:
             for p in _HIERARCHY:
                 quads.update(self._store.quads(None, p, None, None))
             local = scratch(quads)
-            order = sorted(self._touched, key=str)
+            order = sorted(candidates, key=str)
             for rule in self._rules:
                 assert rule.compiled is not None
                 for s, p, o in evaluate(local, Dataset(), rule.compiled, self._layout.id_base,

@@ -45,6 +45,7 @@ from graph_store.changeset import Changeset, net_change
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
+from ontology.namespaces import SEMCAT
 from reasoning.incremental_view import FactView, Triple
 from reasoning.materialise import INFERRED_TRIPLES, INFERRED_UP_TO, Materialiser, ReasoningReport
 from reasoning.rl_rules import TYPE, Rules, compile_rules, is_axiom
@@ -61,6 +62,7 @@ _INTEGER: Final = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 _STRINGS: Final = frozenset({"http://www.w3.org/2001/XMLSchema#string",
                              "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
 Term = Any
+_SHOWN: Final = frozenset({TYPE, NamedNode(SEMCAT + "classification")})  # see on_inferred
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +262,7 @@ class _Maintenance:
 class IncrementalReasoner:
     """Follows the journal as one of its projections (``follow``); call ``catch_up`` once
     (which materialises a fresh catalog); ``on_inferred`` callbacks get the IRIs of the
-    subjects whose inferred statements changed."""
+    subjects whose inferred types or classifications changed."""
 
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal,
                  materialiser: Materialiser, *, enabled: bool = True,
@@ -385,9 +387,13 @@ class IncrementalReasoner:
         subjects = {q.subject.value for q in (*drop, *add) if isinstance(q.subject, NamedNode)}
         self.last = IncrementalReport(target, "incremental", len(add), len(drop), len(subjects),
                                       time.perf_counter() - started)
-        if subjects:
+        # a new description entails its super-property's statement on every edit: only types
+        # and classifications are shown beside the asserted ones, so only they are announced
+        shown = {q.subject.value for q in (*drop, *add)
+                 if isinstance(q.subject, NamedNode) and q.predicate in _SHOWN}
+        if shown:
             for callback in self.on_inferred:
-                callback(subjects)
+                callback(shown)
         return self.last
 
     def _full_or_beside(self, beside: bool, why: str, started: float) -> IncrementalReport | None:
