@@ -83,7 +83,7 @@ class CompiledRule:
     patterns: tuple[tuple[Term, Term, Term], ...]
     required: tuple[tuple[NamedNode, Term], ...] = ()  # (p, o) every match has on ?this
 
-    def may_match(self, store: GraphStore, subject: NamedNode) -> bool:
+    def may_match(self, store: QuadSource, subject: NamedNode) -> bool:
         """False when ``subject`` lacks a statement every solution needs (a cheap look-up that
         spares running the query for assets the rule cannot be about)."""
         for p, o in self.required:
