@@ -6,6 +6,7 @@ A connector is any object with a ``name``, a pydantic ``config_model`` and two m
     class MyConnector:
         name = "my"
         config_model = MyConfig            # a pydantic model, extra="forbid"
+        owns = frozenset({"type", "name", "description", ...})  # optional, see below
 
         def source(self, config: MyConfig) -> str:
             return f"my:{config.host}/{config.db}"    # stable, no secrets: scopes removals
@@ -15,8 +16,11 @@ A connector is any object with a ``name``, a pydantic ``config_model`` and two m
 
 ``records`` yields assets in the REST JSON shape ``AssetService.upsert_many`` takes (``type``,
 ``name``, ``qualifiedName``, ``workspace``, ``platform``, ``partOf``, ...; the id follows from the
-natural key), parents before children. It raises ``InputError`` when the source cannot be read
-(unreachable, refused credentials) with a message that names no secret. Register it in a
+natural key), parents before children. ``owns`` names the keys the source decides: a run
+replaces those and keeps what people added to an ingested asset (owners, tags, custom
+attributes); without ``owns`` a record replaces its asset whole. It raises ``InputError``
+when the source cannot be read (unreachable, refused credentials) with a message that names
+no secret. Register it in a
 package's ``pyproject.toml``::
 
     [project.entry-points."semcat.connectors"]

@@ -46,6 +46,9 @@ TYPE: Final = NamedNode(RDF_TYPE)
 REFERENCES: Final = ("partOf", "derivedFrom", "copiedFrom", "transformedFrom", "aggregatedFrom",
                      "influencedBy", "references", "consumes", "produces")
 STATUS: Final = {"created": "added", "updated": "updated", "unchanged": "unchanged"}
+# keys of a stored document that are not the asset's content
+SYSTEM: Final = frozenset({"@context", "id", "version", "createdAt", "createdBy", "updatedAt",
+                           "updatedBy", "inferred", "ingestionSource"})
 # removal order: children before parents
 DEPTH: Final = {"column": 0, "view": 1, "table": 2, "schema": 3, "database": 4}
 
@@ -66,6 +69,9 @@ class Assets(Protocol):
                     expected: dict[str, int] | None = None) -> Sequence[Any]: ...
 
     def delete(self, key: str, *, actor: str, if_match: int | None = None) -> Any: ...
+
+    def get(self, key: str, version: int | None = None, *, infer: bool = False
+            ) -> dict[str, Any]: ...
 
 
 class IngestionService:
@@ -96,7 +102,8 @@ class IngestionService:
             raise config_error(e, "config") from None
         self.assets.access.require("run-ingestion", config.workspace)
         source = f"{config.connector}:{config.name or connector.source(settings)}"
-        run = _Run(self, config, source, actor, on_progress or (lambda *_: None))
+        run = _Run(self, config, source, actor, on_progress or (lambda *_: None),
+                   getattr(connector, "owns", None))
         context = RunContext(config.workspace, source)
         records = connector.records(settings, context)
         try:
@@ -137,8 +144,9 @@ class _Run:
     """One run's state: the batch being filled, what was seen, what waits for its targets."""
 
     def __init__(self, service: IngestionService, config: RunConfig, source: str, actor: str,
-                 progress: Progress) -> None:
+                 progress: Progress, owns: frozenset[str] | None) -> None:
         self.service = service
+        self.owns = owns
         self.config = config
         self.source = source
         self.actor = actor
@@ -205,7 +213,7 @@ class _Run:
     def flush(self) -> None:
         if self.batch:
             batch, self.batch = self.batch, []
-            self._write(batch)
+            self._write([self._keeping(item) for item in batch])
             self.done += len(batch)
             self.progress("write", self.done, None)
 
@@ -239,6 +247,18 @@ class _Run:
         self.status[key] = status if before is None or rank.index(status) > rank.index(before) \
             else before
 
+    def _keeping(self, item: Record) -> Record:
+        """``item`` with what the stored asset holds beyond the keys the connector owns
+        (owners, tags, custom attributes people added), so that a run replaces only those."""
+        if self.owns is None or not self.service.exists(item["id"]):
+            return item
+        try:
+            current = self.service.assets.get(item["id"])
+        except SemcatError:
+            return item
+        kept = {k: v for k, v in current.items() if k not in self.owns and k not in SYSTEM}
+        return {**kept, **item} if kept else item
+
     def finish(self) -> None:
         """Complete what waited for its references; drop references still unresolved."""
         items = []
@@ -250,7 +270,7 @@ class _Run:
                 if k in item and full.get(k) != item.get(k):
                     self.report.warn(f"{key}: {k} names assets that are not in the catalog; "
                                      "those references were left out")
-            items.append(full)
+            items.append(self._keeping(full))
         for i in range(0, len(items), self.config.batch_size):
             self._write(items[i:i + self.config.batch_size])
         for status in self.status.values():

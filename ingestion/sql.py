@@ -88,10 +88,20 @@ class SqlConnector:
 
     name: ClassVar[str] = "sql"
     config_model: ClassVar[type[BaseModel]] = SqlConfig
+    # what the database says, replaced on every run; owners, tags, terms and other properties
+    # people add to the ingested assets are kept
+    owns: ClassVar[frozenset[str]] = frozenset({
+        "type", "name", "qualifiedName", "workspace", "platform", "partOf", "description",
+        "dataType", "position", "nullable", "defaultValue", "primaryKey", "references",
+        "rowCount", "nullFraction", "distinctCount", "transformation", "derivedFrom",
+        "copiedFrom", "transformedFrom", "aggregatedFrom", "influencedBy"})
 
     def source(self, config: SqlConfig) -> str:
+        """``platform/database``, and ``/schema+schema`` when only some schemas are read: runs
+        over other schemas of the same database then remove nothing of this one's."""
         url = make_url(config.url)
-        return f"{self._platform(config, url)}/{self._database(config, url)}"
+        chosen = f"/{'+'.join(sorted(config.schemas))}" if config.schemas else ""
+        return f"{self._platform(config, url)}/{self._database(config, url)}{chosen}"
 
     @staticmethod
     def _platform(config: SqlConfig, url: URL) -> str:

@@ -214,8 +214,9 @@ def test_tables_views_columns_keys_and_comments_arrive(source: Source, catalog: 
     if source.comments:
         assert customers["description"] == "People who buy"
         assert name["description"] == "Full name"
+    only = f"/{source.schema}" if "schemas" in source.config else ""
     assert email["ingestionSource"] == report.source == \
-        f"sql:{source.platform}/{source.database}"
+        f"sql:{source.platform}/{source.database}{only}"
 
 
 def test_view_lineage_is_queryable(source: Source, catalog: Catalog) -> None:
@@ -275,3 +276,53 @@ def test_profiling_counts_rows_nulls_and_distinct_values(source: Source,
     assert "rowCount" not in catalog.assets.get(source.key("view", "big_orders"))
     again = catalog.ingestion.run(source.run_config(profile=True))
     assert again.updated == 0 and again.added == 0, again.to_json()
+
+
+def test_foreign_keys_in_a_cycle_resolve_in_one_run(tmp_path: Path, catalog: Catalog) -> None:
+    """Two tables referring to each other: whichever comes first refers to a column written
+    later, so the run completes it at its end; a re-run then changes nothing."""
+    path = tmp_path / "cycle.db"
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE TABLE a (id INTEGER PRIMARY KEY, b_id INTEGER REFERENCES b(id));"
+                         "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));")
+    config = {"connector": "sql", "workspace": "acme", "batch_size": 2,
+              "config": {"url": f"sqlite:///{path}"}}
+    report = catalog.ingestion.run(config)
+    assert report.ok and report.added == 8 and not report.warnings, report.to_json()
+    a_b = catalog.assets.get("acme/column/sqlite/cycle.main.a.b_id")
+    b_a = catalog.assets.get("acme/column/sqlite/cycle.main.b.a_id")
+    assert a_b["references"] == ["acme/column/sqlite/cycle.main.b.id"]
+    assert b_a["references"] == ["acme/column/sqlite/cycle.main.a.id"]
+    again = catalog.ingestion.run(config)
+    assert again.unchanged == 8 and again.updated == again.added == 0, again.to_json()
+
+
+def test_runs_over_other_schemas_remove_nothing_of_this_one(catalog: Catalog) -> None:
+    """PostgreSQL: two configs reading different schemas of one database are two sources."""
+    first, second = postgres_source(), postgres_source()
+    try:
+        assert catalog.ingestion.run(first.run_config()).added == 16
+        report = catalog.ingestion.run(second.run_config())
+        assert report.added == 15 and report.removed == 0, report.to_json()  # the db is shared
+        assert catalog.assets.get(first.key("table", "orders"))["version"] == 1
+    finally:
+        for made in (first, second):
+            for step in made.cleanup:
+                step()
+
+
+def test_what_people_add_to_ingested_assets_is_kept(tmp_path: Path, catalog: Catalog) -> None:
+    """Owners and tags added by hand survive re-runs; what the database says is replaced."""
+    source = sqlite_source(tmp_path)
+    assert catalog.ingestion.run(source.run_config()).ok
+    catalog.assets.upsert_many([{"id": "user/ana", "type": "User", "name": "Ana Lima"},
+                                {"id": "tag/gold", "type": "Tag", "name": "gold"}], actor="ana")
+    table = source.key("table", "orders")
+    catalog.assets.patch(table, {"owners": ["user/ana"], "tags": ["tag/gold"],
+                                 "description": "Orders, by hand"}, actor="ana")
+    report = catalog.ingestion.run(source.run_config())
+    assert report.updated == 1 and report.added == 0, report.to_json()  # the description
+    doc = catalog.assets.get(table)
+    assert doc["owners"] == ["user/ana"] and doc["tags"] == ["tag/gold"]
+    assert "description" not in doc  # SQLite has no comment: the database's word wins
+    assert catalog.ingestion.run(source.run_config()).unchanged == 16
