@@ -67,9 +67,12 @@ class Snapshots:
         root.mkdir(parents=True)
 
     def acquire(self) -> Snapshot:
-        """A snapshot at least as new as the last applied changeset, held until released."""
+        """A snapshot at least as new as the last changeset applied when the call came, held
+        until released (calls that waited for another's snapshot share it, though writes
+        landed meanwhile: they came after the call)."""
+        needed = self._applied()
         with self._lock:
-            if self._latest is None or self._latest.seq < self._applied():
+            if self._latest is None or self._latest.seq < needed:
                 # Without the journal's lock, as a query in this process reads (waiting for
                 # writers here made queries under a write load 100 times slower): the snapshot
                 # holds at least ``seq``. A write landing during RocksDB's copy of the live log
