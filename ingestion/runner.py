@@ -100,7 +100,9 @@ class IngestionService:
             settings: BaseModel = connector.config_model.model_validate(config.config)
         except ValidationError as e:
             raise config_error(e, "config") from None
+        # a run writes as its caller: who starts it needs both (checked before the source is read)
         self.assets.access.require("run-ingestion", config.workspace)
+        self.assets.access.require("write", config.workspace)
         source = f"{config.connector}:{config.name or connector.source(settings)}"
         run = _Run(self, config, source, actor, on_progress or (lambda *_: None),
                    getattr(connector, "owns", None))

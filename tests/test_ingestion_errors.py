@@ -150,3 +150,26 @@ def test_cli_ingests_end_to_end(tmp_path: Path, shop: Source) -> None:
                                "config": {"url": shop.config["url"], "password": "hunter2"}}))
     r = semcat("ingest", str(bad), "--data", str(data))
     assert r.returncode == 2 and "config.password" in r.stderr and "hunter2" not in r.stderr
+
+
+def test_running_ingestion_needs_the_permission(catalog: Catalog, shop: Source) -> None:
+    """A caller without run-ingestion (and write) in the workspace is refused before the source
+    is read; with both it runs."""
+    from access.identity import Principal
+    from graph_store.errors import Forbidden
+
+    seq = catalog.journal.applied_seq
+    with catalog.access.acting_as(Principal("user/dave", "api-key")), \
+            pytest.raises(Forbidden, match="run-ingestion"):
+        catalog.ingestion.run(shop.run_config())
+    assert catalog.journal.applied_seq == seq
+    # an ingestion operator may run ingestion, but a run writes as its caller: it needs write too
+    operator = Principal("user/olga", "api-key", grants=(("acme", "ingestion-operator"),))
+    with catalog.access.acting_as(operator), pytest.raises(Forbidden, match="write"):
+        catalog.ingestion.run(shop.run_config())
+    assert catalog.journal.applied_seq == seq
+    both = Principal("user/olga", "api-key", grants=(("acme", "ingestion-operator"),
+                                                     ("acme", "editor")))
+    with catalog.access.acting_as(both):
+        report = catalog.ingestion.run(shop.run_config())
+    assert report.ok and report.added == 16, report.to_json()

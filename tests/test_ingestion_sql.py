@@ -326,3 +326,23 @@ def test_what_people_add_to_ingested_assets_is_kept(tmp_path: Path, catalog: Cat
     assert doc["owners"] == ["user/ana"] and doc["tags"] == ["tag/gold"]
     assert "description" not in doc  # SQLite has no comment: the database's word wins
     assert catalog.ingestion.run(source.run_config()).unchanged == 16
+
+
+def test_refused_assets_fail_alone_with_their_errors(tmp_path: Path, catalog: Catalog) -> None:
+    """A governance rule the source cannot meet (every view needs a reviewer) fails the view and
+    its columns, each with its error, and the rest of the batch is written."""
+    from catalog.attributes import AttributeSpec
+
+    catalog.attributes.define(AttributeSpec(name="reviewer", label="Reviewer", datatype="string",
+                                            appliesTo=["View"], required=True),
+                              actor="admin", create=True)
+    source = sqlite_source(tmp_path)
+    report = catalog.ingestion.run(source.run_config())
+    assert (report.added, report.failed) == (12, 4), report.to_json()
+    assert not report.ok and report.complete
+    failed = {e.id: e.message for e in report.errors}
+    view = source.key("view", "big_orders")
+    assert set(failed) == {view, *(source.key("column", "big_orders", c)
+                                   for c in ("id", "doubled", "name"))}
+    assert "reviewer" in failed[view]
+    assert catalog.assets.get(source.key("table", "orders"))["name"] == "orders"
