@@ -132,9 +132,22 @@ class SqlConnector:
             engine.dispose()
 
 
+def _driver(backend: str) -> None:
+    """The drivers semcat installs, imported here so that a broken install is a clear error
+    (SQLAlchemy imports them again by name)."""
+    try:
+        if backend == "postgresql":
+            import psycopg  # noqa: F401
+        elif backend in ("mysql", "mariadb"):
+            import pymysql  # noqa: F401
+    except ImportError as e:
+        raise InputError(f"the {backend} driver does not import ({e}); reinstall semcat") from None
+
+
 def _engine(config: SqlConfig) -> Engine:
     url = config.engine_url()
     backend = url.get_backend_name()
+    _driver(backend)
     args: dict[str, Any] = {}
     if backend in ("postgresql", "mysql", "mariadb"):
         args["connect_timeout"] = config.connect_timeout
@@ -180,8 +193,8 @@ class _Reader:
                 **{k: v for k, v in extra.items() if v is not None and v != []}}
 
     def schemas(self) -> list[str]:
-        if self.backend in ("mysql", "mariadb"):
-            names = [str(self.conn.dialect.default_schema_name)]
+        if self.backend in ("mysql", "mariadb") and not self.config.schemas:
+            names = [str(self.conn.dialect.default_schema_name)]  # databases are its schemas
         else:
             names = self.insp.get_schema_names()
         chosen = [s for s in names if s and (s in self.config.schemas if self.config.schemas
