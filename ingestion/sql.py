@@ -219,7 +219,7 @@ class _Reader:
         insp = self.insp
         tables = insp.get_table_names(schema=schema)
         views = insp.get_view_names(schema=schema) if self.config.views else []
-        columns = {name: insp.get_columns(name, schema=schema) for name in [*tables, *views]}
+        columns = {name: self.columns(name, schema) for name in [*tables, *views]}
         known = {f"{sqn}.{t}": [c["name"] for c in cols] for t, cols in columns.items()}
         self.views = {f"{sqn}.{v}" for v in views}
         fks: dict[str, dict[str, str]] = {}
@@ -241,6 +241,18 @@ class _Reader:
         for view in views:
             definition = _definition(insp, view, schema)
             yield from self.view(sqn, view, columns[view], definition, known)
+
+    def columns(self, name: str, schema: str) -> list[Any]:
+        """A table's or view's columns; none, with a warning, for one the database cannot
+        describe (a SQLite or MariaDB view over a table dropped since)."""
+        try:
+            with self.conn.begin_nested():  # PostgreSQL: an error must not end the transaction
+                return list(self.insp.get_columns(name, schema=schema))
+        except sa.exc.SQLAlchemyError as e:
+            orig = getattr(e, "orig", None) or e
+            self.context.warn(f"{schema}.{name}: its columns could not be read "
+                              f"({' '.join(str(orig).split())}); it is ingested without them")
+            return []
 
     def comment(self, table: str, schema: str) -> str | None:
         try:

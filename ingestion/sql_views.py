@@ -26,8 +26,8 @@ def view_lineage(definition: str, *, backend: str, target: str, known: dict[str,
     try:
         found = lineage_from_sql(definition, dialect=DIALECTS.get(backend, backend), schema=known,
                                  target=target, default_database=database, default_schema=schema)
-    except (InputError, ValueError) as e:
-        detail = e.detail if isinstance(e, InputError) else str(e)
+    except Exception as e:  # SQL sqlglot cannot read is a warning, never the run's end
+        detail = e.detail if isinstance(e, InputError) else f"{type(e).__name__}: {e}"
         context.warn(f"view {target}: no lineage from its SQL: {detail}")
         return [], {}
     names = {t.casefold(): t for t in known}

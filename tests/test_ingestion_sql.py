@@ -346,3 +346,20 @@ def test_refused_assets_fail_alone_with_their_errors(tmp_path: Path, catalog: Ca
                                    for c in ("id", "doubled", "name"))}
     assert "reviewer" in failed[view]
     assert catalog.assets.get(source.key("table", "orders"))["name"] == "orders"
+
+
+def test_a_broken_view_arrives_with_a_warning(tmp_path: Path, catalog: Catalog) -> None:
+    """SQLite keeps a view whose table was dropped; the database cannot describe its columns,
+    so it arrives without them and without lineage to the missing table, and the report says
+    why; the rest of the run is unaffected."""
+    source = sqlite_source(tmp_path)
+    source.execute("CREATE VIEW broken AS SELECT x FROM scratch")
+    source.execute("DROP TABLE scratch")
+    report = catalog.ingestion.run(source.run_config())
+    assert report.ok and report.added == 15, report.to_json()  # scratch and x gone, broken in
+    broken = catalog.assets.get(source.key("view", "broken"))
+    assert "derivedFrom" not in broken and "scratch" in broken["transformation"]
+    assert any("broken" in w and "could not be read" in w for w in report.warnings), \
+        report.warnings
+    assert any("scratch" in w and "not in the catalog" in w for w in report.warnings), \
+        report.warnings
