@@ -250,8 +250,9 @@ class LineageIndex:
                 seen = key_ok[key] = all(g in ok for g in keys[key])  # type: ignore[operator]
             return seen
 
-        plain = [(rel[r], via) for r, via in _STEPS[direction]]
-        lifted = [(rel[r], via) for r, via in _LIFTED[direction]] if level == "table" else []
+        plain = [(rel[r], via) for r, via in _STEPS[direction] if rel[r]]  # a look-up less
+        lifted = [(rel[r], via) for r, via in _LIFTED[direction] if rel[r]] \
+            if level == "table" else []  # per node for each kind of edge the catalog lacks
         reached: dict[int, bool | None] = {}  # neighbour -> is a pipeline; None: hidden
         upstream = direction == "upstream"
         edge = tuple.__new__
