@@ -26,7 +26,8 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted, scratch
 from graph_store.protocol import Dataset, GraphStore, QuadSource
-from lineage.index import LineageIndex
+from lineage.index import DERIVES_INTO, LineageIndex
+from lineage.openlineage_terms import edge_properties
 from lineage.traversal import DERIVED_FROM, PART_OF, TYPE, Direction, Edge, Level, LineageGraph, Walk
 from ontology.namespaces import SEMCAT
 
@@ -41,7 +42,13 @@ RUN_OF, STATUS, STARTED, ENDED, CONSUMES, PRODUCES, USED, GENERATED, FACETS = (
     NamedNode(SEMCAT + p) for p in ("runOf", "status", "startedAt", "endedAt", "consumes",
                                      "produces", "used", "generated", "facets"))
 MAX_HISTORY: Final = 5_000_000  # changed statements an as-of walk may fold from the log
-LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, PART_OF, CONSUMES, PRODUCES})
+LINEAGE_TERMS: Final = frozenset({TYPE, NAME, OWNER, DERIVED_FROM, DERIVES_INTO, PART_OF,
+                                  CONSUMES, PRODUCES})
+TRANSFORMATION: Final = NamedNode(SEMCAT + "transformation")
+# What a hand-made edge may state between two assets: a derivation, its kind, or an influence
+EDGE_TERMS: Final = tuple(NamedNode(SEMCAT + p) for p in (
+    "derivedFrom", "copiedFrom", "transformedFrom", "aggregatedFrom", "influencedBy"))
+EDGE_KINDS: Final = ("identity", "transformation", "aggregation", "indirect")
 DIRECTIONS: Final[dict[str, tuple[Direction, ...]]] = {
     "upstream": ("upstream",), "downstream": ("downstream",),
     "both": ("upstream", "downstream")}
@@ -84,7 +91,7 @@ class LineageService:
                                  "asset's versions")
             held.difference_update(cs.removed)
             held.update(q for q in cs.added if q.predicate in LINEAGE_TERMS)
-        store = scratch(q for q in held if readable is None or
+        store = scratch(_as_derived_from(q) for q in held if readable is None or
                         getattr(q.graph_name, "value", None) in readable)
 
         def select(text: str) -> Iterable[Any]:
@@ -243,22 +250,44 @@ class LineageService:
         return {"source": key(e.source), "target": key(e.target), "via": e.via}
 
     # -- writes --------------------------------------------------------------------------------
-    def add_edge(self, source: str, target: str, *, actor: str) -> Changeset | None:
-        """``target`` derived from ``source``: one statement, placed beside the target (routing
-        moves it to a link graph where the two lie in different partitions)."""
+    def add_edge(self, source: str, target: str, *, actor: str, kind: str | None = None,
+                 transformation: str | None = None) -> Changeset | None:
+        """``target`` derived from ``source``, placed beside the target (routing moves it to a
+        link graph where the two lie in different partitions). ``kind`` (OpenLineage's column
+        lineage subtypes) makes the edge exactly that: ``identity``, ``transformation`` or
+        ``aggregation`` add the sub-property of ``derivedFrom``; ``indirect`` (a filter or
+        join key) is an ``influencedBy`` instead, along which nothing propagates.
+        ``transformation`` (SQL or prose) becomes the target's, replacing the one it had."""
+        if kind is not None and kind not in EDGE_KINDS:
+            raise InputError(f"kind must be one of {', '.join(EDGE_KINDS)}, not {kind!r}")
+        if transformation is not None and not (isinstance(transformation, str)
+                                               and transformation.strip()):
+            raise InputError("transformation is the SQL or a description of how the target "
+                             "is computed: a non-empty string")
         view, _ = self._view()
         a, b = self._node(view, source), self._node(view, target)
         if a == b:
             raise InputError("an asset cannot be derived from itself")
         home = next(q.graph_name for q in view.quads(b, TYPE, None))
-        return self._journal.commit([], [Quad(b, DERIVED_FROM, a, home)], actor=actor,
+        wanted = [NamedNode(SEMCAT + p) for p in edge_properties(
+            [("INDIRECT" if kind == "indirect" else "DIRECT", (kind or "").upper())])]
+        held = [q for p in EDGE_TERMS for q in view.quads(b, p, a)]
+        # without a kind, the kind an edge has stays; with one, it replaces what was stated
+        removed = [q for q in held if q.predicate not in wanted] if kind is not None else []
+        added = [Quad(b, p, a, home) for p in wanted]
+        if transformation is not None:
+            removed += [q for q in view.quads(b, TRANSFORMATION, None)
+                        if q.object != Literal(transformation)]
+            added.append(Quad(b, TRANSFORMATION, Literal(transformation), home))
+        return self._journal.commit(removed, added, actor=actor,
                                     message=f"lineage: {self._layout.key(b.value)} derived from "
                                             f"{self._layout.key(a.value)}")
 
     def remove_edge(self, source: str, target: str, *, actor: str) -> Changeset:
+        """The edge and its kind (or the influence) from ``source`` to ``target``."""
         view, _ = self._view()
         a, b = self._node(view, source), self._node(view, target)
-        found = list(view.quads(b, DERIVED_FROM, a))
+        found = [q for p in EDGE_TERMS for q in view.quads(b, p, a)]
         if not found:
             raise NotFound(f"no lineage edge from {self._layout.key(a.value)!r} to "
                            f"{self._layout.key(b.value)!r}")
@@ -267,6 +296,13 @@ class LineageService:
                                           f"derived from {self._layout.key(a.value)}")
         assert cs is not None  # the edge existed
         return cs
+
+
+def _as_derived_from(q: Quad) -> Quad:
+    """``derivesInto`` read as the ``derivedFrom`` it states, as the index reads it."""
+    if q.predicate == DERIVES_INTO and isinstance(q.object, NamedNode):
+        return Quad(q.object, DERIVED_FROM, q.subject, q.graph_name)
+    return q
 
 
 def _facets(text: str | None) -> dict[str, Any]:

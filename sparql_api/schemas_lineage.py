@@ -93,6 +93,13 @@ class LineagePaths(Closed):
 class LineageEdgeIn(Closed):
     source: str = Field(description="The asset the data comes from")
     target: str = Field(description="The asset derived from it")
+    kind: Literal["identity", "transformation", "aggregation", "indirect"] | None = Field(
+        default=None, description="As OpenLineage's column lineage: copied (identity), "
+        "computed (transformation), aggregated, or only influenced (indirect: a filter or "
+        "join key, along which classifications do not propagate); the edge is then exactly "
+        "this kind")
+    transformation: str | None = Field(default=None, description="How the target is "
+                                       "computed: SQL or a description")
 
 
 EDGE_BODY = request_body({"application/json": inline(LineageEdgeIn)},

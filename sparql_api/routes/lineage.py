@@ -94,8 +94,16 @@ async def paths(request: Request,
 
 def _edge(body: Any) -> LineageEdgeIn:
     if not isinstance(body, dict) or not isinstance(body.get("source"), str) or \
-            not isinstance(body.get("target"), str) or set(body) - {"source", "target"}:
-        raise InputError('a lineage edge is {"source": asset id, "target": asset id}')
+            not isinstance(body.get("target"), str) or \
+            set(body) - {"source", "target", "kind", "transformation"} or \
+            not isinstance(body.get("kind", ""), str) or \
+            not isinstance(body.get("transformation", ""), str):
+        raise InputError('a lineage edge is {"source": asset id, "target": asset id}, with '
+                         'optional "kind" (identity, transformation, aggregation or indirect) '
+                         'and "transformation" (SQL or a description)')
+    if body.get("kind") not in (None, "identity", "transformation", "aggregation", "indirect"):
+        raise InputError(f"kind must be identity, transformation, aggregation or indirect, not "
+                         f"{body['kind']!r}")
     return LineageEdgeIn(**body)
 
 
@@ -106,12 +114,14 @@ def _edge(body: Any) -> LineageEdgeIn:
 async def add_edge(request: Request) -> JSONResponse:
     edge = _edge(await read_json(request))
     cs = await call(catalog_of(request).lineage.add_edge, edge.source, edge.target,
-                    actor=actor_of(request))
+                    actor=actor_of(request), kind=edge.kind, transformation=edge.transformation)
     cat = catalog_of(request)
     key = cat.layout.key
-    return JSONResponse({"source": key(cat.layout.iri(edge.source)),
-                         "target": key(cat.layout.iri(edge.target))},
-                        status_code=201 if cs is not None else 200)
+    stated = {"source": key(cat.layout.iri(edge.source)),
+              "target": key(cat.layout.iri(edge.target))}
+    stated.update((k, v) for k, v in (("kind", edge.kind),
+                                      ("transformation", edge.transformation)) if v is not None)
+    return JSONResponse(stated, status_code=201 if cs is not None else 200)
 
 
 @router.delete("/edges", status_code=204, summary="Remove a hand-made edge")
