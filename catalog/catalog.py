@@ -6,9 +6,10 @@ import gzip
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
@@ -39,7 +40,6 @@ from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
 from ingestion import IngestionService
 from lineage.index import LineageIndex
-from lineage.openlineage import OpenLineageIngest
 from lineage.service import LineageService
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
@@ -65,6 +65,9 @@ from shapes import (
     compile_shapes,
     core_shapes_turtle,
 )
+
+if TYPE_CHECKING:
+    from lineage.openlineage import OpenLineageIngest
 
 log = logging.getLogger(__name__)
 _DIGEST = NamedNode(SEMCAT + "sourceDigest")
@@ -147,8 +150,6 @@ class Catalog:
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable(),
                                       index=self.lineage_index)
-        self.openlineage = OpenLineageIngest(self.assets, self.store, layout, self.journal,
-                                             workspace=settings.default_workspace)
         self.ingestion = IngestionService(self.assets, self.store, layout)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
@@ -172,6 +173,15 @@ class Catalog:
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
         return cls(settings or Settings())
+
+    @cached_property
+    def openlineage(self) -> OpenLineageIngest:
+        """Made on first use: the OpenLineage client's models take a fifth of a second to
+        import, which every CLI command would pay."""
+        from lineage.openlineage import OpenLineageIngest
+
+        return OpenLineageIngest(self.assets, self.store, self.layout, self.journal,
+                                 workspace=self.settings.default_workspace)
 
     def close(self) -> None:
         self.projector.close()  # what is pending is projected first

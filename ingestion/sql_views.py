@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from graph_store.errors import InputError
 from ingestion.connector import RunContext
-from lineage.openlineage_terms import edge_properties
+from lineage.edge_kinds import edge_properties
 from lineage.sql import lineage_from_sql
 
 __all__ = ["profile", "view_lineage"]

@@ -47,6 +47,7 @@ from graph_store.keys import encode_segment
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset as QueryDataset
 from graph_store.protocol import GraphStore
+from lineage.edge_kinds import edge_properties
 from lineage.openlineage_docs import Docs, Ticket
 from lineage.openlineage_events import DATASET_FACETS, JOB_FACETS, Event, parse_event
 from lineage.openlineage_terms import (
@@ -57,7 +58,6 @@ from lineage.openlineage_terms import (
     Known,
     authority,
     dataset_version,
-    edge_properties,
     instant,
     per_dataset,
     platform_of,

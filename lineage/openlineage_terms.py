@@ -21,8 +21,6 @@ KNOWN_EVENTS: Final = 4096  # events' static parts remembered (least recently wr
 RUN_FIELDS: Final = frozenset({"run", "eventTime", "eventType", "producer", "schemaURL"})
 PER_RUN: Final = frozenset({"version"})  # dataset facets that describe one run's output
 DIALECTS: Final = {"mssql": "tsql"}  # sqlglot's name, where it is not the platform's
-KINDS: Final = {"IDENTITY": "copiedFrom", "TRANSFORMATION": "transformedFrom",
-                "AGGREGATION": "aggregatedFrom"}  # OpenLineage's DIRECT subtypes
 
 
 def platform_of(namespace: str) -> str:
@@ -45,21 +43,6 @@ def instant(text: str) -> datetime:
 def stamp(moment: datetime) -> str:
     frac = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
-
-
-def edge_properties(steps: Sequence[tuple[str, str | None]]) -> list[str]:
-    """The statements one input field's transformations call for: ``derivedFrom`` and its
-    kind for a DIRECT one, ``influencedBy`` for an INDIRECT one (a filter or join key carries
-    no values, so classifications do not propagate along it)."""
-    out: list[str] = []
-    for kind, subtype in steps:
-        if str(kind).upper() == "INDIRECT":
-            out.append("influencedBy")
-        else:
-            out.append("derivedFrom")
-            if (sub := KINDS.get(str(subtype or "").upper())) is not None:
-                out.append(sub)
-    return list(dict.fromkeys(out))
 
 
 def per_dataset(*groups: tuple[str, Sequence[Any], Sequence[str]]) -> dict[str, Any]:

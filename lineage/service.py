@@ -26,8 +26,8 @@ from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted, scratch
 from graph_store.protocol import Dataset, GraphStore, QuadSource
+from lineage.edge_kinds import edge_properties
 from lineage.index import DERIVES_INTO, LineageIndex
-from lineage.openlineage_terms import edge_properties
 from lineage.traversal import DERIVED_FROM, PART_OF, TYPE, Direction, Edge, Level, LineageGraph, Walk
 from ontology.namespaces import SEMCAT
 
