@@ -26,7 +26,7 @@ from graph_store.errors import (
     ValidationFailed,
 )
 from semcat.console import FORMATS, err
-from sparql_api.routes.search import SearchBody
+from sparql_api.search_body import SearchBody
 
 Progress = Callable[[int, int], None]
 # validating or exporting a large catalog takes minutes; the server bounds queries itself

@@ -39,7 +39,7 @@ from semcat.console import (
 )
 from semcat.ingest_command import ingest
 from semcat.lineage_command import lineage
-from sparql_api.routes.search import SearchBody
+from sparql_api.search_body import SearchBody
 
 app = typer.Typer(
     help="semcat — a graph-native knowledge catalog.\n\n"
