@@ -150,7 +150,7 @@ class Catalog:
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable(),
                                       index=self.lineage_index)
-        self.ingestion = IngestionService(self.assets, self.store, layout)
+        self.ingestion = IngestionService(self.assets, self.store, layout, data=data)
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through
@@ -184,6 +184,7 @@ class Catalog:
                                  workspace=self.settings.default_workspace)
 
     def close(self) -> None:
+        self.ingestion.close()  # a background run stops first: it writes through the journal
         self.projector.close()  # what is pending is projected first
         self.inference.join()  # a full rematerialisation beside the writers writes the store
         if self.queries is not None:

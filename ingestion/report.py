@@ -30,6 +30,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     complete: bool = True  # the whole source was read (removals only then)
     error: str | None = None  # why the source could not be read to its end
+    stopped: bool = False  # asked to stop before the end (cancelled, or the server stopping)
     seconds: float = 0.0
 
     @property

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from pydantic import BaseModel, ValidationError
@@ -33,8 +34,17 @@ from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import GraphStore
 from ingestion.config import RunConfig, config_error
-from ingestion.connector import ConnectorInfo, Record, RunContext, available, load_connector
+from ingestion.connector import (
+    Connector,
+    ConnectorInfo,
+    Record,
+    RunContext,
+    available,
+    load_connector,
+)
+from ingestion.jobs import BackgroundRuns
 from ingestion.report import IngestReport
+from ingestion.runs import RunRegistry
 from ontology.namespaces import RDF_TYPE, SEMCAT
 
 __all__ = ["IngestionService", "Progress"]
@@ -75,21 +85,32 @@ class Assets(Protocol):
 
 
 class IngestionService:
-    def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout) -> None:
+    def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout, *,
+                 data: Path | None = None) -> None:
         self.assets = assets
         self._store = store
         self._layout = layout
+        # runs in the background, recorded in the data directory (ingestion/jobs.py)
+        self.runs = BackgroundRuns(RunRegistry.at(data), prepare=self.prepare, run=self.run,
+                                   access=assets.access)
+
+    def close(self) -> None:
+        """Stop the background run in progress (it is marked failed, interrupted)."""
+        self.runs.close()
 
     def connectors(self) -> list[ConnectorInfo]:
         """The installed connectors (entry points), disabled ones with their reason."""
         return available()
 
-    def run(self, config: RunConfig | dict[str, Any], *, actor: str = "ingestion",
-            on_progress: Progress | None = None) -> IngestReport:
-        """Read the source the config names and write it into the catalog; the report says
-        what changed. Raises InputError for a bad config or a source that cannot be read at
-        all (nothing written then), Forbidden without ``run-ingestion`` in the workspace."""
-        started = time.perf_counter()
+    def prepare(self, config: RunConfig | dict[str, Any]) -> tuple[RunConfig, str]:
+        """The validated config and the run's source (``{connector}:{name}``), once the caller
+        is known to hold ``run-ingestion`` and ``write`` in its workspace. Reads nothing of the
+        source and resolves no secret. Raises InputError naming the bad field, Forbidden."""
+        config, connector, settings = self._validated(config)
+        return config, f"{config.connector}:{config.name or connector.source(settings)}"
+
+    def _validated(self, config: RunConfig | dict[str, Any]
+                   ) -> tuple[RunConfig, Connector, BaseModel]:
         if not isinstance(config, RunConfig):
             try:
                 config = RunConfig.model_validate(config)
@@ -103,19 +124,42 @@ class IngestionService:
         # a run writes as its caller: who starts it needs both (checked before the source is read)
         self.assets.access.require("run-ingestion", config.workspace)
         self.assets.access.require("write", config.workspace)
+        return config, connector, settings
+
+    def run(self, config: RunConfig | dict[str, Any], *, actor: str = "ingestion",
+            on_progress: Progress | None = None,
+            stop: Callable[[int], bool] | None = None) -> IngestReport:
+        """Read the source the config names and write it into the catalog; the report says
+        what changed. Raises InputError for a bad config or a source that cannot be read at
+        all (nothing written then), Forbidden without ``run-ingestion`` in the workspace.
+
+        ``stop`` is asked after each record with the number read so far; when it answers
+        True the run stops reading there, writes what it read and removes nothing (the report
+        is then not ``complete``; its ``error`` says it was stopped)."""
+        started = time.perf_counter()
+        config, connector, settings = self._validated(config)
         source = f"{config.connector}:{config.name or connector.source(settings)}"
         run = _Run(self, config, source, actor, on_progress or (lambda *_: None),
                    getattr(connector, "owns", None))
         context = RunContext(config.workspace, source)
         records = connector.records(settings, context)
         try:
-            for record in records:
+            for read, record in enumerate(records, start=1):
                 run.add(record)
+                if stop is not None and stop(read):
+                    run.report.complete, run.report.stopped = False, True
+                    run.report.error = (f"stopped after {read} records: what was read is "
+                                        "written, nothing was removed")
+                    break
         except SemcatError as e:
             if not run.wrote:
                 raise  # nothing written: the source could not be read (or the config is bad)
             run.report.complete = False
             run.report.error = e.detail
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()  # a generator left mid-way releases its connection now
         run.flush()
         run.finish()
         for w in context.warnings:

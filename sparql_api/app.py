@@ -31,6 +31,7 @@ from sparql_api.routes import (
     consistency,
     dataset,
     home,
+    ingestion,
     keys,
     lineage,
     ontology,
@@ -95,7 +96,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)
-    for module in (keys, audit, rules, operations, lineage):
+    for module in (keys, audit, rules, operations, lineage, ingestion):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
