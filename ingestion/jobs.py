@@ -90,12 +90,15 @@ class BackgroundRuns:
     def cancel(self, run_id: str) -> RunRecord:
         record = self.get(run_id)
         self._access.require("run-ingestion", record.workspace)
-        if record.status == "running":
+        if record.finished:
+            return record
+        with self._lock:  # before the registry: the worker may start it meanwhile
+            self._cancel.add(run_id)
+        record = self.registry.cancel(run_id)
+        if record.status != "running":
             with self._lock:
-                self._cancel.add(run_id)
-        if not record.finished:
-            record = self.registry.cancel(run_id)
-            log.info("ingestion run %s: cancel asked (was %s)", run_id, record.status)
+                self._cancel.discard(run_id)
+        log.info("ingestion run %s: cancel asked (now %s)", run_id, record.status)
         return record
 
     def close(self) -> None:
