@@ -1,9 +1,10 @@
 """Backups of a data directory, taken while it is served, and restoring one.
 
-A backup is the store (a RocksDB checkpoint), the change log, the audit log and the API keys
-(SQLite online backups), taken under the journal's lock, so the store and the log agree on the
-last changeset: every write acknowledged before the backup began is in it. Search indexes are
-projections of the store and are rebuilt when the restored catalog first opens.
+A backup is the store (a RocksDB checkpoint), the change log, the audit log, the API keys and
+the ingestion runs (SQLite online backups), taken under the journal's lock, so the store and
+the log agree on the last changeset: every write acknowledged before the backup began is in
+it. Search indexes are projections of the store and are rebuilt when the restored catalog
+first opens.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from catalog.data_dir import CHANGELOG, FORMAT_FILE, STORE, holds_catalog, wipe
 from graph_store.errors import InputError
 from graph_store.journal import Journal
 from graph_store.oxigraph_store import OxigraphStore
+from ingestion.runs import RUNS_FILE
 
 MANIFEST = "backup.json"
-SQLITE_FILES = (CHANGELOG, AUDIT_FILE, KEYS_FILE)
+SQLITE_FILES = (CHANGELOG, AUDIT_FILE, KEYS_FILE, RUNS_FILE)
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,24 @@ def test_metrics_and_backups_are_for_instance_admins(tmp_path: Path) -> None:
         assert r.status_code == 403 and not (tmp_path / "stolen").exists()
     finally:
         srv.stop()
+
+
+def test_a_backup_keeps_the_ingestion_runs(tmp_path: Path) -> None:
+    from catalog.backup import restore
+    from ingestion.runs import RunRegistry
+
+    data, target, restored = tmp_path / "data", tmp_path / "backup", tmp_path / "restored"
+    with Catalog.open(Settings(data=data)):
+        pass
+    runs = RunRegistry.at(data)
+    run = runs.create(connector="sql", workspace="acme", source="sql:sqlite/shop",
+                      config={"url": "sqlite:///shop.db"}, actor="user/root")
+    runs.close()
+    with Catalog.open(Settings(data=data)) as cat:
+        cat.backup(target)
+    restore(target, restored)
+    kept = RunRegistry.at(restored)
+    try:
+        assert kept.get(run.id).source == "sql:sqlite/shop"  # failed, interrupted, but kept
+    finally:
+        kept.close()
