@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import importlib.metadata
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -127,6 +129,9 @@ def serve(
     from sparql_api.request_log import configure_logging
 
     configure_logging(log_level, log_format)
+    # `kill -USR1 PID` writes every thread's stack to stderr: what an operator (or a test
+    # whose request timed out) needs to see where a stuck server waits
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     overrides: dict[str, object] = {k: v for k, v in (("host", host), ("port", port), (
         "open", open_ or None)) if v is not None}
     settings = Settings(data=data, **overrides)  # type: ignore[arg-type]

@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -32,6 +33,8 @@ def free_port() -> int:
 class Server:
     """`python -m semcat serve` in a subprocess, on its own data directory."""
 
+    live: ClassVar[set[Server]] = set()  # started and not yet stopped
+
     def __init__(self, data: Path, port: int | None = None,
                  env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.data = data
@@ -40,6 +43,7 @@ class Server:
         self.env = {"SEMCAT_OPEN": "1", **(env or {})}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.dumped = False  # its threads are in a test report already
 
     def start(self, timeout: float = 60) -> Server:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
@@ -57,6 +61,7 @@ class Server:
                 raise RuntimeError(f"server died: {self.output()[-2000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    Server.live.add(self)
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
@@ -66,19 +71,52 @@ class Server:
         """What the server wrote to stderr so far (its log)."""
         return self.log.read_text(errors="replace")
 
+    def stacks(self) -> str:
+        """Every thread's stack, which `semcat serve` writes to its log on SIGUSR1."""
+        if self.proc is None or self.proc.poll() is not None:
+            return "(not running)"
+        size = self.log.stat().st_size
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.log.stat().st_size == size:
+            time.sleep(0.1)
+        time.sleep(0.3)  # the rest of the dump
+        with self.log.open("rb") as f:
+            f.seek(size)
+            return f.read().decode(errors="replace")
+
     def kill(self) -> None:
         """SIGKILL: no cleanup, no flush: a crash."""
+        Server.live.discard(self)
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self) -> None:
+        Server.live.discard(self)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A request that timed out against a test server: the report shows every live server's
+    threads, once per server (a stuck server is otherwise a silent mystery)."""
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(httpx.TimeoutException):
+        for srv in list(Server.live):
+            if not srv.dumped:
+                srv.dumped = True
+                stacks = srv.stacks()
+                report.sections.append((f"threads of the server at {srv.url}", stacks))
+                sys.stderr.write(f"\n--- threads of the server at {srv.url} ---\n{stacks}\n")
+    return report
 
 
 @pytest.fixture
