@@ -44,6 +44,12 @@ class Principal:
     admin: bool = False          # instance admin: open mode, local CLI, admin keys
     key_id: str | None = None
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Principal:
+        return cls(data["subject"], data["via"], frozenset(data["groups"]),
+                   tuple((g["workspace"], g["role"]) for g in data["grants"]),
+                   bool(data["admin"]), data["keyId"])
+
     def to_json(self) -> dict[str, Any]:
         return {"subject": self.subject, "via": self.via, "groups": sorted(self.groups),
                 "grants": [{"workspace": w, "role": r} for w, r in self.grants],
@@ -172,6 +178,20 @@ class KeyStore:
         grants = ((info.workspace, info.role),) if info.workspace and info.role else ()
         return Principal(info.subject, "api-key", grants=grants, admin=info.admin,
                          key_id=key_id)
+
+    def revoked(self, principal: Principal) -> str | None:
+        """Why a principal that came with an API key may no longer act (the key was revoked,
+        expired or deleted), or None: for work done later on their behalf (schedules)."""
+        if principal.key_id is None:
+            return None
+        info = self._get(principal.key_id)
+        if info is None:
+            return f"API key {principal.key_id} no longer exists"
+        if info.revoked:
+            return f"API key {principal.key_id} was revoked at {info.revoked}"
+        if info.expires and info.expires <= _iso(_now()):
+            return f"API key {principal.key_id} expired at {info.expires}"
+        return None
 
     def revoke(self, key_id: str) -> KeyInfo:
         """Effective at once: every request reads the key's row."""

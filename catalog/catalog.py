@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 
 from access.audit import AuditLog
-from access.identity import KeyStore
+from access.identity import KeyStore, Principal
 from access.service import AccessService
 from catalog import backup
 from catalog.assets import AssetService, WriteResult
@@ -39,6 +39,7 @@ from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.query_pool import QueryPool, Snapshots
 from ingestion import IngestionService
+from ingestion.schedules import Principals
 from lineage.index import LineageIndex
 from lineage.service import LineageService
 from ontology import ontology_turtle
@@ -150,7 +151,9 @@ class Catalog:
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable(),
                                       index=self.lineage_index)
-        self.ingestion = IngestionService(self.assets, self.store, layout, data=data)
+        self.ingestion = IngestionService(self.assets, self.store, layout, data=data,
+                                          principals=Principals(Principal.from_json,
+                                                                self.keys.revoked))
 
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through

@@ -43,7 +43,7 @@ class BackgroundRuns:
     def __init__(self, registry: RunRegistry, *, prepare: Prepare, run: Run,
                  access: Access) -> None:
         self.registry = registry
-        self._prepare = prepare
+        self.prepare = prepare  # the checked config and source, before anything is recorded
         self._run = run
         self._access = access
         self._queue: queue.Queue[tuple[str, RunConfig, contextvars.Context] | None] = \
@@ -63,7 +63,7 @@ class BackgroundRuns:
         recorded then), record the run ``queued`` and hand it to the worker."""
         if self._closing.is_set():
             raise SemcatError("the catalog is closing; start the run again once it is back")
-        run_config, source = self._prepare(config)
+        run_config, source = self.prepare(config)
         record = self.registry.create(
             connector=run_config.connector, workspace=run_config.workspace, source=source,
             config=run_config.model_dump(mode="json"), actor=actor)

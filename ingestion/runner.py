@@ -45,6 +45,7 @@ from ingestion.connector import (
 from ingestion.jobs import BackgroundRuns
 from ingestion.report import IngestReport
 from ingestion.runs import RunRegistry
+from ingestion.schedules import Principals, Schedules
 from ontology.namespaces import RDF_TYPE, SEMCAT
 
 __all__ = ["IngestionService", "Progress"]
@@ -68,6 +69,10 @@ Progress = Callable[[str, int, int | None], None]  # (stage, done, total or None
 class Access(Protocol):
     def require(self, action: str, workspace: str = ...) -> Any: ...
 
+    def principal(self) -> Any: ...
+
+    def acting_as(self, principal: Any) -> Any: ...
+
 
 class Assets(Protocol):
     """What a run needs of ``catalog.assets.AssetService``."""
@@ -86,16 +91,21 @@ class Assets(Protocol):
 
 class IngestionService:
     def __init__(self, assets: Assets, store: GraphStore, layout: GraphLayout, *,
-                 data: Path | None = None) -> None:
+                 principals: Principals, data: Path | None = None) -> None:
         self.assets = assets
         self._store = store
         self._layout = layout
         # runs in the background, recorded in the data directory (ingestion/jobs.py)
-        self.runs = BackgroundRuns(RunRegistry.at(data), prepare=self.prepare, run=self.run,
+        registry = RunRegistry.at(data)
+        self.runs = BackgroundRuns(registry, prepare=self.prepare, run=self.run,
                                    access=assets.access)
+        # recurring runs, kept beside them (ingestion/schedules.py)
+        self.schedules = Schedules(registry.path, self.runs, assets.access, principals)
 
     def close(self) -> None:
-        """Stop the background run in progress (it is marked failed, interrupted)."""
+        """Stop firing schedules, then the background run in progress (it is marked failed,
+        interrupted)."""
+        self.schedules.close()
         self.runs.close()
 
     def connectors(self) -> list[ConnectorInfo]:

@@ -14,6 +14,18 @@ RUN_BODY = request_body({"application/json": inline(RunConfig)},
                         "A run config, as `semcat ingest` reads it (docs/ingestion.md); "
                         "secrets by reference only: {\"env\": NAME} or {\"file\": path}")
 
+
+
+class ScheduleIn(Closed):
+    cron: str = Field(description="When, in UTC: five cron fields (minute hour day month "
+                      "weekday), an optional sixth for seconds, or @hourly, @daily, @weekly",
+                      examples=["0 2 * * *"])
+    run: RunConfig = Field(description="The run config, as POST /api/v1/ingestion takes it")
+
+
+SCHEDULE_BODY = request_body({"application/json": inline(ScheduleIn)},
+                             "A cron expression and the run config to run at those times")
+
 # a custom method (``:cancel``) takes no body; an empty object is accepted and ignored
 CANCEL_BODY: dict[str, Any] = {"requestBody": {
     "required": False, "description": "None needed",
@@ -75,3 +87,23 @@ class ConnectorOut(Closed):
 
 class Connectors(Closed):
     items: list[ConnectorOut]
+
+
+class IngestionSchedule(Closed):
+    id: str = Field(description="The schedule's id (32 hex digits)")
+    cron: str
+    workspace: str
+    source: str = Field(description="{connector}:{source name} of its runs")
+    actor: str = Field(description="Who made it; its runs write as them, with their "
+                       "permissions checked again at every firing")
+    createdAt: str = timestamp()
+    nextAt: str = Field(description="When it fires next (UTC)",
+                        json_schema_extra={"format": "date-time"})
+    lastFiredAt: str | None = Field(json_schema_extra={"format": "date-time"})
+    lastRun: str | None = Field(description="The id of the last run it started")
+    lastError: str | None = Field(description="Why its last firing started no run, if so")
+    run: dict[str, Any] = Field(description="The run config: secrets as references only")
+
+
+class IngestionSchedules(Closed):
+    items: list[IngestionSchedule] = Field(description="Oldest first")

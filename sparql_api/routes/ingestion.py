@@ -7,20 +7,25 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from sparql_api.deps import actor_of, call, catalog_of, read_json
 from sparql_api.schemas_ingestion import (
     CANCEL_BODY,
     RUN_BODY,
+    SCHEDULE_BODY,
     Connectors,
     IngestionRun,
     IngestionRuns,
+    IngestionSchedule,
+    IngestionSchedules,
 )
 
 router = APIRouter(prefix="/api/v1/ingestion", tags=["Ingestion"])
 
 RunId = Annotated[str, Path(description="The run's id, as POST /api/v1/ingestion gave it")]
+ScheduleId = Annotated[str, Path(description="The schedule's id, as POST "
+                                 "/api/v1/ingestion/schedules gave it")]
 
 
 def _location(run_id: str) -> dict[str, str]:
@@ -59,6 +64,40 @@ async def list_connectors(request: Request) -> JSONResponse:
     return JSONResponse({"items": [{"name": c.name, "target": c.target,
                                     "description": c.description, "enabled": c.enabled,
                                     "error": c.error} for c in infos]})
+
+
+@router.post("/schedules", summary="Run ingestion on a schedule (cron, UTC)", status_code=201,
+             response_model=IngestionSchedule, openapi_extra=SCHEDULE_BODY)
+async def add_ingestion_schedule(request: Request) -> JSONResponse:
+    """Checked like a run (400 naming the field, 403) before it is kept; each firing queues a
+    run as the caller, whose permissions are checked again then, and is skipped while the
+    schedule's previous run is still queued or running."""
+    body = await read_json(request)
+    schedule = await call(catalog_of(request).ingestion.schedules.add, body,
+                          actor=actor_of(request))
+    return JSONResponse(schedule.to_json(), status_code=201,
+                        headers={"Location": f"/api/v1/ingestion/schedules/{schedule.id}"})
+
+
+@router.get("/schedules", summary="Ingestion schedules, oldest first",
+            response_model=IngestionSchedules)
+async def list_ingestion_schedules(request: Request) -> JSONResponse:
+    schedules = await call(catalog_of(request).ingestion.schedules.visible)
+    return JSONResponse({"items": [s.to_json() for s in schedules]})
+
+
+@router.get("/schedules/{schedule_id}", summary="One ingestion schedule: next firing, last "
+            "run", response_model=IngestionSchedule)
+async def get_ingestion_schedule(request: Request, schedule_id: ScheduleId) -> JSONResponse:
+    schedule = await call(catalog_of(request).ingestion.schedules.get, schedule_id)
+    return JSONResponse(schedule.to_json())
+
+
+@router.delete("/schedules/{schedule_id}", summary="Stop a schedule (its runs stay)",
+               status_code=204)
+async def delete_ingestion_schedule(request: Request, schedule_id: ScheduleId) -> Response:
+    await call(catalog_of(request).ingestion.schedules.delete, schedule_id)
+    return Response(status_code=204)
 
 
 @router.get("/{run_id}", summary="One ingestion run: status, progress, counts, errors",
