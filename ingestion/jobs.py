@@ -11,6 +11,7 @@ a run silently (runs.py marks what a crash left behind on the next open).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import queue
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from graph_store.errors import Forbidden, NotFound, SemcatError
+from graph_store.errors import Conflict, Forbidden, InputError, NotFound, SemcatError
 from ingestion.config import RunConfig
 from ingestion.report import IngestReport
 from ingestion.runs import INTERRUPTED, RunRecord, RunRegistry
@@ -58,20 +59,45 @@ class BackgroundRuns:
                         "marked failed (%s)", interrupted, INTERRUPTED)
 
     # -- the API -------------------------------------------------------------------------------
-    def start(self, config: dict[str, Any], *, actor: str) -> RunRecord:
+    def start(self, config: dict[str, Any], *, actor: str, resumes: str | None = None
+              ) -> RunRecord:
         """Check the config and the caller's permissions (InputError, Forbidden: nothing is
-        recorded then), record the run ``queued`` and hand it to the worker."""
-        if self._closing.is_set():
-            raise SemcatError("the catalog is closing; start the run again once it is back")
-        run_config, source = self.prepare(config)
-        record = self.registry.create(
-            connector=run_config.connector, workspace=run_config.workspace, source=source,
-            config=run_config.model_dump(mode="json"), actor=actor)
-        log.info("ingestion run %s queued: %s into %s by %s", record.id, source,
-                 run_config.workspace, actor)
+        recorded then), record the run ``queued`` and hand it to the worker; ``resumes``
+        names a failed or cancelled run of the same source to continue from its checkpoint."""
+        record, run_config = self.record(config, actor=actor, resumes=resumes)
         self._ensure_worker()
         self._queue.put((record.id, run_config, contextvars.copy_context()))
         return record
+
+    def resume(self, run_id: str, *, actor: str) -> RunRecord:
+        """Start again a run that failed or was cancelled, from its checkpoint: what it wrote
+        is not written again (its records are read and skipped), the rest is."""
+        return self.start(self._resumable(run_id).config, actor=actor, resumes=run_id)
+
+    def record(self, config: dict[str, Any], *, actor: str, resumes: str | None = None
+               ) -> tuple[RunRecord, RunConfig]:
+        """Check a config and the caller's permissions, and record the run ``queued`` (for
+        ``execute``, here or on the worker)."""
+        if self._closing.is_set():
+            raise SemcatError("the catalog is closing; start the run again once it is back")
+        run_config, source = self.prepare(config)
+        earlier = self._resumable(resumes) if resumes else None
+        if earlier is not None and earlier.source != source:
+            raise InputError(f"run {resumes} read {earlier.source}, not {source}")
+        record = self.registry.create(
+            connector=run_config.connector, workspace=run_config.workspace, source=source,
+            config=run_config.model_dump(mode="json"), actor=actor, resumes=earlier)
+        log.info("ingestion run %s queued: %s into %s by %s%s", record.id, source,
+                 run_config.workspace, actor,
+                 f", resuming {resumes} after {record.checkpoint} records" if resumes else "")
+        return record, run_config
+
+    def _resumable(self, run_id: str) -> RunRecord:
+        earlier = self.get(run_id)
+        if earlier.status not in ("failed", "cancelled"):
+            raise Conflict(f"run {run_id} is {earlier.status}; only a failed or cancelled run "
+                           "can be resumed")
+        return earlier
 
     def get(self, run_id: str) -> RunRecord:
         """One run; NotFound also when the caller may not run ingestion in its workspace."""
@@ -138,37 +164,51 @@ class BackgroundRuns:
             if job is None or self._closing.is_set():
                 return
             run_id, config, context = job
-            try:
-                context.run(self._execute, run_id, config)
-            except Exception:  # never let one run end the worker
-                log.exception("ingestion run %s: the worker failed", run_id)
+            # a failure is recorded on the run and logged; it never ends the worker
+            with contextlib.suppress(Exception):
+                context.run(self.execute, run_id, config)
 
-    def _execute(self, run_id: str, config: RunConfig) -> None:
+    def execute(self, run_id: str, config: RunConfig, *,
+                on_progress: Callable[[str, int, int | None], None] | None = None
+                ) -> IngestReport | None:
+        """Run a recorded run here and now, keeping its status, progress and checkpoint; its
+        report, or None when it was cancelled while queued. Raises what the run raised (the
+        run is recorded failed then)."""
         if not self.registry.start(run_id):
-            return  # cancelled while queued
+            return None  # cancelled while queued
         record = self.registry.get(run_id)
-        read, written = 0, time.monotonic()
+        read, checkpoint, written = 0, record.checkpoint, time.monotonic()
 
         def stop(n: int) -> bool:
             nonlocal read, written
             read = n
             if time.monotonic() - written >= PROGRESS_EVERY_S:
-                self.registry.progress(run_id, n)
+                self.registry.progress(run_id, n, checkpoint)
                 written = time.monotonic()
             return run_id in self._cancel or self._closing.is_set()
 
+        def reached(n: int) -> None:
+            nonlocal checkpoint
+            checkpoint = n
+
         log.info("ingestion run %s started: %s", run_id, record.source)
         try:
-            report = self._run(config, actor=record.actor, stop=stop)
+            report = self._run(config, actor=record.actor, stop=stop, on_progress=on_progress,
+                               resume_after=record.checkpoint, on_checkpoint=reached)
         except SemcatError as e:  # messages name no secret (connector.py, config.py)
-            self.registry.finish(run_id, "failed", error=e.detail, read=read)
+            self.registry.finish(run_id, "failed", error=e.detail, read=read,
+                                 checkpoint=checkpoint)
             log.info("ingestion run %s failed: %s", run_id, e.detail)
-            return
+            raise
         except Exception as e:
             log.exception("ingestion run %s failed", run_id)
-            self.registry.finish(run_id, "failed", read=read, error=(
+            self.registry.finish(run_id, "failed", read=read, checkpoint=checkpoint, error=(
                 f"internal error ({type(e).__name__}); the server log has the details"))
-            return
+            raise
+        except BaseException:  # Ctrl-C on `semcat ingest`: resumable from its checkpoint
+            self.registry.finish(run_id, "failed", read=read, checkpoint=checkpoint,
+                                 error=INTERRUPTED)
+            raise
         finally:
             with self._lock:
                 cancelled = run_id in self._cancel
@@ -181,5 +221,7 @@ class BackgroundRuns:
             status, error = "failed", report.error
         else:
             status, error = "succeeded", None
-        self.registry.finish(run_id, status, report=report.to_json(), error=error, read=read)
+        self.registry.finish(run_id, status, report=report.to_json(), error=error, read=read,
+                             checkpoint=checkpoint)
         log.info("ingestion run %s %s: %s", run_id, status, report.counts())
+        return report

@@ -31,6 +31,7 @@ class IngestReport:
     complete: bool = True  # the whole source was read (removals only then)
     error: str | None = None  # why the source could not be read to its end
     stopped: bool = False  # asked to stop before the end (cancelled, or the server stopping)
+    resumed_after: int = 0  # records an interrupted run had written, skipped by this one
     seconds: float = 0.0
 
     @property
@@ -53,6 +54,7 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         return {"connector": self.connector, "source": self.source, "workspace": self.workspace,
                 **self.counts(), "complete": self.complete, "error": self.error,
+                "resumedAfter": self.resumed_after,
                 "seconds": round(self.seconds, 3),
                 "errors": [{"id": e.id, "message": e.message} for e in self.errors],
                 "warnings": list(self.warnings)}

@@ -138,23 +138,32 @@ class IngestionService:
 
     def run(self, config: RunConfig | dict[str, Any], *, actor: str = "ingestion",
             on_progress: Progress | None = None,
-            stop: Callable[[int], bool] | None = None) -> IngestReport:
+            stop: Callable[[int], bool] | None = None, resume_after: int = 0,
+            on_checkpoint: Callable[[int], None] | None = None) -> IngestReport:
         """Read the source the config names and write it into the catalog; the report says
         what changed. Raises InputError for a bad config or a source that cannot be read at
         all (nothing written then), Forbidden without ``run-ingestion`` in the workspace.
 
         ``stop`` is asked after each record with the number read so far; when it answers
         True the run stops reading there, writes what it read and removes nothing (the report
-        is then not ``complete``; its ``error`` says it was stopped)."""
+        is then not ``complete``; its ``error`` says it was stopped).
+
+        ``resume_after`` continues a run that was interrupted: the source is read again from its
+        start, and its first ``resume_after`` records (written by that run) are not written
+        again, only remembered, so that removals stay right. ``on_checkpoint`` hears how many
+        records have been read and durably written (a resume may skip that many) after each
+        batch."""
         started = time.perf_counter()
         config, connector, settings = self._validated(config)
         source = f"{config.connector}:{config.name or connector.source(settings)}"
         run = _Run(self, config, source, actor, on_progress or (lambda *_: None),
-                   getattr(connector, "owns", None))
+                   getattr(connector, "owns", None), resume_after,
+                   on_checkpoint or (lambda read: None))
         context = RunContext(config.workspace, source)
         records = connector.records(settings, context)
         try:
             for read, record in enumerate(records, start=1):
+                run.read = read
                 run.add(record)
                 if stop is not None and stop(read):
                     run.report.complete, run.report.stopped = False, True
@@ -162,8 +171,8 @@ class IngestionService:
                                         "written, nothing was removed")
                     break
         except SemcatError as e:
-            if not run.wrote:
-                raise  # nothing written: the source could not be read (or the config is bad)
+            if not run.wrote and not run.seen:
+                raise  # nothing read: the source could not be read (or the config is bad)
             run.report.complete = False
             run.report.error = e.detail
         finally:
@@ -200,8 +209,12 @@ class _Run:
     """One run's state: the batch being filled, what was seen, what waits for its targets."""
 
     def __init__(self, service: IngestionService, config: RunConfig, source: str, actor: str,
-                 progress: Progress, owns: frozenset[str] | None) -> None:
+                 progress: Progress, owns: frozenset[str] | None, resume_after: int,
+                 on_checkpoint: Callable[[int], None]) -> None:
         self.service = service
+        self.resume_after = resume_after
+        self.on_checkpoint = on_checkpoint
+        self.read = 0  # records read from the source so far
         self.owns = owns
         self.config = config
         self.source = source
@@ -229,6 +242,9 @@ class _Run:
             return
         item["id"] = key
         self.seen.add(key)
+        if self.read <= self.resume_after:  # the interrupted run wrote it
+            self.report.resumed_after = self.read
+            return
         self._platform(item.get("platform"))
         partial = self._without_forward_references(item)
         if partial is not item:
@@ -272,6 +288,10 @@ class _Run:
             self._write([self._keeping(item) for item in batch])
             self.done += len(batch)
             self.progress("write", self.done, None)
+        if not self.deferred and self.read > self.resume_after:
+            # everything read is written whole (a record waiting for its references is not:
+            # a resume must read it again)
+            self.on_checkpoint(self.read)
 
     def _write(self, items: list[Record], *, count: bool = True) -> None:
         """One changeset; if it is refused, each item on its own, so that only bad ones fail."""
@@ -329,6 +349,8 @@ class _Run:
             items.append(self._keeping(full))
         for i in range(0, len(items), self.config.batch_size):
             self._write(items[i:i + self.config.batch_size])
+        if self.deferred:
+            self.on_checkpoint(self.read)
         for status in self.status.values():
             if status != "failed":
                 setattr(self.report, status, getattr(self.report, status) + 1)

@@ -45,12 +45,17 @@ CREATE TABLE IF NOT EXISTS runs (
     progress INTEGER NOT NULL DEFAULT 0,
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     report TEXT,
-    error TEXT
+    error TEXT,
+    checkpoint INTEGER NOT NULL DEFAULT 0,
+    resumed_from TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, seq);
 """
+# columns added since the first release of the file: (name, definition)
+ADDED: Final = (("checkpoint", "INTEGER NOT NULL DEFAULT 0"), ("resumed_from", "TEXT"))
 COLUMNS: Final = ("seq, id, connector, workspace, source, config, actor, status, created, "
-                  "started, ended, progress, cancel_requested, report, error")
+                  "started, ended, progress, cancel_requested, report, error, checkpoint, "
+                  "resumed_from")
 
 
 def now() -> str:
@@ -75,6 +80,8 @@ class RunRecord:
     cancel_requested: bool = False
     report: dict[str, Any] | None = None  # IngestReport.to_json() once the run ended
     error: str | None = None
+    checkpoint: int = 0  # records read whose writes are durable: a resumed run skips them
+    resumed_from: str | None = None  # the run this one continues
 
     @property
     def finished(self) -> bool:
@@ -92,15 +99,18 @@ class RunRecord:
                 "complete": report.get("complete") if report else None,
                 "errors": report.get("errors", []), "warnings": report.get("warnings", []),
                 "seconds": report.get("seconds") if report else None,
-                "error": self.error, "config": self.config}
+                "error": self.error, "checkpoint": self.checkpoint,
+                "resumedFrom": self.resumed_from,
+                "resumedAfter": report.get("resumedAfter") if report else None,
+                "config": self.config}
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
     (seq, id_, connector, workspace, source, config, actor, status, created, started, ended,
-     progress, cancel_requested, report, error) = row
+     progress, cancel_requested, report, error, checkpoint, resumed_from) = row
     return RunRecord(seq, id_, connector, workspace, source, json.loads(config), actor, status,
                      created, started, ended, progress, bool(cancel_requested),
-                     json.loads(report) if report else None, error)
+                     json.loads(report) if report else None, error, checkpoint, resumed_from)
 
 
 class RunRegistry:
@@ -109,6 +119,10 @@ class RunRegistry:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db = connect(path, SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for name, definition in ADDED:  # a file an earlier release made
+            if name not in have:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
         self._lock = threading.Lock()
 
     @classmethod
@@ -120,15 +134,18 @@ class RunRegistry:
             self._db.close()
 
     def create(self, *, connector: str, workspace: str, source: str, config: dict[str, Any],
-               actor: str) -> RunRecord:
+               actor: str, resumes: RunRecord | None = None) -> RunRecord:
+        """A queued run; one that ``resumes`` another starts at that one's checkpoint."""
+        checkpoint = resumes.checkpoint if resumes else 0
         record = RunRecord(0, uuid.uuid4().hex, connector, workspace, source, config, actor,
-                           "queued", now())
+                           "queued", now(), checkpoint=checkpoint,
+                           resumed_from=resumes.id if resumes else None)
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO runs (id, connector, workspace, source, config, actor, status, "
-                "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "created, checkpoint, resumed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.id, connector, workspace, source, json.dumps(config), actor,
-                 record.status, record.created))
+                 record.status, record.created, checkpoint, record.resumed_from))
         return replace(record, seq=cur.lastrowid or 0)
 
     def get(self, run_id: str) -> RunRecord:
@@ -175,19 +192,22 @@ class RunRegistry:
                                    "WHERE id = ? AND status = 'queued'", (now(), run_id))
         return cur.rowcount == 1
 
-    def progress(self, run_id: str, read: int) -> None:
+    def progress(self, run_id: str, read: int, checkpoint: int | None = None) -> None:
         with self._lock:
-            self._db.execute("UPDATE runs SET progress = ? WHERE id = ?", (read, run_id))
+            self._db.execute("UPDATE runs SET progress = ?, checkpoint = COALESCE(?, checkpoint)"
+                             " WHERE id = ?", (read, checkpoint, run_id))
 
     def finish(self, run_id: str, status: str, *, report: dict[str, Any] | None = None,
-               error: str | None = None, read: int | None = None) -> None:
+               error: str | None = None, read: int | None = None,
+               checkpoint: int | None = None) -> None:
         assert status in FINISHED
         with self._lock:
             self._db.execute(
                 "UPDATE runs SET status = ?, ended = ?, report = ?, error = ?, "
-                "progress = COALESCE(?, progress) WHERE id = ?",
+                "progress = COALESCE(?, progress), checkpoint = COALESCE(?, checkpoint) "
+                "WHERE id = ?",
                 (status, now(), json.dumps(report) if report is not None else None, error, read,
-                 run_id))
+                 checkpoint, run_id))
 
     def cancel(self, run_id: str) -> RunRecord:
         """A queued run is cancelled at once; a running one is asked to stop (its worker

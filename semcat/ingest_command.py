@@ -20,25 +20,38 @@ def ingest(
                                                   "workspace, config (docs/ingestion.md).")] = None,
     data: DataDir = DEFAULT_DATA,
     list_: Annotated[bool, typer.Option("--list", help="List the installed connectors.")] = False,
+    resume: Annotated[str | None, typer.Option(
+        "--resume", metavar="RUN", help="Continue a failed or interrupted run (its id, as the "
+        "summary printed it) from its checkpoint: what it wrote is not written again.")] = None,
     format: Listing = "table",
 ) -> None:
     """Ingest metadata from a source (e.g. a SQL database) with a connector.
 
-    Exits 1 when some assets failed or the source could not be read to its end."""
+    The run is recorded with the server's runs (GET /api/v1/ingestion). Exits 1 when some
+    assets failed or the source could not be read to its end (resume it with --resume)."""
     if list_:
         return _list(format)
-    if config is None:
-        raise InputError("give a config file (`semcat ingest source.yaml`), or --list")
-    run = read_config(config)
+    if config is None and resume is None:
+        raise InputError("give a config file (`semcat ingest source.yaml`), --resume RUN, "
+                         "or --list")
     with open_catalog(data) as cat, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} assets"),
         TimeElapsedColumn(), console=err, transient=True,
     ) as progress:
+        runs = cat.ingestion.runs
+        given = read_config(config).model_dump(mode="json") if config else \
+            runs.get(str(resume)).config
+        record, run = runs.record(given, actor="cli", resumes=resume)
         task = progress.add_task(f"ingesting {run.connector} into {run.workspace}", total=None)
-        report = cat.ingestion.run(run, actor="cli", on_progress=lambda stage, done, total:
-                                   progress.update(task, description=stage, completed=done,
-                                                   total=total))
-    _summary(report, format)
+        try:
+            report = runs.execute(record.id, run, on_progress=lambda stage, done, total:
+                                  progress.update(task, description=stage, completed=done,
+                                                  total=total))
+        except KeyboardInterrupt:
+            err.print(f"interrupted: resume with `semcat ingest --resume {record.id}`")
+            raise typer.Exit(130) from None
+    assert report is not None  # only a queued run cancelled meanwhile has none
+    _summary(report, format, record.id)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -57,9 +70,9 @@ def _list(format: str) -> None:
     out.print(table)
 
 
-def _summary(report: IngestReport, format: str) -> None:
+def _summary(report: IngestReport, format: str, run_id: str) -> None:
     if format == "json":
-        print(json.dumps(report.to_json(), indent=2))
+        print(json.dumps({"run": run_id, **report.to_json()}, indent=2))
         return
     table = Table("added", "updated", "unchanged", "removed", "failed",
                   title=f"{report.source} into {report.workspace}")
@@ -69,7 +82,11 @@ def _summary(report: IngestReport, format: str) -> None:
         err.print(f"  failed {e.id or '?'}: {e.message}", markup=False, highlight=False)
     for w in report.warnings[:20]:
         err.print(f"  warning: {w}", markup=False, highlight=False)
+    if report.resumed_after:
+        err.print(f"  resumed: the first {report.resumed_after:,} records were written by the "
+                  "run it resumes", highlight=False)
     if report.error:
         err.print(f"[red]error:[/red] the source was not read to its end ({report.error}); "
-                  "nothing was removed", highlight=False)
-    err.print(f"ingested in {report.seconds:.1f} s", highlight=False)
+                  f"nothing was removed; resume with `semcat ingest --resume {run_id}`",
+                  highlight=False)
+    err.print(f"run {run_id}: ingested in {report.seconds:.1f} s", highlight=False)

@@ -68,6 +68,11 @@ class IngestionRun(Closed):
     warnings: list[str]
     seconds: float | None = Field(description="How long the run took, once ended")
     error: str | None = Field(description="Why the run failed, if it did")
+    checkpoint: int = Field(description="Records read whose writes are durable; a resumed "
+                            "run skips that many")
+    resumedFrom: str | None = Field(description="The run this one resumes")
+    resumedAfter: int | None = Field(description="Records this run skipped as written by the "
+                                     "run it resumes (once ended)")
     config: dict[str, Any] = Field(description="The run config as given: secrets appear as "
                                                "references, never their values")
 

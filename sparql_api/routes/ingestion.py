@@ -118,3 +118,15 @@ async def cancel_ingestion_run(request: Request, run_id: RunId) -> JSONResponse:
     record = await call(catalog_of(request).ingestion.runs.cancel, run_id)
     return JSONResponse(record.to_json(), status_code=202 if record.status == "running" else 200,
                         headers=_location(record.id))
+
+
+@router.post("/{run_id}:resume", summary="Resume a failed or cancelled run from its checkpoint",
+             status_code=202, response_model=IngestionRun, openapi_extra=CANCEL_BODY,
+             responses={409: {"description": "The run is queued, running or succeeded"}})
+async def resume_ingestion_run(request: Request, run_id: RunId) -> JSONResponse:
+    """A new run of the same config, as the caller, that reads the source again and writes
+    only what follows the records the earlier run had written (its checkpoint): no duplicates,
+    and removals stay right. Follow it at its Location."""
+    record = await call(catalog_of(request).ingestion.runs.resume, run_id,
+                        actor=actor_of(request))
+    return JSONResponse(record.to_json(), status_code=202, headers=_location(record.id))
