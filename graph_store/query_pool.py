@@ -72,23 +72,40 @@ class Snapshots:
         landed meanwhile: they came after the call)."""
         needed = self._applied()
         with self._lock:
-            if self._latest is None or self._latest.seq < needed:
-                # Without the journal's lock, as a query in this process reads (waiting for
-                # writers here made queries under a write load 100 times slower): the snapshot
-                # holds at least ``seq``. A write landing during RocksDB's copy of the live log
-                # can fail it; after a few tries, the lock keeps writers out for one.
-                seq = self._applied()
-                path = self._root / f"{seq}-{next(self._ids)}"
-                try:
-                    self._store.backup(path, attempts=3)
-                except BackendError:
-                    with self._journal_lock:
-                        self._store.backup(path)
-                self._latest = Snapshot(seq, path)
-                self._readers[path] = 0
-                self._prune()
-            self._readers[self._latest.path] += 1
-            return self._latest
+            # Without the journal's lock, as a query in this process reads (waiting for writers
+            # here made queries under a write load 100 times slower): the snapshot holds at
+            # least ``seq``. A write landing during RocksDB's copy of the live log can fail it.
+            if self._fresh(needed) or self._take(attempts=3):
+                return self._hold()
+        # After a few failed tries the journal's lock keeps writers out for one; taken before
+        # ours, in the order writers take them (a writer may run a query), never after.
+        with self._journal_lock, self._lock:
+            if not self._fresh(needed):
+                self._take(attempts=1, fail=True)
+            return self._hold()
+
+    def _fresh(self, needed: int) -> bool:
+        return self._latest is not None and self._latest.seq >= needed
+
+    def _take(self, *, attempts: int, fail: bool = False) -> bool:
+        """A new latest snapshot; False (or BackendError, with ``fail``) when the copy failed."""
+        seq = self._applied()
+        path = self._root / f"{seq}-{next(self._ids)}"
+        try:
+            self._store.backup(path, attempts=attempts)
+        except BackendError:
+            if fail:
+                raise
+            return False
+        self._latest = Snapshot(seq, path)
+        self._readers[path] = 0
+        self._prune()
+        return True
+
+    def _hold(self) -> Snapshot:
+        assert self._latest is not None
+        self._readers[self._latest.path] += 1
+        return self._latest
 
     def release(self, snapshot: Snapshot) -> None:
         with self._lock:
