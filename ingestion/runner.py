@@ -60,6 +60,9 @@ STATUS: Final = {"created": "added", "updated": "updated", "unchanged": "unchang
 # keys of a stored document that are not the asset's content
 SYSTEM: Final = frozenset({"@context", "id", "version", "createdAt", "createdBy", "updatedAt",
                            "updatedBy", "inferred", "ingestionSource"})
+# who people are: an import may create them, never take over existing ones (whose names,
+# e-mails and attributes decide access)
+DIRECTORY: Final = frozenset({"User", "Team"})
 # removal order: children before parents
 DEPTH: Final = {"column": 0, "view": 1, "table": 2, "schema": 3, "database": 4}
 
@@ -197,6 +200,17 @@ class IngestionService:
                 for q in self._store.quads(None, SOURCE, Literal(source), None)
                 if isinstance(q.subject, NamedNode) and not self._layout.is_inferred(q.graph_name)}
 
+    def claimed(self, key: str, source: str) -> bool:
+        """``key`` exists and is not ``source``'s (made by people or another source)."""
+        try:
+            node = NamedNode(self._layout.iri(key))
+        except (ValueError, InputError):
+            return False
+        if next(iter(self._store.quads(node, TYPE, None, None)), None) is None:
+            return False
+        return not any(q.object == Literal(source)
+                       for q in self._store.quads(node, SOURCE, None, None))
+
     def exists(self, key: str) -> bool:
         try:
             node = NamedNode(self._layout.iri(key))
@@ -244,6 +258,11 @@ class _Run:
         self.seen.add(key)
         if self.read <= self.resume_after:  # the interrupted run wrote it
             self.report.resumed_after = self.read
+            return
+        if item.get("type") in DIRECTORY and self.service.claimed(key, self.source):
+            self.status[key] = "unchanged"
+            self.report.warn(f"{key} exists and was not made by this source; it is left as "
+                             "it is (an import never takes over users or teams)")
             return
         self._platform(item.get("platform"))
         partial = self._without_forward_references(item)
