@@ -277,6 +277,8 @@ class IncrementalReasoner:
         self.failed = False  # the last attempt to follow the log broke off
         self._rules: Rules | None = None
         self._background: threading.Thread | None = None  # a full run beside the writers
+        self._catcher: threading.Thread | None = None  # what follow() skipped meanwhile
+        self._catcher_waiting = False  # a catcher has not taken the journal lock yet
         self._beside = beside  # False: a write that needs a full run waits for it
         materialiser.on_materialised.append(self._after_materialise)
 
@@ -303,7 +305,10 @@ class IncrementalReasoner:
     def follow(self, batch: Sequence[Changeset]) -> None:
         """A projection of the log (graph_store/projector.py; the journal lock is held). If a
         full materialisation is running, it catches up when done (``_after_materialise``)."""
-        if not self.enabled or not self._materialiser.lock.acquire(blocking=False):
+        if not self.enabled:
+            return
+        if not self._materialiser.lock.acquire(blocking=False):
+            self._catch_up_later()
             return
         try:
             self._sync(batch, beside=self._beside)
@@ -314,10 +319,34 @@ class IncrementalReasoner:
             self._materialiser.lock.release()
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait for a full run going on beside the writers (before the store closes)."""
-        background = self._background
-        if background is not None:
-            background.join(timeout)
+        """Wait for a full run going on beside the writers, and for the catch-up after it
+        (before the store closes)."""
+        for thread in (self._background, self._catcher):
+            if thread is not None:
+                thread.join(timeout)
+
+    def _catch_up_later(self) -> None:
+        """Changesets ``follow`` had to skip (a full run held the lock; it folds in what it
+        sees before it ends, but not a write that lands in the instant after): once the lock
+        is free, in the order every taker takes the two locks, bring the graphs up to date.
+        Called and decided under the journal lock, so a catcher not yet inside it sees these
+        changesets too."""
+        if self._catcher_waiting:
+            return
+        self._catcher_waiting = True
+
+        def catch_up() -> None:
+            with self._materialiser.lock, self._journal.lock:
+                self._catcher_waiting = False
+                if self._journal.applied_seq > (self._materialiser.inferred_up_to() or 0):
+                    try:
+                        self._sync(None)
+                    except Exception:
+                        log.exception("the inferred graphs could not catch up after a full run")
+
+        self._catcher = threading.Thread(target=catch_up, name="semcat-inference-catch-up",
+                                         daemon=True)
+        self._catcher.start()
 
     def catch_up(self) -> IncrementalReport | None:
         """Bring the inferred graphs up to the journal: on open, a fresh catalog's first
