@@ -35,7 +35,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry import trace
@@ -47,6 +46,7 @@ from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
 from ontology.namespaces import SEMCAT
 from reasoning.incremental_view import FactView, Triple
+from reasoning.inference_status import IncrementalReport, InferenceStatus
 from reasoning.materialise import INFERRED_TRIPLES, INFERRED_UP_TO, Materialiser, ReasoningReport
 from reasoning.rl_rules import TYPE, Rules, compile_rules, is_axiom
 from reasoning.rl_steps import Steps
@@ -63,34 +63,6 @@ _STRINGS: Final = frozenset({"http://www.w3.org/2001/XMLSchema#string",
                              "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"})
 Term = Any
 _SHOWN: Final = frozenset({TYPE, NamedNode(SEMCAT + "classification")})  # see on_inferred
-
-
-@dataclass(frozen=True, slots=True)
-class IncrementalReport:
-    """What following the log did. ``mode``: ``incremental``, or ``full`` (rematerialised,
-    with ``reason`` why)."""
-
-    seq: int
-    mode: str
-    added: int = 0
-    removed: int = 0
-    subjects: int = 0
-    seconds: float = 0.0
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceStatus:
-    """How the inferred graphs stand against the change log. ``state``: ``current``;
-    ``catching-up`` (a write's inference step or a full materialisation is under way and brings
-    them up to date); or ``stale`` (nothing is bringing them up: incremental reasoning is off,
-    or the last step failed, and the next write or ``semcat reason`` retries). ``behind``
-    counts the changesets not reflected yet."""
-
-    state: str
-    behind: int
-    inferred_up_to: int | None
-    applied: int
 
 
 class _Full(Exception):
