@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DATA ?= .semcat-demo
 STAMP := $(VENV)/.installed
+# dbt, in a venv of its own (its pins clash with semcat's): the tests build a dbt project with it
+DBT_VENV := .venv-dbt
+DBT_STAMP := $(DBT_VENV)/.installed
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 .PHONY: install demo serve test lint bench clean
@@ -15,6 +18,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0" $(QUIET_PIP)
 	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]" $(QUIET_PIP)
+	touch $@
+
+$(DBT_STAMP): Makefile
+	test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
+	$(DBT_VENV)/bin/pip install -q --disable-pip-version-check "dbt-core>=1.11,<1.12" "dbt-duckdb>=1.11,<1.12" $(QUIET_PIP)
 	touch $@
 
 install: $(STAMP)
@@ -32,7 +40,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+test: lint $(DBT_STAMP)
 	$(BIN)/pytest
 
 bench: install
@@ -45,4 +53,4 @@ bench: install
 	$(BIN)/python -m bench.access
 
 clean:
-	rm -rf $(VENV) $(DEMO_DATA) .pytest_cache
+	rm -rf $(VENV) $(DBT_VENV) $(DEMO_DATA) .pytest_cache

@@ -47,7 +47,7 @@ CLASSES: Final[tuple[str, ...]] = (
     "Table", "View", "Column", "Dashboard", "Chart", "Pipeline", "PipelineRun", "MLModel",
     "Feature", "Glossary", "GlossaryTerm", "ClassificationScheme", "Classification", "Tag",
     "User", "Team", "Role", "Permission", "CustomAttribute", "AccessPolicy",
-    "ClassificationRule",
+    "ClassificationRule", "QualityAssertion",
 )
 
 OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
@@ -57,7 +57,7 @@ OBJECT_PROPERTIES: Final[tuple[str, ...]] = (
     "consumes", "produces", "runOf", "used", "generated", "createdBy", "updatedBy", "memberOf",
     "hasRole", "grants",
     "appliesTo", "targetClassification", "targetWorkspace", "callerMemberOf",
-    "callerProperty", "sharedWith", "declassifies", "references",
+    "callerProperty", "sharedWith", "declassifies", "references", "assertsOn",
 )
 
 DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
@@ -68,7 +68,7 @@ DATATYPE_PROPERTIES: Final[tuple[str, ...]] = (
     "searchQuery", "searchMode", "searchLimit", "score", "searchRank",
     "construct", "enabled", "propagates", "inheritable",
     "nullable", "defaultValue", "primaryKey", "rowCount", "nullFraction", "distinctCount",
-    "ingestionSource",
+    "ingestionSource", "assertionType", "lastResult", "lastEvaluatedAt", "failureCount",
 )
 
 
