@@ -16,6 +16,7 @@ from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
 from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
 from graph_store.layout import GraphLayout
+from graph_store.overlay import scratch
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDFS, SEMCAT
 
@@ -132,6 +133,14 @@ class AssetService:
     def document(self, iri: str, quads: list[Quad]) -> dict[str, Any]:
         return {"@context": self.context(),
                 **compact(iri, quads, self._layout.id_base, self.vocabulary)}
+
+    def canonical(self, items: list[Any]) -> list[dict[str, Any]]:
+        """``items`` as ``get`` would give them back once written (values in the store's
+        lexical forms, ids canonical), without writing; InputError as a write would raise."""
+        inputs = prepare(items, self._layout, self.context_url, self.vocabulary)
+        stored = scratch(q for a in inputs for q in a.quads)  # the store's lexical forms
+        return [compact(a.iri, list(stored.quads(NamedNode(a.iri))), self._layout.id_base,
+                        self.vocabulary) for a in inputs]
 
     def get(self, key: str, version: int | None = None, *, infer: bool = False) -> dict[str, Any]:
         """The asset's document; with ``infer`` (current version only) its inferred statements

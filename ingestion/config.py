@@ -34,6 +34,8 @@ class RunConfig(BaseModel):
                              description="The source's name; scopes removal of vanished assets.")
     batch_size: int = Field(500, ge=1, le=100_000, description="Assets per changeset.")
     remove_missing: bool = Field(True, description="Remove the source's assets it no longer has.")
+    overwrite_edits: bool = Field(False, description="Replace what people or other sources "
+                                  "set on the source's assets (by default it is kept).")
     config: dict[str, Any] = Field(default_factory=dict, description="The connector's config.")
 
 

@@ -32,6 +32,7 @@ class IngestReport:
     error: str | None = None  # why the source could not be read to its end
     stopped: bool = False  # asked to stop before the end (cancelled, or the server stopping)
     resumed_after: int = 0  # records an interrupted run had written, skipped by this one
+    kept_edits: int = 0  # values people or other sources set, kept against this source's
     seconds: float = 0.0
 
     @property
@@ -54,7 +55,7 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         return {"connector": self.connector, "source": self.source, "workspace": self.workspace,
                 **self.counts(), "complete": self.complete, "error": self.error,
-                "resumedAfter": self.resumed_after,
+                "resumedAfter": self.resumed_after, "keptEdits": self.kept_edits,
                 "seconds": round(self.seconds, 3),
                 "errors": [{"id": e.id, "message": e.message} for e in self.errors],
                 "warnings": list(self.warnings)}

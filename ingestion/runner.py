@@ -33,6 +33,7 @@ from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import GraphStore
+from ingestion.assertions import Assertions, digests, merge
 from ingestion.config import RunConfig, config_error
 from ingestion.connector import (
     Connector,
@@ -88,6 +89,8 @@ class Assets(Protocol):
 
     def delete(self, key: str, *, actor: str, if_match: int | None = None) -> Any: ...
 
+    def canonical(self, items: list[Any]) -> list[dict[str, Any]]: ...
+
     def get(self, key: str, version: int | None = None, *, infer: bool = False
             ) -> dict[str, Any]: ...
 
@@ -104,12 +107,15 @@ class IngestionService:
                                    access=assets.access)
         # recurring runs, kept beside them (ingestion/schedules.py)
         self.schedules = Schedules(registry.path, self.runs, assets.access, principals)
+        # what each source last said of each asset: edits since are kept (ingestion/assertions.py)
+        self.assertions = Assertions(registry.path)
 
     def close(self) -> None:
         """Stop firing schedules, then the background run in progress (it is marked failed,
         interrupted)."""
         self.schedules.close()
         self.runs.close()
+        self.assertions.close()
 
     def connectors(self) -> list[ConnectorInfo]:
         """The installed connectors (entry points), disabled ones with their reason."""
@@ -304,7 +310,7 @@ class _Run:
     def flush(self) -> None:
         if self.batch:
             batch, self.batch = self.batch, []
-            self._write([self._keeping(item) for item in batch])
+            self._write_merged(batch)
             self.done += len(batch)
             self.progress("write", self.done, None)
         if not self.deferred and self.read > self.resume_after:
@@ -342,17 +348,55 @@ class _Run:
         self.status[key] = status if before is None or rank.index(status) > rank.index(before) \
             else before
 
-    def _keeping(self, item: Record) -> Record:
-        """``item`` with what the stored asset holds beyond the keys the connector owns
-        (owners, tags, custom attributes people added), so that a run replaces only those."""
-        if self.owns is None or not self.service.exists(item["id"]):
+    def _write_merged(self, wanted: list[Record]) -> None:
+        """Write what the source says, merged with what the assets hold (``_merged``), and
+        record what it said of the assets written, in the forms the store keeps (so that
+        ``2026-01-01T00:00:00.10Z`` read back as ``...00.1Z`` is no edit)."""
+        assertions = self.service.assertions
+        try:
+            canonical = self._canonical(wanted)
+        except SemcatError:  # one refused item: the others one by one (the write says why)
+            canonical = [self._canonical([item])[0] if self._valid(item) else item
+                         for item in wanted]
+        last = assertions.last(self.source, [item["id"] for item in canonical])
+        self._write([self._merged(item, last.get(item["id"])) for item in canonical])
+        assertions.record(self.source, {item["id"]: digests(item) for item in canonical
+                                        if self.status.get(item["id"]) != "failed"})
+
+    def _canonical(self, items: list[Record]) -> list[Record]:
+        docs = self.service.assets.canonical(items)
+        return [{**{k: v for k, v in doc.items() if k not in SYSTEM}, "id": item["id"],
+                 "ingestionSource": self.source} for doc, item in zip(docs, items, strict=True)]
+
+    def _valid(self, item: Record) -> bool:
+        try:
+            self.service.assets.canonical([item])
+        except SemcatError:
+            return False
+        return True
+
+    def _merged(self, item: Record, last: dict[str, str] | None) -> Record:
+        """``item`` merged with the stored asset: what people or other sources set since the
+        source last said otherwise stays (ingestion/assertions.py), and so does what the
+        stored asset holds beyond the keys the connector owns (owners, tags, attributes)."""
+        if not self.service.exists(item["id"]):
             return item
         try:
             current = self.service.assets.get(item["id"])
         except SemcatError:
             return item
-        kept = {k: v for k, v in current.items() if k not in self.owns and k not in SYSTEM}
-        return {**kept, **item} if kept else item
+        content = {k: v for k, v in current.items() if k not in SYSTEM}
+        if self.config.overwrite_edits:
+            return {**{k: v for k, v in content.items() if self.owns is not None
+                       and k not in self.owns}, **item}
+        merged, kept = merge(item, content, last, self.owns,
+                             was_ours=current.get("ingestionSource") == self.source)
+        if kept:
+            self.report.kept_edits += len(kept)
+            self.report.warn(f"{item['id']}: kept {', '.join(kept)} as people or another "
+                             "source set them, not as this source says (overwrite_edits: true "
+                             "in the run config overrides)")
+        return merged
 
     def finish(self) -> None:
         """Complete what waited for its references; drop references still unresolved."""
@@ -365,9 +409,9 @@ class _Run:
                 if k in item and full.get(k) != item.get(k):
                     self.report.warn(f"{key}: {k} names assets that are not in the catalog; "
                                      "those references were left out")
-            items.append(self._keeping(full))
+            items.append(full)
         for i in range(0, len(items), self.config.batch_size):
-            self._write(items[i:i + self.config.batch_size])
+            self._write_merged(items[i:i + self.config.batch_size])
         if self.deferred:
             self.on_checkpoint(self.read)
         for status in self.status.values():
@@ -380,6 +424,7 @@ class _Run:
         for i, key in enumerate(gone, start=1):
             try:
                 self.service.assets.delete(key, actor=self.actor)
+                self.service.assertions.forget(self.source, [key])
                 self.report.removed += 1
             except NotFound:
                 pass  # removed meanwhile

@@ -102,6 +102,7 @@ class RunRecord:
                 "error": self.error, "checkpoint": self.checkpoint,
                 "resumedFrom": self.resumed_from,
                 "resumedAfter": report.get("resumedAfter") if report else None,
+                "keptEdits": report.get("keptEdits") if report else None,
                 "config": self.config}
 
 

@@ -73,6 +73,8 @@ class IngestionRun(Closed):
     resumedFrom: str | None = Field(description="The run this one resumes")
     resumedAfter: int | None = Field(description="Records this run skipped as written by the "
                                      "run it resumes (once ended)")
+    keptEdits: int | None = Field(description="Values people or other sources set that this "
+                                  "run kept instead of what the source says (once ended)")
     config: dict[str, Any] = Field(description="The run config as given: secrets appear as "
                                                "references, never their values")
 

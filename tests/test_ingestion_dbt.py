@@ -369,19 +369,27 @@ def test_unknown_owners_are_warnings_not_failures(catalog: Catalog) -> None:
     assert "owners" not in catalog.assets.get("acme/dashboard/dbt/shop.finance_dashboard")
 
 
-def test_what_people_add_is_kept_and_what_dbt_declares_wins(catalog: Catalog) -> None:
+def test_what_people_edit_stays_until_they_hand_it_back(catalog: Catalog) -> None:
+    """A steward's owners, tags and description survive later dbt runs, also where dbt
+    declares others; once they set a value back to dbt's, dbt decides it again."""
     assert catalog.ingestion.run(shop_config()).ok
     view, table = "acme/view/duckdb/shop.main.stg_orders", "acme/table/duckdb/shop.main_marts.customers"
     for key in (view, table):
         catalog.assets.patch(key, {"owners": ["user/bo"], "tags": ["tag/reviewed"],
                                    "description": "By hand."}, actor="bo")
     report = catalog.ingestion.run(shop_config())
-    assert (report.updated, report.added, report.failed) == (2, 0, 0), report.to_json()
-    orders = catalog.assets.get(view)  # dbt declares no owner or tag for it: people's stay
-    assert (orders["owners"], orders["tags"]) == (["user/bo"], ["tag/reviewed"])
-    assert orders["description"] == "Orders, cleaned; one row per order."  # dbt's words
-    customers = catalog.assets.get(table)  # dbt declares its owner and tags
-    assert (customers["owners"], customers["tags"]) == (["user/ana"], ["tag/finance", "tag/gold"])
+    assert (report.updated, report.added, report.failed) == (0, 0, 0), report.to_json()
+    assert report.kept_edits == 4, report.to_json()
+    for key in (view, table):
+        doc = catalog.assets.get(key)
+        assert (doc["owners"], doc["tags"], doc["description"]) == (
+            ["user/bo"], ["tag/reviewed"], "By hand."), key
+    catalog.assets.patch(table, {"owners": ["user/ana"]}, actor="bo")  # dbt's, handed back
+    catalog.assets.patch(view, {"description": "Orders, cleaned; one row per order."},
+                         actor="bo")
+    assert catalog.ingestion.run(shop_config()).kept_edits == 2  # the table's tags, description
+    # dbt's word decides the handed-back values again: its next change lands
+    assert catalog.assets.get(view)["description"] == "Orders, cleaned; one row per order."
 
 
 def test_a_model_removed_from_the_manifest_is_removed(tmp_path: Path, catalog: Catalog) -> None:

@@ -312,7 +312,8 @@ def test_runs_over_other_schemas_remove_nothing_of_this_one(catalog: Catalog) ->
 
 
 def test_what_people_add_to_ingested_assets_is_kept(tmp_path: Path, catalog: Catalog) -> None:
-    """Owners and tags added by hand survive re-runs; what the database says is replaced."""
+    """Owners, tags and a steward's description survive re-runs (a description the database
+    does not have is no reason to drop one a person wrote); overwrite_edits replaces the edit."""
     source = sqlite_source(tmp_path)
     assert catalog.ingestion.run(source.run_config()).ok
     catalog.assets.upsert_many([{"id": "user/ana", "type": "User", "name": "Ana Lima"},
@@ -321,10 +322,15 @@ def test_what_people_add_to_ingested_assets_is_kept(tmp_path: Path, catalog: Cat
     catalog.assets.patch(table, {"owners": ["user/ana"], "tags": ["tag/gold"],
                                  "description": "Orders, by hand"}, actor="ana")
     report = catalog.ingestion.run(source.run_config())
-    assert report.updated == 1 and report.added == 0, report.to_json()  # the description
+    # SQLite has no comment: the database says nothing against the steward's words
+    assert report.unchanged == 16 and report.kept_edits == 0, report.to_json()
     doc = catalog.assets.get(table)
     assert doc["owners"] == ["user/ana"] and doc["tags"] == ["tag/gold"]
-    assert "description" not in doc  # SQLite has no comment: the database's word wins
+    assert doc["description"] == "Orders, by hand" and doc["version"] == 2
+    forced = catalog.ingestion.run({**source.run_config(), "overwrite_edits": True})
+    assert forced.updated == 1 and forced.kept_edits == 0, forced.to_json()
+    doc = catalog.assets.get(table)  # the database's word (none), on demand
+    assert "description" not in doc and doc["owners"] == ["user/ana"]
     assert catalog.ingestion.run(source.run_config()).unchanged == 16
 
 
