@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from graph_store.errors import InputError
-from lineage.edge_kinds import edge_properties
+from lineage.edge_kinds import ColumnEdges, add_column_edge, sorted_edges
 from lineage.sql import lineage_from_sql
 
 __all__ = ["DIALECTS", "column_lineage"]
@@ -45,23 +45,13 @@ def column_lineage(sql: str, *, adapter: str, target: str, columns: dict[str, li
     tables = {t.casefold(): t for t in columns}
     names = {t: {c.casefold(): c for c in cols} for t, cols in columns.items()}
     own = names.get(tables.get(target.casefold(), target), {})
-    by_column: dict[str, dict[str, Any]] = {}
+    by_column: ColumnEdges = {}
     for edge in found.columns:
         table = tables.get(edge.source[0].casefold())
         column = own.get(edge.target[1].casefold())
         source = names[table].get(edge.source[1].casefold()) if table is not None else None
         if column is None or source is None or table is None or table == target:
             continue  # a column of a relation not catalogued, or the model reading itself
-        props = by_column.setdefault(column, {})
-        ref = key(f"{table}.{source}")
-        for prop in edge_properties([(edge.type, edge.subtype)]):
-            values = props.setdefault(prop, [])
-            if ref not in values:
-                values.append(ref)
-        if edge.expression and edge.subtype != "IDENTITY":
-            props["transformation"] = edge.expression
-    for props in by_column.values():
-        for values in props.values():
-            if isinstance(values, list):
-                values.sort()
-    return by_column
+        add_column_edge(by_column, column, key(f"{table}.{source}"), edge.type, edge.subtype,
+                        edge.expression)
+    return sorted_edges(by_column)

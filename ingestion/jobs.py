@@ -37,6 +37,15 @@ class Access(Protocol):
 
 
 Prepare = Callable[[dict[str, Any]], tuple[RunConfig, str]]
+
+
+def may_run(access: Access, workspace: str) -> bool:
+    """Whether the caller may run ingestion in ``workspace`` (and so see its runs)."""
+    try:
+        access.require("run-ingestion", workspace)
+    except Forbidden:
+        return False
+    return True
 Run = Callable[..., IngestReport]
 
 
@@ -145,11 +154,7 @@ class BackgroundRuns:
 
     # -- the worker ----------------------------------------------------------------------------
     def _may(self, workspace: str) -> bool:
-        try:
-            self._access.require("run-ingestion", workspace)
-        except Forbidden:
-            return False
-        return True
+        return may_run(self._access, workspace)
 
     def _ensure_worker(self) -> None:
         with self._lock:

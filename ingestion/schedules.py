@@ -24,8 +24,8 @@ from typing import Any, Final, Protocol
 from croniter import CroniterError, croniter
 
 from graph_store.durable_sqlite import connect
-from graph_store.errors import Forbidden, InputError, NotFound, SemcatError
-from ingestion.jobs import BackgroundRuns
+from graph_store.errors import InputError, NotFound, SemcatError
+from ingestion.jobs import BackgroundRuns, may_run
 from ingestion.runs import now
 
 __all__ = ["Principals", "Schedule", "Schedules"]
@@ -245,11 +245,7 @@ class Schedules:
                 self._thread.start()
 
     def _may(self, workspace: str) -> bool:
-        try:
-            self._access.require("run-ingestion", workspace)
-        except Forbidden:
-            return False
-        return True
+        return may_run(self._access, workspace)
 
     def _get(self, schedule_id: str) -> Schedule | None:
         with self._lock:

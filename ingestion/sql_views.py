@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from graph_store.errors import InputError
 from ingestion.connector import RunContext
-from lineage.edge_kinds import edge_properties
+from lineage.edge_kinds import ColumnEdges, add_column_edge, sorted_edges
 from lineage.sql import lineage_from_sql
 
 __all__ = ["profile", "view_lineage"]
@@ -42,7 +42,7 @@ def view_lineage(definition: str, *, backend: str, target: str, known: dict[str,
             tables.append(key("view" if t in views else "table", t))
     for note in found.unresolved:
         context.warn(f"view {target}: {note}")
-    by_column: dict[str, dict[str, Any]] = {}
+    by_column: ColumnEdges = {}
     columns_of = {t: {c.casefold(): c for c in cols} for t, cols in known.items()}
     own = columns_of.get(table_of(target) or target, {})
     for edge in found.columns:
@@ -51,19 +51,9 @@ def view_lineage(definition: str, *, backend: str, target: str, known: dict[str,
         if t is None or column is None:
             continue
         source_column = columns_of[t].get(edge.source[1].casefold(), edge.source[1])
-        props = by_column.setdefault(column, {})
-        for prop in edge_properties([(edge.type, edge.subtype)]):
-            values = props.setdefault(prop, [])
-            ref = key("column", f"{t}.{source_column}")
-            if ref not in values:
-                values.append(ref)
-        if edge.expression and edge.subtype != "IDENTITY":
-            props["transformation"] = edge.expression
-    for props in by_column.values():
-        for values in props.values():
-            if isinstance(values, list):
-                values.sort()
-    return sorted(set(tables)), by_column
+        add_column_edge(by_column, column, key("column", f"{t}.{source_column}"), edge.type,
+                        edge.subtype, edge.expression)
+    return sorted(set(tables)), sorted_edges(by_column)
 
 
 def profile(conn: sa.Connection, schema: str, table: str, columns: list[Any],
