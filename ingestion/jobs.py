@@ -96,9 +96,10 @@ class BackgroundRuns:
         record = self.registry.create(
             connector=run_config.connector, workspace=run_config.workspace, source=source,
             config=run_config.model_dump(mode="json"), actor=actor, resumes=earlier)
-        log.info("ingestion run %s queued: %s into %s by %s%s", record.id, source,
-                 run_config.workspace, actor,
-                 f", resuming {resumes} after {record.checkpoint} records" if resumes else "")
+        line = (f"queued: {source} into {run_config.workspace} by {actor}"
+                + (f", resuming {resumes} after {record.checkpoint} records" if resumes else ""))
+        log.info("ingestion run %s %s", record.id, line)
+        self.registry.note(record.id, line)
         return record, run_config
 
     def _resumable(self, run_id: str) -> RunRecord:
@@ -130,6 +131,7 @@ class BackgroundRuns:
         with self._lock:  # before the registry: the worker may start it meanwhile
             self._cancel.add(run_id)
         record = self.registry.cancel(run_id)
+        self.registry.note(run_id, "cancel asked")
         if record.status != "running":
             with self._lock:
                 self._cancel.discard(run_id)
@@ -197,10 +199,21 @@ class BackgroundRuns:
             checkpoint = n
 
         log.info("ingestion run %s started: %s", run_id, record.source)
+        self.registry.note(run_id, "started")
+        stages: set[str] = set()
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in stages:  # one line per stage: writing, removing
+                stages.add(stage)
+                self.registry.note(run_id, f"{stage}: {done} so far")
+            if on_progress is not None:
+                on_progress(stage, done, total)
+
         try:
-            report = self._run(config, actor=record.actor, stop=stop, on_progress=on_progress,
+            report = self._run(config, actor=record.actor, stop=stop, on_progress=progress,
                                resume_after=record.checkpoint, on_checkpoint=reached)
         except SemcatError as e:  # messages name no secret (connector.py, config.py)
+            self.registry.note(run_id, f"failed after {read} records: {e.detail}")
             self.registry.finish(run_id, "failed", error=e.detail, read=read,
                                  checkpoint=checkpoint)
             log.info("ingestion run %s failed: %s", run_id, e.detail)
@@ -226,6 +239,10 @@ class BackgroundRuns:
             status, error = "failed", report.error
         else:
             status, error = "succeeded", None
+        counts = ", ".join(f"{n} {k}" for k, n in report.counts().items())
+        self.registry.note(run_id, f"{status} after {read} records in {report.seconds:.1f} s: "
+                           f"{counts}, {len(report.warnings)} warnings"
+                           + (f"; {error}" if error else ""))
         self.registry.finish(run_id, status, report=report.to_json(), error=error, read=read,
                              checkpoint=checkpoint)
         log.info("ingestion run %s %s: %s", run_id, status, report.counts())

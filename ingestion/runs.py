@@ -47,15 +47,18 @@ CREATE TABLE IF NOT EXISTS runs (
     report TEXT,
     error TEXT,
     checkpoint INTEGER NOT NULL DEFAULT 0,
-    resumed_from TEXT
+    resumed_from TEXT,
+    log TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs (status, seq);
 """
 # columns added since the first release of the file: (name, definition)
-ADDED: Final = (("checkpoint", "INTEGER NOT NULL DEFAULT 0"), ("resumed_from", "TEXT"))
+ADDED: Final = (("checkpoint", "INTEGER NOT NULL DEFAULT 0"), ("resumed_from", "TEXT"),
+                ("log", "TEXT NOT NULL DEFAULT '[]'"))
+MAX_LOG: Final = 200  # lines kept per run: the first half and the latest
 COLUMNS: Final = ("seq, id, connector, workspace, source, config, actor, status, created, "
                   "started, ended, progress, cancel_requested, report, error, checkpoint, "
-                  "resumed_from")
+                  "resumed_from, log")
 
 
 def now() -> str:
@@ -82,6 +85,7 @@ class RunRecord:
     error: str | None = None
     checkpoint: int = 0  # records read whose writes are durable: a resumed run skips them
     resumed_from: str | None = None  # the run this one continues
+    log: tuple[str, ...] = ()  # what happened to it, one timestamped line each
 
     @property
     def finished(self) -> bool:
@@ -103,15 +107,16 @@ class RunRecord:
                 "resumedFrom": self.resumed_from,
                 "resumedAfter": report.get("resumedAfter") if report else None,
                 "keptEdits": report.get("keptEdits") if report else None,
-                "config": self.config}
+                "log": list(self.log), "config": self.config}
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:
     (seq, id_, connector, workspace, source, config, actor, status, created, started, ended,
-     progress, cancel_requested, report, error, checkpoint, resumed_from) = row
+     progress, cancel_requested, report, error, checkpoint, resumed_from, log) = row
     return RunRecord(seq, id_, connector, workspace, source, json.loads(config), actor, status,
                      created, started, ended, progress, bool(cancel_requested),
-                     json.loads(report) if report else None, error, checkpoint, resumed_from)
+                     json.loads(report) if report else None, error, checkpoint, resumed_from,
+                     tuple(json.loads(log)))
 
 
 class RunRegistry:
@@ -185,6 +190,18 @@ class RunRegistry:
     def workspaces(self) -> set[str]:
         with self._lock:
             return {w for (w,) in self._db.execute("SELECT DISTINCT workspace FROM runs")}
+
+    def note(self, run_id: str, message: str) -> None:
+        """Add a line to the run's log (at most ``MAX_LOG`` are kept: the first half of them,
+        then the latest)."""
+        with self._lock:
+            row = self._db.execute("SELECT log FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return
+            lines = [*json.loads(row[0]), f"{now()} {message}"]
+            if len(lines) > MAX_LOG:
+                lines = lines[:MAX_LOG // 2] + lines[-(MAX_LOG // 2):]
+            self._db.execute("UPDATE runs SET log = ? WHERE id = ?", (json.dumps(lines), run_id))
 
     def start(self, run_id: str) -> bool:
         """Mark a queued run running; False when it is no longer queued (cancelled)."""

@@ -75,6 +75,8 @@ class IngestionRun(Closed):
                                      "run it resumes (once ended)")
     keptEdits: int | None = Field(description="Values people or other sources set that this "
                                   "run kept instead of what the source says (once ended)")
+    log: list[str] = Field(description="What happened to the run, one timestamped line each "
+                           "(queued, started, each stage, the end with its counts)")
     config: dict[str, Any] = Field(description="The run config as given: secrets appear as "
                                                "references, never their values")
 

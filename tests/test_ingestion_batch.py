@@ -171,6 +171,11 @@ def test_a_cancelled_run_resumes_over_rest(tmp_path: Path) -> None:
             resumed = wait_for(c, r.json()["id"], {"succeeded", "failed"})
             assert resumed["status"] == "succeeded" and resumed["resumedFrom"] == run["id"]
             assert resumed["resumedAfter"] == stopped["checkpoint"] > 0
+            assert any("cancel asked" in line for line in stopped["log"])
+            log = [line.split(" ", 1)[1] for line in resumed["log"]]  # without the times
+            assert log[0].startswith(f"queued: ndjson:big.ndjson into acme by anonymous, "
+                                     f"resuming {run['id']} after {stopped['checkpoint']}")
+            assert log[1] == "started" and log[-1].startswith(f"succeeded after {len(records)} records")
             written = sum(stopped["counts"][k] for k in ("added", "updated", "unchanged"))
             assert written + resumed["counts"]["added"] == len(records)
             assert resumed["counts"]["unchanged"] == written - stopped["checkpoint"]
@@ -179,3 +184,28 @@ def test_a_cancelled_run_resumes_over_rest(tmp_path: Path) -> None:
             assert c.post("/api/v1/ingestion/nope:resume").status_code == 404
     finally:
         srv.stop()
+
+
+def test_a_runs_file_from_before_checkpoints_opens_and_keeps_its_runs(tmp_path: Path) -> None:
+    """An ingestion_runs.sqlite an earlier release wrote gains the new columns on open."""
+    from ingestion.runs import RunRegistry
+
+    with sqlite3.connect(tmp_path / RUNS_FILE) as db:
+        db.execute("CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL "
+                   "UNIQUE, connector TEXT NOT NULL, workspace TEXT NOT NULL, source TEXT NOT "
+                   "NULL, config TEXT NOT NULL, actor TEXT NOT NULL, status TEXT NOT NULL, "
+                   "created TEXT NOT NULL, started TEXT, ended TEXT, progress INTEGER NOT NULL "
+                   "DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0, report TEXT, "
+                   "error TEXT)")
+        db.execute("INSERT INTO runs (id, connector, workspace, source, config, actor, status, "
+                   "created) VALUES ('r1', 'sql', 'acme', 'sql:x', '{}', 'cli', 'succeeded', "
+                   "'2026-01-01T00:00:00Z')")
+    registry = RunRegistry.at(tmp_path)
+    try:
+        old = registry.get("r1")
+        assert (old.status, old.checkpoint, old.resumed_from, old.log) == (
+            "succeeded", 0, None, ())
+        registry.note("r1", "looked at")
+        assert registry.get("r1").log[0].endswith(" looked at")
+    finally:
+        registry.close()
