@@ -5,6 +5,7 @@ API's JSON shapes, so a command prints the same output either way."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -29,6 +30,8 @@ from semcat.console import FORMATS, err
 from sparql_api.search_body import SearchBody
 
 Progress = Callable[[int, int], None]
+Stage = Callable[[str, int], None]  # (stage, done so far)
+POLL_S = 0.25  # how often a run on a server is looked at
 # validating or exporting a large catalog takes minutes; the server bounds queries itself
 REMOTE_TIMEOUT_S = 900.0
 # `table`: the default type of each kind of result (JSON for solutions and booleans, Turtle for
@@ -65,6 +68,12 @@ class Backend(Protocol):
 
     def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
         """The lineage graph around ``asset`` (or its impact), every page of it."""
+        ...
+
+    def ingest(self, config: dict[str, Any] | None, resume: str | None,
+               on_progress: Stage) -> dict[str, Any]:
+        """Run ``config`` (or resume the run ``resume``) to its end: the report as JSON, with
+        the run's id under ``run``. Ctrl-C stops the run (resumable)."""
         ...
 
 
@@ -120,6 +129,20 @@ class Local:
     def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
         walk = self.cat.lineage.impact if impact else self.cat.lineage.lineage
         return _all_pages(lambda cursor: walk(asset, cursor=cursor, **params))
+
+    def ingest(self, config: dict[str, Any] | None, resume: str | None,
+               on_progress: Stage) -> dict[str, Any]:
+        runs = self.cat.ingestion.runs
+        given = config if config is not None else runs.get(str(resume)).config
+        record, run = runs.record(given, actor="cli", resumes=resume)
+        try:
+            report = runs.execute(record.id, run, on_progress=lambda stage, done, total:
+                                  on_progress(stage, done))
+        except KeyboardInterrupt:
+            err.print(f"interrupted: resume with `semcat ingest --resume {record.id}`")
+            raise
+        assert report is not None  # only a queued run cancelled meanwhile has none
+        return {"run": record.id, **report.to_json()}
 
 
 # a problem's status → the error the CLI reports (and the exit code it maps to)
@@ -216,6 +239,28 @@ class Remote:
         path = "/api/v1/lineage/impact" if impact else "/api/v1/lineage"
         return _all_pages(lambda cursor: dict(self._send("GET", path, params={
             "asset": asset, **params, **({"cursor": cursor} if cursor else {})}).json()))
+
+    def ingest(self, config: dict[str, Any] | None, resume: str | None,
+               on_progress: Stage) -> dict[str, Any]:
+        """The server runs it (and reads the source: paths in the config are the server's)."""
+        path = f"/api/v1/ingestion/{resume}:resume" if resume else "/api/v1/ingestion"
+        run = dict(self._send("POST", path, json=config or {}).json())
+        try:
+            while run["status"] in ("queued", "running"):
+                time.sleep(POLL_S)
+                run = dict(self._send("GET", f"/api/v1/ingestion/{run['id']}").json())
+                on_progress("read", run["progress"]["read"])
+        except KeyboardInterrupt:
+            self._send("POST", f"/api/v1/ingestion/{run['id']}:cancel")
+            err.print(f"cancelled: resume with `semcat ingest --resume {run['id']}`")
+            raise
+        if run["counts"] is None:  # the source could not be read at all: nothing written
+            raise InputError(run["error"] or f"the run ended {run['status']}")
+        return {"run": run["id"], "connector": run["connector"], "source": run["source"],
+                "workspace": run["workspace"], **run["counts"], "complete": run["complete"],
+                "error": run["error"], "resumedAfter": run["resumedAfter"] or 0,
+                "keptEdits": run["keptEdits"] or 0, "seconds": run["seconds"],
+                "errors": run["errors"], "warnings": run["warnings"]}
 
 
 def _all_pages(page: Callable[[str | None], dict[str, Any]]) -> dict[str, Any]:

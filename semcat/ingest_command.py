@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from graph_store.errors import InputError
-from ingestion import IngestReport, available, read_config
-from semcat.console import DEFAULT_DATA, DataDir, Listing, err, open_catalog, out
+from ingestion import available, read_config
+from semcat.backends import connect
+from semcat.console import DEFAULT_DATA, DataDir, Listing, err, out
 
 
 def ingest(
@@ -27,32 +28,28 @@ def ingest(
 ) -> None:
     """Ingest metadata from a source (e.g. a SQL database) with a connector.
 
-    The run is recorded with the server's runs (GET /api/v1/ingestion). Exits 1 when some
-    assets failed or the source could not be read to its end (resume it with --resume)."""
+    The run is recorded with the server's runs (GET /api/v1/ingestion); while a server holds the
+    data directory, that server runs it (paths in the config are then read by the server).
+    Exits 1 when some assets failed or the source could not be read to its end (resume it with
+    --resume); Ctrl-C stops it, resumable."""
     if list_:
         return _list(format)
     if config is None and resume is None:
         raise InputError("give a config file (`semcat ingest source.yaml`), --resume RUN, "
                          "or --list")
-    with open_catalog(data) as cat, Progress(
+    given = read_config(config).model_dump(mode="json") if config else None
+    with connect(data) as backend, Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} assets"),
         TimeElapsedColumn(), console=err, transient=True,
     ) as progress:
-        runs = cat.ingestion.runs
-        given = read_config(config).model_dump(mode="json") if config else \
-            runs.get(str(resume)).config
-        record, run = runs.record(given, actor="cli", resumes=resume)
-        task = progress.add_task(f"ingesting {run.connector} into {run.workspace}", total=None)
+        task = progress.add_task("ingesting", total=None)
         try:
-            report = runs.execute(record.id, run, on_progress=lambda stage, done, total:
-                                  progress.update(task, description=stage, completed=done,
-                                                  total=total))
+            report = backend.ingest(given, resume, lambda stage, done: progress.update(
+                task, description=stage, completed=done))
         except KeyboardInterrupt:
-            err.print(f"interrupted: resume with `semcat ingest --resume {record.id}`")
             raise typer.Exit(130) from None
-    assert report is not None  # only a queued run cancelled meanwhile has none
-    _summary(report, format, record.id)
-    if not report.ok:
+    _summary(report, format)
+    if report["failed"] or not report["complete"]:
         raise typer.Exit(1)
 
 
@@ -70,23 +67,24 @@ def _list(format: str) -> None:
     out.print(table)
 
 
-def _summary(report: IngestReport, format: str, run_id: str) -> None:
+def _summary(report: dict[str, Any], format: str) -> None:
     if format == "json":
-        print(json.dumps({"run": run_id, **report.to_json()}, indent=2))
+        print(json.dumps(report, indent=2))
         return
     table = Table("added", "updated", "unchanged", "removed", "failed",
-                  title=f"{report.source} into {report.workspace}")
-    table.add_row(*(f"{n:,}" for n in report.counts().values()))
+                  title=f"{report['source']} into {report['workspace']}")
+    table.add_row(*(f"{report[k]:,}" for k in ("added", "updated", "unchanged", "removed",
+                                                "failed")))
     out.print(table)
-    for e in report.errors[:50]:
-        err.print(f"  failed {e.id or '?'}: {e.message}", markup=False, highlight=False)
-    for w in report.warnings[:20]:
+    for e in report["errors"][:50]:
+        err.print(f"  failed {e['id'] or '?'}: {e['message']}", markup=False, highlight=False)
+    for w in report["warnings"][:20]:
         err.print(f"  warning: {w}", markup=False, highlight=False)
-    if report.resumed_after:
-        err.print(f"  resumed: the first {report.resumed_after:,} records were written by the "
-                  "run it resumes", highlight=False)
-    if report.error:
-        err.print(f"[red]error:[/red] the source was not read to its end ({report.error}); "
-                  f"nothing was removed; resume with `semcat ingest --resume {run_id}`",
+    if report["resumedAfter"]:
+        err.print(f"  resumed: the first {report['resumedAfter']:,} records were written by "
+                  "the run it resumes", highlight=False)
+    if report["error"]:
+        err.print(f"[red]error:[/red] the source was not read to its end ({report['error']}); "
+                  f"nothing was removed; resume with `semcat ingest --resume {report['run']}`",
                   highlight=False)
-    err.print(f"run {run_id}: ingested in {report.seconds:.1f} s", highlight=False)
+    err.print(f"run {report['run']}: ingested in {report['seconds']:.1f} s", highlight=False)

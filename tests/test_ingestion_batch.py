@@ -209,3 +209,26 @@ def test_a_runs_file_from_before_checkpoints_opens_and_keeps_its_runs(tmp_path: 
         assert registry.get("r1").log[0].endswith(" looked at")
     finally:
         registry.close()
+
+
+def test_the_cli_beside_a_running_server_has_the_server_run_it(tmp_path: Path) -> None:
+    records = assets(30)
+    path = write_ndjson(tmp_path / "beside.ndjson", records)
+    cfg = tmp_path / "beside.json"
+    cfg.write_text(json.dumps(config(path)))
+    srv = Server(tmp_path / "data").start()
+    try:
+        r = semcat("ingest", str(cfg), "--data", str(srv.data), "-f", "json")
+        assert r.returncode == 0, r.stderr
+        assert "in use by the server" in r.stderr
+        report = json.loads(r.stdout)
+        assert report["added"] == len(records) and report["complete"]
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            run = c.get(f"/api/v1/ingestion/{report['run']}").json()
+            assert run["status"] == "succeeded" and run["counts"]["added"] == len(records)
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(config(tmp_path / "missing.ndjson")))
+        r = semcat("ingest", str(bad), "--data", str(srv.data))
+        assert r.returncode == 2 and "cannot read" in r.stderr
+    finally:
+        srv.stop()
