@@ -168,7 +168,11 @@ def sql_part(tables: int, tmp: Path) -> dict[str, Any]:
                       "config": {"url": PG, "schemas": [schema], "views": False}}
             read_only = reading(config)
             seconds, peak, report = ingest(config, tmp, "sql")
-        finally:
+        finally:  # also in parts: one transaction would run out of lock slots
+            for start in range(0, tables, 500):
+                with db.transaction():
+                    for i in range(start, min(start + 500, tables)):
+                        db.execute(f"DROP TABLE IF EXISTS {schema}.t{i:06d}")
             db.execute(f"DROP SCHEMA {schema} CASCADE")
     assets = report["added"]
     return {"tables": tables, "columns": len(rows), "assets": assets,
