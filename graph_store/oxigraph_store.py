@@ -220,7 +220,11 @@ class OxigraphStore:
         log: projections are rebuilt from asserted data, never logged. Only the difference is
         written, so a rerun that changes little is cheap and readers never see unchanged quads
         vanish; when most quads change, the graphs are cleared and bulk-loaded instead. Not
-        atomic for concurrent readers; flushed before returning."""
+        atomic for concurrent readers. Not flushed: the write-ahead log keeps it across a
+        crash of the process, and a projection behind after a power cut catches up from its
+        recorded position. (A flush per call, as projections make several per batch, piled up
+        small files until RocksDB's flush waited on a write stall that never cleared, with the
+        journal's lock held: the server stopped answering writes.)"""
         targets = set(graphs)
         self._derived |= {g for g in targets if self._is_derived(g)}  # before readers see them
         new = set(quads)
@@ -244,7 +248,6 @@ class OxigraphStore:
                 self._store.bulk_extend(fresh)
             else:
                 self._store.extend(fresh)
-            self._store.flush()
         except OSError as e:
             raise BackendError(f"could not replace graphs: {e}") from e
         finally:
