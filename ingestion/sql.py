@@ -23,13 +23,13 @@ they come from, as the lineage service and OpenLineage write them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine, ObjectKind, make_url
 
 from graph_store.errors import InputError
 from graph_store.keys import encode_segment
@@ -183,6 +183,7 @@ class _Reader:
         self.database = database
         self.ws = context.workspace
         self.backend = conn.dialect.name
+        self.comments: dict[str, Any] = {}
 
     def key(self, kind: str, qn: str) -> str:
         return f"{self.ws}/{kind}/{self.platform}/{encode_segment(qn)}"
@@ -219,13 +220,22 @@ class _Reader:
         insp = self.insp
         tables = insp.get_table_names(schema=schema)
         views = insp.get_view_names(schema=schema) if self.config.views else []
-        columns = {name: self.columns(name, schema) for name in [*tables, *views]}
+        # the whole schema in a few queries where the dialect batches them (PostgreSQL; others
+        # go table by table inside SQLAlchemy); what a batch lacks is read on its own, as before
+        kind = ObjectKind.TABLE | ObjectKind.VIEW if views else ObjectKind.TABLE
+        found = self.batched(insp.get_multi_columns, schema, kind)
+        columns = {name: list(found[name]) if name in found else self.columns(name, schema)
+                   for name in [*tables, *views]}
+        pks = self.batched(insp.get_multi_pk_constraint, schema, ObjectKind.TABLE)
+        foreign = self.batched(insp.get_multi_foreign_keys, schema, ObjectKind.TABLE)
+        self.comments = self.batched(insp.get_multi_table_comment, schema, kind)
         known = {f"{sqn}.{t}": [c["name"] for c in cols] for t, cols in columns.items()}
         self.views = {f"{sqn}.{v}" for v in views}
         fks: dict[str, dict[str, str]] = {}
         for table in tables:
             fks[table] = {}
-            for fk in insp.get_foreign_keys(table, schema=schema):
+            for fk in foreign[table] if table in foreign else \
+                    insp.get_foreign_keys(table, schema=schema):
                 target = f"{self.database}.{fk.get('referred_schema') or schema}.{fk['referred_table']}"
                 for mine, theirs in zip(fk["constrained_columns"], fk["referred_columns"], strict=False):
                     fks[table][mine] = self.key("column", f"{target}.{theirs}")
@@ -233,7 +243,8 @@ class _Reader:
         order = _referred_first(tables, {t: {k.rsplit(".", 2)[-2] for k in refs.values()}
                                          for t, refs in fks.items()})
         for table in order:
-            pk = set(insp.get_pk_constraint(table, schema=schema).get("constrained_columns") or [])
+            primary = pks[table] if table in pks else insp.get_pk_constraint(table, schema=schema)
+            pk = set(primary.get("constrained_columns") or [])
             stats = profile(self.conn, schema, table, columns[table], self.context) \
                 if self.config.profile else None
             yield from self.table("Table", sqn, table, columns[table], pk, fks[table], stats,
@@ -241,6 +252,18 @@ class _Reader:
         for view in views:
             definition = _definition(insp, view, schema)
             yield from self.view(sqn, view, columns[view], definition, known)
+
+    def batched(self, read: Callable[..., dict[Any, Any]], schema: str,
+                kind: ObjectKind) -> dict[str, Any]:
+        """One of the inspector's ``get_multi_*`` for a whole schema, by table or view name;
+        nothing where the dialect has none or the batch fails as a whole (SQLite: a view over a
+        table dropped since), so that each is then read on its own."""
+        try:
+            with self.conn.begin_nested():  # PostgreSQL: an error must not end the transaction
+                found = read(schema=schema, kind=kind)
+        except (NotImplementedError, sa.exc.SQLAlchemyError):
+            return {}
+        return {name: value for (_, name), value in found.items()}
 
     def columns(self, name: str, schema: str) -> list[Any]:
         """A table's or view's columns; none, with a warning, for one the database cannot
@@ -256,8 +279,15 @@ class _Reader:
 
     def comment(self, table: str, schema: str) -> str | None:
         try:
-            text = self.insp.get_table_comment(table, schema=schema).get("text")
+            if table in self.comments:
+                found = self.comments[table]
+            else:
+                with self.conn.begin_nested():  # PostgreSQL: an error must not end the transaction
+                    found = self.insp.get_table_comment(table, schema=schema)
+            text = found.get("text")
         except NotImplementedError:  # SQLite has no comments
+            return None
+        except sa.exc.SQLAlchemyError:  # a MariaDB view over a table dropped since
             return None
         return text or None
 

@@ -278,6 +278,26 @@ def test_profiling_counts_rows_nulls_and_distinct_values(source: Source,
     assert again.updated == 0 and again.added == 0, again.to_json()
 
 
+def test_a_failing_batch_falls_back_to_table_by_table(source: Source, catalog: Catalog,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schema is read in batches (one query each on PostgreSQL); when a batch fails as a
+    whole, every table is read on its own, in the same transaction, to the same assets."""
+    first = catalog.ingestion.run(source.run_config())
+    assert first.ok and first.added == 16, first.to_json()
+
+    def failing(self: sa.Inspector, *args: Any, **kwargs: Any) -> Any:
+        with self._operation_context() as conn:  # a real error in the database's transaction
+            conn.execute(sa.text("SELECT no_such_column_anywhere"))
+
+    for name in ("get_multi_columns", "get_multi_pk_constraint", "get_multi_foreign_keys",
+                 "get_multi_table_comment"):
+        monkeypatch.setattr(sa.engine.reflection.Inspector, name, failing)
+    again = catalog.ingestion.run(source.run_config())
+    assert (again.added, again.updated, again.removed, again.failed) == (0, 0, 0, 0), \
+        again.to_json()
+    assert again.unchanged == first.added and not again.warnings, again.to_json()
+
+
 def test_foreign_keys_in_a_cycle_resolve_in_one_run(tmp_path: Path, catalog: Catalog) -> None:
     """Two tables referring to each other: whichever comes first refers to a column written
     later, so the run completes it at its end; a re-run then changes nothing."""
@@ -354,14 +374,20 @@ def test_refused_assets_fail_alone_with_their_errors(tmp_path: Path, catalog: Ca
     assert catalog.assets.get(source.key("table", "orders"))["name"] == "orders"
 
 
-def test_a_broken_view_arrives_with_a_warning(tmp_path: Path, catalog: Catalog) -> None:
-    """SQLite keeps a view whose table was dropped; the database cannot describe its columns,
-    so it arrives without them and without lineage to the missing table, and the report says
-    why; the rest of the run is unaffected."""
-    source = sqlite_source(tmp_path)
-    source.execute("CREATE VIEW broken AS SELECT x FROM scratch")
-    source.execute("DROP TABLE scratch")
-    report = catalog.ingestion.run(source.run_config())
+@pytest.mark.parametrize("backend", ["sqlite", "mariadb"])
+def test_a_broken_view_arrives_with_a_warning(backend: str, tmp_path: Path,
+                                              catalog: Catalog) -> None:
+    """SQLite and MariaDB keep a view whose table was dropped; the database cannot describe its
+    columns (nor, on MariaDB, its comment), so it arrives without them and without lineage to
+    the missing table, and the report says why; the rest of the run is unaffected."""
+    source = sqlite_source(tmp_path) if backend == "sqlite" else mariadb_source()
+    try:
+        source.execute("CREATE VIEW broken AS SELECT x FROM scratch")
+        source.execute("DROP TABLE scratch")
+        report = catalog.ingestion.run(source.run_config())
+    finally:
+        for step in source.cleanup:
+            step()
     assert report.ok and report.added == 15, report.to_json()  # scratch and x gone, broken in
     broken = catalog.assets.get(source.key("view", "broken"))
     assert "derivedFrom" not in broken and "scratch" in broken["transformation"]
