@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -40,8 +39,8 @@ from reasoning.access_classes import (
     holds_pii,
     is_pii,
     rollup_closure,
-    rollup_sources,
     rollup_targets,
+    settle_rollup,
 )
 from reasoning.lineage_walks import PO, delta, inherit_all, propagate_all, worklist
 from reasoning.propagation import (
@@ -362,20 +361,8 @@ class Classifier:
         start = {t for y in touched | new_prop.keys() for t in rollup_targets(facts, y)}
         start |= touched | {q.object for q in cs.removed  # type: ignore[misc]
                             if q.predicate == PART_OF and isinstance(q.object, NamedNode)}
-        queue = deque(sorted(start, key=str))
-        visits: dict[NamedNode, int] = {}
-        while queue:
-            t = queue.popleft()
-            visits[t] = visits.get(t, 0) + 1
-            if visits[t] > 8:  # a containment cycle: settle as is
-                continue
-            rolled = any(holds_pii(self._layout, classes_of(y))
-                         for y in rollup_sources(facts, t) if y != t)
-            if rolled != new_roll.get(t, stored_contains(t)):
-                new_roll[t] = rolled
-                queue.extend(sorted(rollup_targets(facts, t), key=str))
-            else:
-                new_roll.setdefault(t, rolled)
+        settle_rollup(facts, start, touched | new_prop.keys(), touched,
+                      lambda y: holds_pii(self._layout, classes_of(y)), stored_contains, new_roll)
         # 3. inheritance: touched assets and their parts while tags change
         forced_tags = facts.carriers(TAG, flags_tag)
         new_inh: dict[NamedNode, set[NamedNode]] = {}

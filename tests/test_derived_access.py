@@ -188,3 +188,29 @@ def test_a_policy_on_contains_pii_hides_the_containers_and_their_parts(cat: Cata
         assert not hidden_from_bob(cat, k), k
     cat.assets.delete("policy/no-pii-tables", actor="admin")
     assert not hidden_from_bob(cat, key("orders")) and hidden_from_bob(cat, PAYROLL)
+
+
+def test_the_roll_up_follows_tables_added_to_a_large_schema(cat: Catalog) -> None:
+    """A container is re-judged from the parts that changed, not read part by part on every
+    write: it must still gain and lose contains-pii exactly."""
+    s = {"type": "Schema", "workspace": "acme", "platform": "platform/pg", "description": "s",
+         "qualifiedName": "db.big", "name": "big", "partOf": "acme/database/pg/db"}
+    tables = [{**table(f"t{i}"), "qualifiedName": f"db.big.t{i}", "partOf": "acme/schema/pg/db.big"}
+              for i in range(20)]
+    cat.assets.upsert_many([s, *tables], actor="admin")
+
+    def rolled(k: str) -> bool:
+        return CONTAINS in cat.assets.get(k, infer=True).get("inferred", {}).get(
+            "classifications", [])
+
+    big = "acme/schema/pg/db.big"
+    assert not rolled(big)
+    pii = {**column("t3", "ssn"), "qualifiedName": "db.big.t3.ssn",
+           "partOf": "acme/table/pg/db.big.t3", "classifications": ["classification/pii/email"]}
+    cat.assets.upsert(pii, actor="admin")
+    assert rolled("acme/table/pg/db.big.t3") and rolled(big)
+    cat.assets.upsert_many([{**table("t20"), "qualifiedName": "db.big.t20",
+                             "partOf": "acme/schema/pg/db.big"}], actor="admin")
+    assert rolled(big) and not rolled("acme/table/pg/db.big.t20")
+    cat.assets.patch("acme/column/pg/db.big.t3.ssn", {"classifications": None}, actor="admin")
+    assert not rolled("acme/table/pg/db.big.t3") and not rolled(big)
