@@ -1,11 +1,18 @@
 """What each source last asserted about each asset, so that a run never overwrites an edit.
 
 For every asset a source wrote, ``asserted`` keeps a digest of each value it gave (by key, as
-in the REST JSON). When the source runs again, a key whose current value is still the one the
-source last gave is the source's to change; a key whose value differs (a steward edited it,
-another source set it, someone removed it) is kept as it is; a key the source never gave is
-filled only where it is empty. So the first source or person to set a value keeps it until
-they set it back to what the source says, after which the source decides again.
+in the REST JSON) and the source's precedence (its run config's ``precedence``). When the
+source runs again, a key whose current value is still the one the source last gave is the
+source's to change; a key whose value another source last gave is taken over when that source's
+precedence is lower, and kept when it is higher or equal (so among equals the first keeps it); a
+value no source gave (a steward's edit, or removal) is kept as it is; a key the source never gave
+is filled only where it is empty. A steward hands a value back by setting it to what the source
+says, after which the source decides again.
+
+A source that no longer describes an asset others still describe withdraws from it: its row
+stays, marked ``withdrawn``, so that the values it gave count as nobody's and the next source to
+run takes them over (or drops them, when it says nothing of the key). An asset is deleted only by
+the last source to leave it (ingestion/runner.py), and then every row for it is forgotten.
 """
 
 from __future__ import annotations
@@ -13,25 +20,43 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from graph_store.durable_sqlite import connect
 
-__all__ = ["IDENTITY", "Assertions", "digest", "digests", "merge"]
+__all__ = ["IDENTITY", "Assertions", "Claim", "digest", "digests", "merge"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS asserted (
     source TEXT NOT NULL,
     asset TEXT NOT NULL,
     digests TEXT NOT NULL,
+    precedence INTEGER NOT NULL DEFAULT 0,
+    withdrawn INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (source, asset)
 ) WITHOUT ROWID;
 """
+# columns added since the first release of the file: (name, definition)
+ADDED: Final = (("precedence", "INTEGER NOT NULL DEFAULT 0"),
+                ("withdrawn", "INTEGER NOT NULL DEFAULT 0"))
+INDEX: Final = "CREATE INDEX IF NOT EXISTS asserted_asset ON asserted (asset)"
 # keys that make the asset what it is: always the source's
 IDENTITY: Final = frozenset({"id", "type", "workspace", "platform", "qualifiedName", "partOf",
                              "ingestionSource"})
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What another source last said of an asset: its digests, and its precedence (None: it
+    withdrew, it no longer describes the asset)."""
+
+    source: str
+    digests: dict[str, str]
+    precedence: int | None
 
 
 def digest(value: Any) -> str:
@@ -50,13 +75,16 @@ def _canonical(value: Any) -> str:
 
 
 def merge(wanted: Record, current: Record, last: dict[str, str] | None,
-          decides: frozenset[str] | None, *, was_ours: bool) -> tuple[Record, list[str]]:
+          decides: frozenset[str] | None, *, was_ours: bool, precedence: int = 0,
+          others: Sequence[Claim] = ()) -> tuple[Record, list[str]]:
     """The record to write, and the keys kept against the source's wish. ``current`` is the
     asset's content (no system keys); ``decides`` the keys the source decides (its ``owns``;
     None: every key), beyond which what the asset holds stays; ``last`` the source's digests
     from its last write of the asset (None: it has none, so what the asset holds counts as the
     source's if ``was_ours``, the asset carrying its name from before these were kept, and as
-    others' if not)."""
+    others' if not); ``precedence`` the source's, ``others`` what the other sources last said
+    of the asset: a value one of them gave is taken over when they all rank lower (or withdrew),
+    and kept when one ranks as high or higher."""
     if decides is None:
         keys, out = set(wanted) | set(current), {}
     else:
@@ -65,13 +93,23 @@ def merge(wanted: Record, current: Record, last: dict[str, str] | None,
     out.update({k: wanted[k] for k in IDENTITY if k in wanted})
     kept: list[str] = []
     for k in sorted(keys - IDENTITY):
-        mine = was_ours if last is None else (k in last and digest(current.get(k)) == last[k])
-        if mine or (k not in current and (last is None or k not in last)):
-            if k in wanted:  # the source's value, or an empty one it fills
+        now = digest(current.get(k))
+        by = [c.precedence for c in others if k in current and c.digests.get(k) == now]
+        top = max((p for p in by if p is not None), default=None)  # None: no source's, or gone
+        mine = was_ours if last is None else (k in last and now == last[k])
+        if mine and top is not None and top > precedence:
+            mine = False  # a value it shares with a higher source is the higher one's
+        if mine or (k not in current and (last is None or k not in last)) or \
+                (by and (top is None or top < precedence) and k in wanted):
+            if k in wanted:  # its value, one it fills, or takes over from a lower source
                 out[k] = wanted[k]
+            continue
+        if by and top is None:  # only sources that withdrew gave it, and this one says none
             continue
         if k in current:  # someone else's value (a steward's edit, another source's) stays
             out[k] = current[k]
+        if by and k not in wanted:
+            continue  # another source's value, where this one says none: no disagreement
         said = k in wanted or (last is not None and k in last)  # a value, or now none
         if said and digest(out.get(k)) != digest(wanted.get(k)):  # kept against the source
             kept.append(k)
@@ -88,30 +126,67 @@ class Assertions:
 
     def __init__(self, path: Path | None) -> None:
         self._db = connect(path, SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(asserted)")}
+        for name, definition in ADDED:  # a file an earlier release made
+            if name not in have:
+                self._db.execute(f"ALTER TABLE asserted ADD COLUMN {name} {definition}")
+        self._db.execute(INDEX)
         self._lock = threading.Lock()
 
-    def last(self, source: str, assets: list[str]) -> dict[str, dict[str, str]]:
-        found: dict[str, dict[str, str]] = {}
+    def _rows(self, where: str, assets: list[str], *args: Any) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
         with self._lock:
             for i in range(0, len(assets), 500):
                 part = assets[i:i + 500]
-                found.update((a, json.loads(d)) for a, d in self._db.execute(
-                    f"SELECT asset, digests FROM asserted WHERE source = ? AND asset IN "
-                    f"({', '.join('?' * len(part))})", (source, *part)))
+                rows += self._db.execute(
+                    "SELECT asset, source, digests, precedence, withdrawn FROM asserted WHERE "
+                    f"{where} AND asset IN ({', '.join('?' * len(part))})", (*args, *part))
+        return rows
+
+    def last(self, source: str, assets: list[str]) -> dict[str, dict[str, str]]:
+        """What ``source`` last said of each of ``assets`` (that it ever described)."""
+        return {a: json.loads(d) for a, _, d, _, _ in self._rows("source = ?", assets, source)}
+
+    def others(self, source: str, assets: list[str]) -> dict[str, list[Claim]]:
+        """What the sources other than ``source`` last said of each of ``assets``."""
+        found: dict[str, list[Claim]] = {}
+        for a, s, d, p, w in self._rows("source != ?", assets, source):
+            found.setdefault(a, []).append(Claim(s, json.loads(d), None if w else p))
         return found
 
-    def record(self, source: str, written: dict[str, dict[str, str]]) -> None:
+    def describing(self, asset: str) -> dict[str, int]:
+        """The sources that describe ``asset`` (have not withdrawn from it), with their
+        precedence."""
+        with self._lock:
+            return dict(self._db.execute("SELECT source, precedence FROM asserted WHERE "
+                                         "asset = ? AND withdrawn = 0", (asset,)))
+
+    def described(self, source: str) -> set[str]:
+        """The assets ``source`` describes (has not withdrawn from)."""
+        with self._lock:
+            return {a for (a,) in self._db.execute(
+                "SELECT asset FROM asserted WHERE source = ? AND withdrawn = 0", (source,))}
+
+    def record(self, source: str, written: dict[str, dict[str, str]],
+               precedence: int = 0) -> None:
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO asserted (source, asset, digests) "
-                                 "VALUES (?, ?, ?)",
-                                 [(source, a, json.dumps(d)) for a, d in written.items()])
+            self._db.executemany(
+                "INSERT OR REPLACE INTO asserted (source, asset, digests, precedence, withdrawn) "
+                "VALUES (?, ?, ?, ?, 0)",
+                [(source, a, json.dumps(d), precedence) for a, d in written.items()])
             self._db.execute("COMMIT")
 
-    def forget(self, source: str, assets: list[str]) -> None:
+    def withdraw(self, source: str, asset: str) -> None:
+        """``source`` no longer describes ``asset``, which others still describe."""
         with self._lock:
-            self._db.executemany("DELETE FROM asserted WHERE source = ? AND asset = ?",
-                                 [(source, a) for a in assets])
+            self._db.execute("UPDATE asserted SET withdrawn = 1 WHERE source = ? AND asset = ?",
+                             (source, asset))
+
+    def forget(self, asset: str) -> None:
+        """``asset`` is gone: what every source said of it."""
+        with self._lock:
+            self._db.execute("DELETE FROM asserted WHERE asset = ?", (asset,))
 
     def close(self) -> None:
         with self._lock:

@@ -5,6 +5,7 @@
     name: shop            # optional: the source's name (default: the connector's own)
     batch_size: 500       # optional: assets per changeset
     remove_missing: true  # optional: remove the source's assets it no longer has
+    precedence: 0         # optional: a higher one takes over values a lower source set
     config:               # the connector's config model (ingestion/sql.py for sql)
       url: postgresql://postgres@127.0.0.1:5432/shop
       password: {env: SHOP_DB_PASSWORD}
@@ -34,6 +35,11 @@ class RunConfig(BaseModel):
                              description="The source's name; scopes removal of vanished assets.")
     batch_size: int = Field(500, ge=1, le=100_000, description="Assets per changeset.")
     remove_missing: bool = Field(True, description="Remove the source's assets it no longer has.")
+    precedence: int = Field(0, strict=True, ge=-1_000_000, le=1_000_000,
+                            description="Where sources disagree on an asset's value, a source "
+                            "takes over what one of lower precedence set and keeps what one of "
+                            "higher or equal precedence set (the first keeps it among equals); "
+                            "a person's edit stays whatever the precedence.")
     overwrite_edits: bool = Field(False, description="Replace what people or other sources "
                                   "set on the source's assets (by default it is kept).")
     config: dict[str, Any] = Field(default_factory=dict, description="The connector's config.")

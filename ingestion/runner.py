@@ -5,11 +5,14 @@ versions and the audit log apply as to any write), one changeset per batch. A ru
 ids are natural keys (``{workspace}/{kind}/{platform}/{qualifiedName}``) and an asset the source
 describes as before is ``unchanged``, so a re-run of an unchanged source writes nothing.
 
-Which assets a source produced is recorded on each of them as ``ingestionSource``
-(``{connector}:{source}``, e.g. ``sql:postgres/shop``; the ``name`` of the run config overrides
-the connector's default source name). When a run has read its whole source, the assets that
-carry its source and that it no longer yielded are removed through ``AssetService.delete``: their
-history stays, and the next run that finds them again creates them anew (a new version).
+Which assets a source produced is recorded in what it asserted (ingestion/assertions.py) and
+on each asset as ``ingestionSource`` (``{connector}:{source}``, e.g. ``sql:postgres/shop``; the
+``name`` of the run config overrides the connector's default source name): of the sources that
+describe an asset, the one that ranks highest (run config ``precedence``), the first on a tie.
+When a run has read its whole source, the assets it describes and no longer yielded are removed
+through ``AssetService.delete`` (their history stays, and the next run that finds them again
+creates them anew), unless another source still describes them: then the run withdraws from
+them and they stay, named after the highest remaining source.
 
 References to assets that come later in the same run (a foreign key to a table read afterwards)
 are written once their target exists: the asset is first written without them and completed at
@@ -33,7 +36,7 @@ from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import GraphStore
-from ingestion.assertions import Assertions, digests, merge
+from ingestion.assertions import Assertions, Claim, digests, merge
 from ingestion.config import RunConfig, config_error
 from ingestion.connector import (
     Connector,
@@ -201,10 +204,12 @@ class IngestionService:
         return r
 
     def produced(self, source: str) -> set[str]:
-        """The ids of the assets that carry ``source`` (what its earlier runs wrote)."""
-        return {self._layout.key(q.subject.value)
-                for q in self._store.quads(None, SOURCE, Literal(source), None)
-                if isinstance(q.subject, NamedNode) and not self._layout.is_inferred(q.graph_name)}
+        """The ids of the assets ``source`` describes: that it asserted and did not withdraw
+        from (ingestion/assertions.py), or that carry it (written before assertions were kept)."""
+        return self.assertions.described(source) | {
+            self._layout.key(q.subject.value)
+            for q in self._store.quads(None, SOURCE, Literal(source), None)
+            if isinstance(q.subject, NamedNode) and not self._layout.is_inferred(q.graph_name)}
 
     def claimed(self, key: str, source: str) -> bool:
         """``key`` exists and is not ``source``'s (made by people or another source)."""
@@ -358,10 +363,13 @@ class _Run:
         except SemcatError:  # one refused item: the others one by one (the write says why)
             canonical = [self._canonical([item])[0] if self._valid(item) else item
                          for item in wanted]
-        last = assertions.last(self.source, [item["id"] for item in canonical])
-        self._write([self._merged(item, last.get(item["id"])) for item in canonical])
+        ids = [item["id"] for item in canonical]
+        last, others = assertions.last(self.source, ids), assertions.others(self.source, ids)
+        self._write([self._merged(item, last.get(item["id"]), others.get(item["id"], []))
+                     for item in canonical])
         assertions.record(self.source, {item["id"]: digests(item) for item in canonical
-                                        if self.status.get(item["id"]) != "failed"})
+                                        if self.status.get(item["id"]) != "failed"},
+                          self.config.precedence)
 
     def _canonical(self, items: list[Record]) -> list[Record]:
         docs = self.service.assets.canonical(items)
@@ -375,10 +383,12 @@ class _Run:
             return False
         return True
 
-    def _merged(self, item: Record, last: dict[str, str] | None) -> Record:
-        """``item`` merged with the stored asset: what people or other sources set since the
-        source last said otherwise stays (ingestion/assertions.py), and so does what the
-        stored asset holds beyond the keys the connector owns (owners, tags, attributes)."""
+    def _merged(self, item: Record, last: dict[str, str] | None, others: list[Claim]) -> Record:
+        """``item`` merged with the stored asset: what people or other sources of as high a
+        precedence set since the source last said otherwise stays (ingestion/assertions.py),
+        and so does what the stored asset holds beyond the keys the connector owns (owners,
+        tags, attributes). The asset keeps naming a source that describes it and ranks as high
+        or higher (so that sources taking turns write no new versions)."""
         if not self.service.exists(item["id"]):
             return item
         try:
@@ -386,11 +396,15 @@ class _Run:
         except SemcatError:
             return item
         content = {k: v for k, v in current.items() if k not in SYSTEM}
+        named, precedence = current.get("ingestionSource"), self.config.precedence
+        if any(c.source == named and c.precedence is not None and c.precedence >= precedence
+               for c in others):
+            item = {**item, "ingestionSource": named}
         if self.config.overwrite_edits:
             return {**{k: v for k, v in content.items() if self.owns is not None
                        and k not in self.owns}, **item}
-        merged, kept = merge(item, content, last, self.owns,
-                             was_ours=current.get("ingestionSource") == self.source)
+        merged, kept = merge(item, content, last, self.owns, was_ours=named == self.source,
+                             precedence=precedence, others=others)
         if kept:
             self.report.kept_edits += len(kept)
             self.report.warn(f"{item['id']}: kept {', '.join(kept)} as people or another "
@@ -421,16 +435,40 @@ class _Run:
     def remove(self, produced: set[str]) -> None:
         gone = sorted(produced - self.seen, key=lambda k: (DEPTH.get(k.split("/")[1], -1)
                                                             if k.count("/") >= 3 else -1, k))
+        assertions = self.service.assertions
         for i, key in enumerate(gone, start=1):
+            staying = {s: p for s, p in assertions.describing(key).items() if s != self.source}
             try:
-                self.service.assets.delete(key, actor=self.actor)
-                self.service.assertions.forget(self.source, [key])
-                self.report.removed += 1
-            except NotFound:
-                pass  # removed meanwhile
+                if staying:
+                    self._leave(key, staying)
+                else:
+                    try:
+                        self.service.assets.delete(key, actor=self.actor)
+                        self.report.removed += 1
+                    except NotFound:
+                        pass  # removed meanwhile
+                    assertions.forget(key)
             except SemcatError as e:
                 self.report.fail(key, f"could not remove it: {_message(e)}")
             self.progress("remove", i, len(gone))
+
+    def _leave(self, key: str, staying: dict[str, int]) -> None:
+        """``key`` is no longer in the source, but other sources describe it: it stays. The
+        values this source gave go to the next of them that runs, and the asset's
+        ingestionSource, if it names this source, to the highest of them (the first by name on
+        a tie)."""
+        self.service.assertions.withdraw(self.source, key)
+        heir = max(sorted(staying), key=lambda s: staying[s])
+        self.report.warn(f"{key} is no longer in this source; it stays, as {heir} "
+                         f"{'and others still describe' if len(staying) > 1 else 'still describes'}"
+                         " it")
+        try:
+            current = self.service.assets.get(key)
+        except NotFound:
+            return
+        if current.get("ingestionSource") == self.source:
+            self._write([{**{k: v for k, v in current.items() if k not in SYSTEM}, "id": key,
+                          "ingestionSource": heir}], count=False)
 
 
 def _key(item: Record) -> str:
