@@ -98,12 +98,13 @@ class PartitionRouting:
 
     def _inferred_source(self, graph: str) -> str | None:
         """The asserted graph an inferred graph mirrors (``inferred/{ws}/{p}``, and the rules
-        engine's ``inferred/rules/{ws}/{p}`` and ``inferred/rules/propagated/{ws}/{p}``)."""
+        engine's ``inferred/rules/{ws}/{p}`` and ``inferred/rules/propagated/{ws}/{p}``, and
+        provenance's ``inferred/provenance/{ws}/{p}``)."""
         root = self._layout.inferred_root.value + "/"
         if not graph.startswith(root):
             return None
         rest = graph[len(root):]
-        for family in ("rules/", "propagated/"):
+        for family in ("rules/", "propagated/", "provenance/"):
             rest = rest.removeprefix(family)
         return f"{self._layout.base}/graph/{rest}"
 

@@ -37,6 +37,7 @@ from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
+from graph_store.provenance import Provenance
 from graph_store.query_pool import QueryPool, Snapshots
 from ingestion import IngestionService
 from ingestion.schedules import Principals
@@ -151,6 +152,8 @@ class Catalog:
         self.lineage = LineageService(self.store, layout, self.journal,
                                       readable=lambda: self.access.readable(),
                                       index=self.lineage_index)
+        self.provenance = Provenance(self.store, layout, self.journal,
+                                     enabled=settings.provenance)
         self.ingestion = IngestionService(self.assets, self.store, layout, data=data,
                                           principals=Principals(Principal.from_json,
                                                                 self.keys.revoked))
@@ -164,7 +167,8 @@ class Catalog:
         self.projector = Projector(self.journal,
                                    [("inference", self.inference.follow),
                                     ("classification", self.classifier.follow)],
-                                   [("text index", self.search.follow)],
+                                   [("provenance", self.provenance.follow),
+                                    ("text index", self.search.follow)],
                                    background=data is not None and settings.background_projections)
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
@@ -172,6 +176,7 @@ class Catalog:
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
+        self.provenance.catch_up()  # who asserted what, for changesets it has not seen
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:

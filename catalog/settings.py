@@ -111,6 +111,12 @@ class Settings(BaseSettings):
         "inherit tags down partOf on every write (into graph/inferred/rules/...); off, those "
         "graphs stay as they are until it is turned on again (then they catch up on open).",
     )
+    provenance: bool = Field(
+        default=True,
+        description="Keep who asserted each statement and when, as RDF 1.2 reifiers that "
+        "SPARQL can query (graph/inferred/provenance/...); off, those graphs stay as they are "
+        "until it is turned on again (then they catch up from the change log on open).",
+    )
     max_page_size: int = Field(default=500, description="Largest page of the asset list.")
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")

@@ -42,6 +42,11 @@ _DATETIME = NamedNode(XSD + "dateTime")
 _TYPE = NamedNode(RDF_TYPE)
 
 
+def agent(layout: GraphLayout, actor: str) -> NamedNode:
+    """The PROV agent a changeset's actor names: the user of that name (``user/...``)."""
+    return NamedNode(layout.iri(actor if actor.startswith("user/") else "user/" + actor))
+
+
 def utc_now() -> str:
     """Now, as the store keeps an xsd:dateTime (canonical: no trailing zeros in the fraction),
     so that the change log and the store spell a timestamp alike."""
@@ -185,7 +190,7 @@ class Journal:
                     touched.add(s)  # type: ignore[arg-type]
                     if group:
                         added.setdefault(s, []).append(q)  # type: ignore[arg-type]
-        who = NamedNode(self.layout.iri(actor if actor.startswith("user/") else "user/" + actor))
+        who = agent(self.layout, actor)
         now_literal = Literal(now, datatype=_DATETIME)
         current: dict[NamedNode, tuple[dict[str, Quad], list[Quad]]] = {}
         for subject in touched:

@@ -95,6 +95,23 @@ class GraphLayout:
             return NamedNode(f"{root}/{source.value[len(prefix):]}")
         return NamedNode(f"{root}/default")
 
+    def provenance(self, source: NamedNode | None = None) -> NamedNode:
+        """Where who asserted the statements of asserted graph ``source`` is kept
+        (``graph/inferred/provenance/{ws}/{partition}``, graph_store/provenance.py); ``None``
+        gives the family's root (its position in the log)."""
+        prefix = f"{self.base}/graph/"
+        root = f"{prefix}inferred/provenance"
+        if source is None:
+            return NamedNode(root)
+        if source.value.startswith(prefix):
+            return NamedNode(f"{root}/{source.value[len(prefix):]}")
+        return NamedNode(f"{root}/default")
+
+    def is_provenance(self, graph: object) -> bool:
+        root = f"{self.base}/graph/inferred/provenance"
+        value = graph.value if isinstance(graph, NamedNode) else ""
+        return value == root or value.startswith(root + "/")
+
     def is_inferred(self, graph: object) -> bool:
         """True for the reasoner's graphs: projections, never written through the change log."""
         root = self.inferred_root.value

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from opentelemetry import trace
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, RdfFormat, Store, Triple
 
 from graph_store.changeset import Changeset
 from graph_store.errors import BackendError, InputError
@@ -42,11 +42,18 @@ def _triples_text(quads: tuple[Quad, ...] | list[Quad]) -> str:
     by_graph: dict[str, list[str]] = {}
     for q in quads:
         g = "" if isinstance(q.graph_name, DefaultGraph) else str(q.graph_name)
-        by_graph.setdefault(g, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        by_graph.setdefault(g, []).append(f"{q.subject} {q.predicate} {_term(q.object)} .")
     return " ".join(
         " ".join(lines) if not g else f"GRAPH {g} {{ {' '.join(lines)} }}"
         for g, lines in by_graph.items()
     )
+
+
+def _term(term: object) -> str:
+    """A term as SPARQL 1.2 writes it: a triple term (provenance's) is ``<<( s p o )>>``."""
+    if isinstance(term, Triple):
+        return f"<<( {term.subject} {term.predicate} {_term(term.object)} )>>"
+    return str(term)
 
 
 def _has_blank(quads: tuple[Quad, ...]) -> bool:

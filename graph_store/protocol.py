@@ -6,12 +6,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple
 
 from graph_store.changeset import Changeset
 
 Subject = NamedNode | BlankNode
-Object = NamedNode | BlankNode | Literal
+Object = NamedNode | BlankNode | Literal | Triple  # a triple term: provenance reifies statements
 GraphName = NamedNode | BlankNode | DefaultGraph
 
 

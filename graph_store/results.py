@@ -77,6 +77,9 @@ class QueryResult:
         except _Stop:
             pass
         except OSError as e:
+            if "RDF 1.2" in str(e):  # JSON-LD and triple terms (graph_store/provenance.py)
+                raise InputError(f"{media_type} cannot carry the result's RDF 1.2 triple terms "
+                                 "(statement provenance); ask for Turtle or N-Triples") from e
             if not out.reason:
                 raise BackendError(f"query evaluation failed: {e}") from e
         except Exception as e:  # the writer's exception may come back wrapped

@@ -153,7 +153,8 @@ class ProofSearch:
     def __init__(self, store: GraphStore, layout: GraphLayout) -> None:
         self.store = store
         self.inferred_graphs = [g for g in store.named_graphs() if isinstance(g, NamedNode)
-                                and layout.is_inferred(g) and g != layout.inferred_root]
+                                and layout.is_inferred(g) and g != layout.inferred_root
+                                and not layout.is_provenance(g)]
         self.axioms = _Axioms(store)
         self.memo: dict[Statement, Explanation] = {}
         self.derivations = _Derivations(store, layout)

@@ -67,7 +67,8 @@ class DocBuilder:
         cached = self._inferred_graphs
         if cached is None or time.monotonic() - cached[1] > 1.0:
             graphs = [g for g in self.store.named_graphs() if isinstance(g, NamedNode)
-                      and self.layout.is_inferred(g) and g != self.layout.inferred_root]
+                      and self.layout.is_inferred(g) and g != self.layout.inferred_root
+                      and not self.layout.is_provenance(g)]
             cached = self._inferred_graphs = (graphs, time.monotonic())
         return cached[0]
 
