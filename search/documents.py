@@ -50,6 +50,7 @@ class AssetDoc:
     domains: tuple[Ref, ...] = ()
     attributes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # custom attributes
     data_type: str = ""
+    keywords: tuple[str, ...] = ()  # free-text keywords (dcat:keyword), beside curated tags
     graphs: tuple[str, ...] = ()  # partition graphs holding it: access control filters on them
     updated_at: str = ""  # ISO 8601, UTC
     # entailed, not asserted: from the inferred graphs (OWL 2 RL, classification rules)
@@ -71,7 +72,8 @@ class AssetDoc:
             names = ", ".join(split_identifier(c.name) for c in
                               self.columns[:_MAX_COLUMNS_IN_EMBEDDING])
             parts.append(f"Columns: {names}.")
-        labels = [r.label for r in (*self.terms, *self.tags, *self.classifications)]
+        labels = [*(r.label for r in (*self.terms, *self.tags, *self.classifications)),
+                  *self.keywords]
         if labels:
             parts.append(f"Topics: {', '.join(labels)}.")
         return " ".join(parts)

@@ -18,12 +18,13 @@ from graph_store.changeset import Changeset
 from graph_store.journal import CREATED_AT, UPDATED_AT, VERSION
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
-from ontology.namespaces import CLASSES, RDF_TYPE, SEMCAT
+from ontology.namespaces import CLASSES, DCAT, RDF_TYPE, SEMCAT
 from search.documents import AssetDoc, Column, Ref
 
 ABSTRACT = frozenset({"Asset", "DataAsset"})  # superclasses: no facet value of their own
 WITH_COLUMNS = frozenset({"Table", "View"})
 _NAME = SEMCAT + "name"
+KEYWORD = DCAT + "keyword"  # free-text keywords (the DCAT connector keeps them)
 _P = {local: NamedNode(SEMCAT + local) for local in (
     "name", "qualifiedName", "description", "partOf", "platform", "workspace", "owner", "tag",
     "glossaryTerm", "classification", "dataType", "position", "domain")}
@@ -176,6 +177,8 @@ class DocBuilder:
             tags=refs("tag"), terms=refs("glossaryTerm"),
             classifications=classifications, domains=domains, attributes=attributes,
             data_type=text("dataType"),
+            keywords=tuple(sorted({str(o.value) for o in values.get(KEYWORD, [])
+                                   if isinstance(o, Literal)})),
             graphs=tuple(sorted({q.graph_name.value for q in quads
                                  if isinstance(q.graph_name, NamedNode)})),
             updated_at=str(updated[0].value) if updated else "",

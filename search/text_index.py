@@ -106,7 +106,7 @@ def _document(doc: AssetDoc) -> tantivy.Document:
         "name": doc.name, "qualified_name": doc.qualified_name, "description": doc.description,
         "columns": "\n".join(f"{c.name}: {c.description}" if c.description else c.name
                              for c in doc.columns),
-        "tags": "; ".join(r.label for r in doc.tags),
+        "tags": "; ".join([*(r.label for r in doc.tags), *doc.keywords]),
         "terms": "; ".join(r.label for r in doc.terms),
         "classifications": "; ".join(r.label for r in (*doc.classifications,
                                                        *doc.inferred_classifications)),

@@ -21,6 +21,7 @@ import rdflib
 from catalog import Catalog
 from graph_store.errors import InputError
 from graph_store.keys import encode_segment
+from search.model import SearchRequest
 from tests.conftest import SHARED, free_port
 
 DCAT_AP = SHARED / "data" / "dcat-ap"
@@ -344,3 +345,11 @@ def test_an_unreachable_or_wrong_endpoint_writes_nothing(endpoint: str,
     refused(catalog, run_config(endpoint=f"http://127.0.0.1:{port}/sparql", timeout=5),
             "cannot reach", f"127.0.0.1:{port}")
     refused(catalog, run_config(endpoint=endpoint + "/nope"), "answered 404")
+
+
+def test_keywords_find_their_datasets(ttl: Path, catalog: Catalog) -> None:
+    """A DCAT keyword is search text: "pollution" is in no title or description."""
+    assert catalog.ingestion.run(run_config(path=str(ttl))).ok
+    catalog.search.wait(vectors=False)
+    hits = catalog.search.run(SearchRequest(q="pollution", mode="keyword")).to_json()["hits"]
+    assert [h["id"] for h in hits][:1] == [table(EX + "dataset/air-quality", "dcat")]
