@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGES = ("semcat", "sparql_api", "catalog", "access", "demo", "search", "embeddings",
-            "reasoning", "shapes", "lineage", "graph_store", "ontology")
+            "reasoning", "shapes", "lineage", "graph_store", "ontology", "ingestion")
 MAX_LINES = 500
 
 
