@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -63,11 +65,16 @@ def warehouse(n: int) -> Iterator[dict[str, Any]]:
         t += 1
 
 
-def child(args: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak resident bytes, stdout) of a `semcat` command in a child process."""
+def child(args: list[str], watch: Path | None = None,
+          samples: list[tuple[float, int]] | None = None) -> tuple[float, int, str]:
+    """(seconds, peak resident bytes, stdout) of a `semcat` command in a child process; with
+    ``watch`` (a data dir), its ingestion run's progress every few seconds into ``samples``."""
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "semcat", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if watch is not None and samples is not None:
+        threading.Thread(target=_watch, args=(proc, watch / "ingestion_runs.sqlite", samples),
+                         daemon=True).start()
     out = proc.stdout.read().decode() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t
@@ -76,10 +83,36 @@ def child(args: list[str]) -> tuple[float, int, str]:
     return seconds, usage.ru_maxrss * 1024, out
 
 
-def ingest(config: dict[str, Any], tmp: Path, name: str) -> tuple[float, int, dict[str, Any]]:
+def _watch(proc: subprocess.Popen[bytes], registry: Path,
+           samples: list[tuple[float, int]]) -> None:
+    while proc.poll() is None:
+        time.sleep(5)
+        try:
+            with sqlite3.connect(f"file:{registry}?mode=ro", uri=True, timeout=1) as db:
+                row = db.execute("SELECT progress FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.Error:
+            continue
+        if row:
+            samples.append((time.perf_counter(), int(row[0])))
+
+
+def steadiness(samples: list[tuple[float, int]]) -> tuple[float, float]:
+    """Assets/s over the first and the last fifth of the run's progress: a rate that decays as
+    the catalog grows shows here."""
+    if len(samples) < 10:
+        return 0.0, 0.0
+    fifth = len(samples) // 5
+    (t0, p0), (t1, p1) = samples[0], samples[fifth]
+    (t2, p2), (t3, p3) = samples[-fifth - 1], samples[-1]
+    return (p1 - p0) / (t1 - t0), (p3 - p2) / (t3 - t2)
+
+
+def ingest(config: dict[str, Any], tmp: Path, name: str,
+           samples: list[tuple[float, int]] | None = None) -> tuple[float, int, dict[str, Any]]:
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(config))
-    seconds, peak, out = child(["ingest", str(path), "--data", str(tmp / name), "-f", "json"])
+    seconds, peak, out = child(["ingest", str(path), "--data", str(tmp / name), "-f", "json"],
+                               tmp / name, samples)
     return seconds, peak, json.loads(out)
 
 
@@ -126,9 +159,11 @@ def batch_part(n: int, sample: int, batch: int, tmp: Path) -> dict[str, Any]:
         for record in warehouse(n):
             f.write(json.dumps(record) + "\n")
     print(f"batch: {n:,} assets in {path.stat().st_size / 1e6:,.0f} MB of NDJSON", flush=True)
+    samples: list[tuple[float, int]] = []
     seconds, peak, report = ingest({"connector": "ndjson", "workspace": "acme",
                                     "batch_size": batch, "config": {"path": str(path)}},
-                                   tmp, "batch")
+                                   tmp, "batch", samples)
+    first, last = steadiness(samples)
     assert report["added"] == n and report["failed"] == 0, report
     items = list(warehouse(sample))
     rest = rest_bulk(items, tmp, batch)
@@ -136,6 +171,7 @@ def batch_part(n: int, sample: int, batch: int, tmp: Path) -> dict[str, Any]:
     # the run's own time: the child's start and the catalog's opening are not ingestion
     return {"assets": n, "seconds": report["seconds"], "wall_seconds": seconds,
             "assets_per_s": n / report["seconds"], "peak_bytes": peak,
+            "first_fifth_per_s": first, "last_fifth_per_s": last,
             "sample": sample, "rest_assets_per_s": sample / rest,
             "raw_assets_per_s": sample / raw, "raw_quads": quads}
 
@@ -223,7 +259,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"({'met' if b['peak_bytes'] <= MEMORY_TARGET else 'NOT met'}); >= 50% of "
                   f"the REST bulk rate: {of_rest:.0%} "
                   f"({'met' if of_rest >= OF_REST_TARGET else 'NOT met'}); vs raw pyoxigraph "
-                  f"{b['assets_per_s'] / b['raw_assets_per_s']:.1%}\n", flush=True)
+                  f"{b['assets_per_s'] / b['raw_assets_per_s']:.1%}; steady: "
+                  f"{b['first_fifth_per_s']:,.0f} assets/s over the first fifth of the run, "
+                  f"{b['last_fifth_per_s']:,.0f} over the last\n", flush=True)
         if not args.skip_sql:
             s = results["sql"] = sql_part(args.tables, tmp)
             ratio = s["seconds"] / s["postgres_seconds"]
