@@ -32,6 +32,29 @@ class WriteResult:
     warnings: tuple[dict[str, Any], ...] = ()  # SHACL warnings about this asset
 
 
+WARNING_EXAMPLES = 3  # per kind, in a bulk write's warning summary
+
+
+def warning_summary(results: list[WriteResult], *, examples: int = WARNING_EXAMPLES
+                    ) -> dict[str, Any]:
+    """A bulk write's SHACL warnings as counts per kind (severity, constraint and path) with
+    a few examples each: 5,700 assets without descriptions or owners gave 6,587 warnings
+    (2.8 MB) when every one was listed."""
+    kinds: dict[tuple[str, str, str], dict[str, Any]] = {}
+    total = 0
+    for r in results:
+        for w in r.warnings:
+            total += 1
+            key = (str(w.get("severity", "")), str(w.get("constraint", "")),
+                   str(w.get("path", "")))
+            kind = kinds.setdefault(key, {"severity": key[0], "constraint": key[1],
+                                          "path": key[2], "count": 0, "examples": []})
+            kind["count"] += 1
+            if len(kind["examples"]) < examples:
+                kind["examples"].append(w)
+    return {"total": total, "kinds": sorted(kinds.values(), key=lambda k: -k["count"])}
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]  # compact nodes, without @context

@@ -85,6 +85,23 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def period(text: str) -> tuple[datetime | None, datetime | None]:
+    """A date, month or year as [start, end)."""
+    try:
+        if len(text) == 4:
+            y = int(text)
+            return datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC)
+        if len(text) == 7:
+            y, mo = int(text[:4]), int(text[5:])
+            start = datetime(y, mo, 1, tzinfo=UTC)
+            return start, (datetime(y + 1, 1, 1, tzinfo=UTC) if mo == 12 else
+                           datetime(y, mo + 1, 1, tzinfo=UTC))
+        start = parse_bound(text.upper().replace(" ", "T"))
+    except (ValueError, InputError):
+        return None, None
+    return start, start + timedelta(days=1) if len(text) == 10 else start
+
+
 @dataclass(frozen=True)
 class DateRange:
     """Resolved bounds of one date field: ``start`` inclusive, ``end`` exclusive."""

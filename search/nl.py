@@ -13,6 +13,11 @@ acronym or several words (``Snowflake``, ``PII``, ``GDPR``, ``Tier 1``) need non
 glossary terms always do. Fuzzy matching by embeddings is not used. Every recognised span
 is reported with the filter it became, so a user can see and correct the reading; explicit
 filters of the request win.
+
+Years and dates are content ("singers born before 1990", "orders after 2012") unless a verb
+says they date the asset itself ("updated since 2024", "created in 2025"); relative phrases
+("last week", "yesterday") need none. A question is never refused: a time reading that
+leaves an empty range (or contradicts the request's own bounds) is dropped, with a note.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from tantivy import Occur, Query
 
 from graph_store.errors import InputError
 from search.analysis import edit_distance, stem, words
-from search.dates import iso, now_utc, parse_bound
+from search.dates import iso, now_utc, period
+from search.dates import resolve as resolve_dates
 from search.model import SearchRequest
 
 if TYPE_CHECKING:
@@ -99,6 +105,7 @@ _TIME_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((kind, re.compil
     ("before", r"(?P<op>before|until|till)\s+" + _DATE),
     ("in", r"(?:in|during)\s+" + _DATE),
 ))
+_ANCHORED = frozenset({"since", "before", "in"})  # at a date: a time filter only with a verb
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,14 @@ def _time_spans(text: str, now: datetime) -> Iterator[Recognised]:
         for m in pattern.finditer(low):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
+            if kind in _ANCHORED and m.group("verb") is None:
+                continue  # "before 2009": a year the question is about, not a filter
             created = m.group("verb") in ("created", "added", "new")
             field_name = "created" if created else "updated"
-            bounds = _bounds(kind, m, now)
+            try:
+                bounds = _bounds(kind, m, now)
+            except OverflowError:  # "in the last 99999999 years"
+                continue
             if bounds is None:
                 continue
             taken.append((m.start(), m.end()))
@@ -330,7 +342,7 @@ def _bounds(kind: str, m: re.Match[str], now: datetime
         if unit == "quarter":
             return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1), None
         return day.replace(month=1, day=1), None
-    start, end = _period(m.group("date"))
+    start, end = period(m.group("date"))
     if start is None:
         return None
     if kind == "since":
@@ -338,23 +350,6 @@ def _bounds(kind: str, m: re.Match[str], now: datetime
     if kind == "before":
         return None, (start if m.group("op") == "before" else end)
     return start, end
-
-
-def _period(text: str) -> tuple[datetime | None, datetime | None]:
-    """A date, month or year as [start, end)."""
-    try:
-        if len(text) == 4:
-            y = int(text)
-            return datetime(y, 1, 1, tzinfo=UTC), datetime(y + 1, 1, 1, tzinfo=UTC)
-        if len(text) == 7:
-            y, mo = int(text[:4]), int(text[5:])
-            start = datetime(y, mo, 1, tzinfo=UTC)
-            return start, (datetime(y + 1, 1, 1, tzinfo=UTC) if mo == 12 else
-                           datetime(y, mo + 1, 1, tzinfo=UTC))
-        start = parse_bound(text.upper().replace(" ", "T"))
-    except (ValueError, InputError):
-        return None, None
-    return start, start + timedelta(days=1) if len(text) == 10 else start
 
 
 def _words(text: str, taken: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
@@ -478,11 +473,18 @@ def apply(request: SearchRequest, parsed: Parsed) -> tuple[SearchRequest, dict[s
         else:
             dates[name] = value
     new = replace(request, q=parsed.q, filters=filters, **dates)  # type: ignore[arg-type]
+    dropped: dict[str, Any] = {}
+    try:
+        resolve_dates(new.date_bounds())
+    except InputError as e:  # the reading's range is empty: its words are content again
+        kept = [(r.start, r.end) for r in parsed.recognised if r.facet in parsed.filters()]
+        new = replace(request, q=_leftover(parsed.text, kept), filters=filters)
+        dropped = {"dropped": sorted(dates), "note": f"the time reading was dropped: {e}"}
     applied: dict[str, Any] = {"filters": {k: list(v) for k, v in filters.items()}}
     applied.update({k: v for k, v in new.date_bounds().items()})
-    return new, {"input": parsed.text, "q": parsed.q,
+    return new, {"input": parsed.text, "q": new.q,
                  "recognised": [r.to_json() for r in parsed.recognised],
-                 "applied": applied, "overridden": sorted(set(overridden))}
+                 "applied": applied, "overridden": sorted(set(overridden)), **dropped}
 
 
 def interpret(request: SearchRequest, index: TextIndex, now: datetime | None = None, *,

@@ -144,10 +144,34 @@ class AssetWrites(Closed):
     items: list[AssetWrite]
 
 
-class BulkWrite(AssetWrites):
+class WarningKind(Closed):
+    severity: str
+    constraint: str
+    path: str
+    count: int = Field(description="Warnings of this kind in the whole write")
+    examples: list[ShaclResult] = Field(description="The first few of them")
+
+
+class WarningSummary(Closed):
+    total: int = Field(description="SHACL warnings about the written assets")
+    kinds: list[WarningKind] = Field(description="Counts per kind, most frequent first")
+
+
+class BulkItem(Closed):
+    id: str
+    version: int
+    status: Literal["created", "updated", "unchanged", "deleted"]
+    warnings: list[ShaclResult] | None = Field(
+        default=None, description="SHACL warnings about this asset; only with ?warnings=all")
+
+
+class BulkWrite(Closed):
+    items: list[BulkItem]
     created: int
     updated: int
     unchanged: int
+    warnings: WarningSummary = Field(description="The warnings summarised (every one is on "
+                                     "its item with ?warnings=all)")
 
 
 class Version(Closed):

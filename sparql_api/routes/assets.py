@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote, urlencode
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from catalog.assets import warning_summary
 from graph_store.errors import InputError, PreconditionFailed, UnsupportedMediaType
 from sparql_api.deps import (
     MAX_SEQ,
@@ -144,7 +145,12 @@ async def upsert_asset(request: Request) -> JSONResponse:
 
 @router.post("/assets:bulk", summary="Upsert many assets: all or nothing",
              response_model=BulkWrite, response_class=JSONLDResponse, openapi_extra=BULK_BODY)
-async def bulk_upsert(request: Request) -> JSONResponse:
+async def bulk_upsert(
+    request: Request,
+    warnings: Annotated[Literal["summary", "all"], Query(
+        description="summary: SHACL warnings counted per kind with a few examples; all: "
+                    "also every warning on its item")] = "summary",
+) -> JSONResponse:
     body = await read_body(request)
     kind = media_type(request)
     if kind in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
@@ -160,7 +166,9 @@ async def bulk_upsert(request: Request) -> JSONResponse:
                                    f"application/x-ndjson, not {kind!r}")
     results = await call(catalog_of(request).assets.upsert_many, items, actor=actor_of(request))
     counts = {s: sum(r.status == s for r in results) for s in ("created", "updated", "unchanged")}
-    return _ld({**counts, "items": [asdict(r) for r in results]})
+    items = [asdict(r) if warnings == "all" else
+             {k: v for k, v in asdict(r).items() if k != "warnings"} for r in results]
+    return _ld({**counts, "items": items, "warnings": warning_summary(results)})
 
 
 @router.get("/assets/{key:path}/versions", summary="An asset's version history",
