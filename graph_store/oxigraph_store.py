@@ -58,10 +58,16 @@ def _term(term: object) -> str:
 
 def _has_blank(quads: tuple[Quad, ...]) -> bool:
     return any(
-        isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode)
-        or isinstance(q.graph_name, BlankNode)
+        isinstance(q.subject, BlankNode) or _blank(q.object) or isinstance(q.graph_name, BlankNode)
         for q in quads
     )
+
+
+def _blank(term: object) -> bool:
+    """A blank node, or a triple term holding one (DELETE DATA cannot name either)."""
+    if isinstance(term, Triple):
+        return isinstance(term.subject, BlankNode) or _blank(term.object)
+    return isinstance(term, BlankNode)
 
 
 def run_query(store: Store, sparql: str, dataset: Dataset, base_iri: str | None) -> object:
