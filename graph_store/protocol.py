@@ -65,3 +65,14 @@ class GraphStore(QuadSource, Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def write_derived(store: GraphStore, removed: set[Quad], added: set[Quad], keeper: str) -> None:
+    """A projection's change to its graphs, bypassing the change log. Graphs it creates are
+    made whole with ``replace_graphs``, so the store knows them as projections from the start."""
+    fresh = {q.graph_name for q in added} - set(store.named_graphs())
+    if fresh:
+        store.replace_graphs(fresh, [q for q in added if q.graph_name in fresh])  # type: ignore[arg-type]
+        added = {q for q in added if q.graph_name not in fresh}
+    if removed or added:
+        store.apply(Changeset(keeper, "derived", "", tuple(removed), tuple(added)))

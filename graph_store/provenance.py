@@ -31,7 +31,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Triple
 from graph_store.changeset import Changeset
 from graph_store.journal import SYSTEM_PREDICATES, Journal, agent
 from graph_store.layout import GraphLayout
-from graph_store.protocol import GraphStore
+from graph_store.protocol import GraphStore, write_derived
 from ontology.namespaces import PROV, RDF, RDFS, SEMCAT, XSD
 
 __all__ = ["INGEST_MESSAGE", "Provenance"]
@@ -165,14 +165,7 @@ class _Change:
                     and not any(r.subject == reifier and r.graph_name == g for r in self.added):
                 self.removed.update(self.store.quads(reifier, None, None, g))
         removed = self.removed - self.added
-        added = self.added - removed
-        existing = set(self.store.named_graphs())
-        fresh = {q.graph_name for q in added} - existing
-        if fresh:  # new graphs are made whole (the store then knows them as projections)
-            self.store.replace_graphs(fresh, [q for q in added if q.graph_name in fresh])  # type: ignore[arg-type]
-            added = {q for q in added if q.graph_name not in fresh}
-        if removed or added:
-            self.store.apply(Changeset("provenance", "derived", "", tuple(removed), tuple(added)))
+        write_derived(self.store, removed, self.added - removed, "provenance")
 
 
 def _reified(q: Quad) -> bool:

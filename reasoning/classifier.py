@@ -32,7 +32,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 from graph_store.changeset import Changeset, net_change
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
-from graph_store.protocol import Dataset, GraphStore
+from graph_store.protocol import Dataset, GraphStore, write_derived
 from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
 from reasoning.access_classes import (
     contains_pii,
@@ -443,13 +443,7 @@ class Classifier:
         status = Quad(root, DERIVED_UP_TO, Literal(str(seq), datatype=_INTEGER), root)
         removed = removed | (old_status - {status})
         added = added | ({status} - old_status)
-        existing = set(self._store.named_graphs())
-        fresh = {q.graph_name for q in added} - existing
-        if fresh:
-            self._store.replace_graphs(fresh, [q for q in added if q.graph_name in fresh])  # type: ignore[arg-type]
-            added = {q for q in added if q.graph_name not in fresh}
-        if removed or added:
-            self._store.apply(Changeset("rules", "derived", "", tuple(removed), tuple(added)))
+        write_derived(self._store, removed, added, "rules")
 
     def checkpoint(self) -> None:
         """Store the position reached (on close)."""
