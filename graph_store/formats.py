@@ -102,7 +102,13 @@ def serialize_quads(quads: Iterable[Quad], fmt: RdfFormat,
     if fmt not in QUAD_FORMATS:
         quads = [q.triple for q in quads]  # type: ignore[misc]
     kwargs = {"prefixes": prefixes} if prefixes and fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else {}
-    return serialize(quads, format=fmt, **kwargs) or b""  # type: ignore[arg-type]
+    try:
+        return serialize(quads, format=fmt, **kwargs) or b""  # type: ignore[arg-type]
+    except OSError as e:
+        if "RDF 1.2" in str(e):  # JSON-LD and the triple terms of statement provenance
+            raise InputError(f"{fmt.media_type} cannot carry RDF 1.2 triple terms (statement "
+                             "provenance); ask for Turtle or N-Triples") from e
+        raise
 
 
 def check_json_depth(value: Any, limit: int) -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from access.identity import Principal
 from catalog import Catalog, Settings
 from graph_store.errors import InputError
+from sparql_api import create_app
 from tests.access_scenario import EMAIL, assets, directory, policies
 
 BASE = "http://127.0.0.1:8000"
@@ -120,3 +122,14 @@ def test_json_ld_cannot_carry_triple_terms_and_says_so(cat: Catalog) -> None:
     turtle = cat.sparql.query(PROVENANCE).serialize("text/turtle", timeout_s=5,
                                                     max_bytes=10_000_000)
     assert b"<<(" in turtle and b"wasAttributedTo" in turtle
+
+
+def test_the_graph_store_serves_provenance_graphs_as_turtle_not_json_ld(cat: Catalog) -> None:
+    cat.assets.upsert(data(description="Orders"), actor="user/ann")
+    graph = f"{BASE}/graph/inferred/provenance/acme/general"
+    with TestClient(create_app(cat)) as client:
+        turtle = client.get("/store", params={"graph": graph}, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200 and "<<(" in turtle.text, turtle.text[:300]
+        ld = client.get("/store", params={"graph": graph},
+                        headers={"Accept": "application/ld+json"})
+        assert ld.status_code == 400 and "Turtle" in ld.text, ld.text[:300]
