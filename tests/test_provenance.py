@@ -39,7 +39,7 @@ def data(**extra: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def cat() -> Any:
-    with Catalog.open(Settings(data=None)) as c:
+    with Catalog.open(Settings(data=None, provenance=True)) as c:
         c.assets.upsert_many(directory(), actor="admin")
         c.assets.upsert_many(assets(), actor="admin")
         c.assets.upsert_many(policies(), actor="admin")
