@@ -6,6 +6,16 @@ import sqlite3
 from pathlib import Path
 
 
+def add_columns(db: sqlite3.Connection, table: str,
+                columns: tuple[tuple[str, str], ...]) -> None:
+    """Columns added to ``table`` since a file's first release, for a file an earlier release
+    made: (name, definition) pairs."""
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, definition in columns:
+        if name not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
+
+
 def connect(path: Path | None, schema: str) -> sqlite3.Connection:
     """Autocommit connection (callers open their own transactions), WAL on disk, every commit
     fsynced (``synchronous=FULL``), shared across threads behind the caller's lock; in memory

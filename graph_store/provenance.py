@@ -20,7 +20,6 @@ that keeps its position in its root graph and replays what it missed on open.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Sequence
 from itertools import islice
@@ -35,8 +34,6 @@ from graph_store.protocol import GraphStore, write_derived
 from ontology.namespaces import PROV, RDF, RDFS, SEMCAT, XSD
 
 __all__ = ["INGEST_MESSAGE", "Provenance"]
-
-log = logging.getLogger(__name__)
 
 REIFIES: Final = NamedNode(RDF + "reifies")
 ATTRIBUTED_TO: Final = NamedNode(PROV + "wasAttributedTo")
@@ -160,9 +157,10 @@ class _Change:
         self.added.add(Quad(root, UP_TO, Literal(str(seq), datatype=_INTEGER), root))
 
     def write(self) -> None:
+        kept = {(r.subject, r.graph_name) for r in self.added if r.predicate == REIFIES}
         for reifier, g in self.emptied:  # a changeset none of whose statements remain here
-            if not any(r not in self.removed for r in self.store.quads(reifier, REIFIES, None, g)) \
-                    and not any(r.subject == reifier and r.graph_name == g for r in self.added):
+            if (reifier, g) not in kept and not any(
+                    r not in self.removed for r in self.store.quads(reifier, REIFIES, None, g)):
                 self.removed.update(self.store.quads(reifier, None, None, g))
         removed = self.removed - self.added
         write_derived(self.store, removed, self.added - removed, "provenance")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from graph_store.durable_sqlite import connect
+from graph_store.durable_sqlite import add_columns, connect
 
 __all__ = ["IDENTITY", "Assertions", "Claim", "digest", "digests", "merge"]
 
@@ -126,10 +126,7 @@ class Assertions:
 
     def __init__(self, path: Path | None) -> None:
         self._db = connect(path, SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(asserted)")}
-        for name, definition in ADDED:  # a file an earlier release made
-            if name not in have:
-                self._db.execute(f"ALTER TABLE asserted ADD COLUMN {name} {definition}")
+        add_columns(self._db, "asserted", ADDED)
         self._db.execute(INDEX)
         self._lock = threading.Lock()
 

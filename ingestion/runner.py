@@ -36,6 +36,7 @@ from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import GraphStore
+from graph_store.provenance import INGEST_MESSAGE
 from ingestion.assertions import Assertions, Claim, digests, merge
 from ingestion.config import RunConfig, config_error
 from ingestion.connector import (
@@ -327,7 +328,7 @@ class _Run:
         """One changeset; if it is refused, each item on its own, so that only bad ones fail."""
         try:
             results = self.service.assets.upsert_many(items, actor=self.actor,
-                                                      message=f"ingest {self.source}")
+                                                      message=INGEST_MESSAGE + self.source)
         except SemcatError as e:
             if len(items) > 1:
                 for item in items:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from graph_store.durable_sqlite import connect
+from graph_store.durable_sqlite import add_columns, connect
 from graph_store.errors import InputError, NotFound
 
 __all__ = ["FINISHED", "INTERRUPTED", "RUNS_FILE", "STATUSES", "RunRecord", "RunRegistry", "now"]
@@ -125,10 +125,7 @@ class RunRegistry:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._db = connect(path, SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        for name, definition in ADDED:  # a file an earlier release made
-            if name not in have:
-                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+        add_columns(self._db, "runs", ADDED)
         self._lock = threading.Lock()
 
     @classmethod
