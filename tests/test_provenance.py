@@ -4,6 +4,7 @@ a fact and when, for the statements the caller may read, and it survives moves a
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,10 @@ def who(cat: Catalog, key: str, prop: str) -> list[dict[str, str]]:
     return [{k: v.value for k, v in row.items()} for row in rows]
 
 
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def data(**extra: Any) -> dict[str, Any]:
     return {"type": "Table", "workspace": "acme", "platform": "platform/pg", "name": "orders",
             "qualifiedName": "db.s.orders", "partOf": "acme/schema/pg/db.s", **extra}
@@ -54,7 +59,8 @@ def test_each_statement_names_who_asserted_it_and_when(cat: Catalog) -> None:
     cat.assets.patch(TABLE, {"description": "All orders"}, actor="user/bob")
     [now] = who(cat, TABLE, "description")  # the replaced value's provenance went with it
     assert now["who"] == f"{BASE}/id/user/bob" and now["value"] == "All orders"
-    assert now["when"] > first["when"]
+    # compared as times: the store writes xsd:dateTime canonically, so "…35.9Z" follows "…35.934Z"
+    assert instant(now["when"]) >= instant(first["when"])
     [name] = who(cat, TABLE, "name")  # what bob did not change is still ann's
     assert name["who"] == f"{BASE}/id/user/ann"
     assert who(cat, TABLE, "version") == []  # version stamps are provenance already
