@@ -1,15 +1,17 @@
-"""The write path: net diff → version stamps → durable append → apply → ack.
+"""The write path: net diff → version stamps → append → apply → durable → ack.
 
 Every writer (REST, bulk, SPARQL Update, Graph Store protocol, file loads) hands its removed and
-added quads to ``Journal.commit``; one writer at a time. Because the change log is appended (and
-fsynced) before the store is touched, and replayed on open, the store itself needs no
-transaction: that is what lets large changesets use pyoxigraph's fast bulk writes.
+added quads to ``Journal.commit``; one writer at a time. Because the change log is appended
+before the store is touched, and replayed on open, the store itself needs no transaction: that
+is what lets large changesets use pyoxigraph's fast bulk writes. The log is fsynced as each
+writer lets go of the lock, once for every changeset appended meanwhile (group commit,
+graph_store/write_lock.py), and always before the store is flushed at a checkpoint, so the
+durable store never holds what the durable log does not.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -24,6 +26,7 @@ from graph_store.changeset import Changeset
 from graph_store.errors import Conflict, ValidationFailed
 from graph_store.layout import GraphLayout
 from graph_store.protocol import GraphStore
+from graph_store.write_lock import WriteLock
 from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
 
 tracer = trace.get_tracer("semcat")
@@ -74,7 +77,7 @@ class Journal:
         self.check = check  # validation and authorisation; skipped by unchecked commits
         # projections of the log (indexes, reasoners, audit), in the order they are told
         self.on_applied: list[Callable[[Changeset], None]] = []
-        self.lock = threading.RLock()
+        self.lock = WriteLock(changelog.sync)
         self.applied_seq = self._checkpointed = changelog.applied_seq
         self._checkpointed_at = time.monotonic()
 
@@ -100,6 +103,7 @@ class Journal:
         """Record how far the store is durable: flush it, then move the log's mark."""
         with self.lock:
             if self._checkpointed < self.applied_seq:
+                self.changelog.sync(self.applied_seq)
                 self.store.flush()
                 self.changelog.mark_applied(self.applied_seq)
                 self._checkpointed = self.applied_seq
@@ -159,6 +163,7 @@ class Journal:
             cs = Changeset(actor, message, now, tuple(rem - add), tuple(add - rem), versions,
                            workspace)
             cs = replace(self.changelog.append(cs), warnings=tuple(warnings))
+            self.lock.owe(cs.seq)  # durable before the caller hears of it
             self.store.apply(cs)
             self.applied_seq = cs.seq
             for callback in self.on_applied:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from itertools import repeat
-from typing import Final
+from typing import Any, Final
 
 from pyoxigraph import NamedNode, Quad
 
@@ -59,7 +60,7 @@ def _pairs(row: Row | None) -> Iterator[tuple[int, int]]:
 
 
 class LineageIndex:
-    def __init__(self, store: QuadSource, journal_lock: threading.RLock) -> None:
+    def __init__(self, store: QuadSource, journal_lock: AbstractContextManager[Any]) -> None:
         """``journal_lock`` is held while the index is first built from ``store``, so that no
         write lands between the scan and ``on_applied``."""
         self._store = store

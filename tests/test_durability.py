@@ -140,3 +140,47 @@ def test_replaying_already_applied_changesets_converges(tmp_path: Path) -> None:
         assert cat.replayed >= 9
         assert sorted(str(q) for q in cat.store.quads()) == before
         assert cat.assets.get(key)["version"] == 8
+
+
+def test_a_write_returns_once_the_log_is_on_disk(tmp_path: Path) -> None:
+    """Group commit: each write is acknowledged after the fsync that covers it, whoever made it."""
+    with Catalog.open(Settings(data=tmp_path)) as cat:
+        log = cat.changelog
+        synced_when_returned: list[tuple[str, int]] = []
+        lock = threading.Lock()
+
+        def writer(n: int) -> None:
+            for i in range(15):
+                cat.assets.upsert({"type": "Tag", "id": f"tag/g{n}-{i}", "name": f"g{n} {i}"},
+                                  actor="t")
+                with lock:
+                    synced_when_returned.append((f"tag/g{n}-{i}", log.synced))
+
+        before = log.fsyncs
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(synced_when_returned) == 120
+        iri = f"{cat.settings.base}/id/"
+        assert all(log.versions(iri + key)[-1].seq <= synced for key, synced in synced_when_returned)
+        assert log.fsyncs - before <= 120  # never more than one per write
+        # a patch reads and writes under the lock: one fsync as it lets go, and it is done
+        cat.assets.patch("tag/g0-0", {"name": "patched"}, actor="t")
+        assert log.synced >= log.versions(iri + "tag/g0-0")[-1].seq == log.last_seq
+
+
+def test_one_fsync_covers_every_changeset_appended_before_it(tmp_path: Path) -> None:
+    log = ChangeLog(tmp_path / "changelog.sqlite")
+    g = NamedNode("http://example.org/g")
+    seqs = [log.append(Changeset("t", "m", "2026-01-01T00:00:00Z", (), (Quad(
+        NamedNode(f"http://example.org/s{i}"), NamedNode("http://example.org/p"), Literal(i), g),),
+        {})).seq for i in range(3)]
+    assert log.synced < seqs[0] and log.fsyncs == 0  # in the WAL file, not yet on disk
+    log.sync(seqs[-1])
+    assert log.synced == seqs[-1] and log.fsyncs == 1
+    log.sync(seqs[0])  # a writer that queued behind finds its changeset on disk already
+    assert log.fsyncs == 1
+    log.close()
+    assert ChangeLog(tmp_path / "changelog.sqlite").synced == seqs[-1]
