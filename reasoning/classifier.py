@@ -30,11 +30,12 @@ from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
 from graph_store.changeset import Changeset, net_change
-from graph_store.journal import Journal
+from graph_store.journal import SYSTEM_PREDICATES, Journal
 from graph_store.layout import GraphLayout
 from graph_store.protocol import Dataset, GraphStore, write_derived
-from ontology.namespaces import RDF_TYPE, SEMCAT, XSD
+from ontology.namespaces import DCTERMS, RDF_TYPE, RDFS, SEMCAT, XSD
 from reasoning.access_classes import (
+    CONSUMES,
     contains_pii,
     holds_pii,
     is_pii,
@@ -45,6 +46,8 @@ from reasoning.access_classes import (
 from reasoning.lineage_walks import PO, delta, inherit_all, propagate_all, worklist
 from reasoning.propagation import (
     CLASSIFICATION,
+    DECLASSIFIES,
+    DERIVED_FROM,
     INHERITABLE,
     PART_OF,
     PROPAGATES,
@@ -65,6 +68,15 @@ _TYPE: Final = NamedNode(RDF_TYPE)
 # a full run (one pass per rule and per classification) than asset by asset.
 FULL_RUN_SHARE: Final = 0.25
 STATUS_EVERY_S: Final = 10.0
+# What propagation, the PII roll-up and inheritance read, beside the rules' conclusions.
+_STRUCTURE: Final = frozenset((CLASSIFICATION, TAG, PART_OF, DERIVED_FROM, DECLASSIFIES,
+                               PROPAGATES, INHERITABLE, CONSUMES, _TYPE))
+# Text that none of them reads, unless the ontology makes it a sub-property of what they do:
+# the edits a catalog sees most (a new description, a renamed asset) and the version stamps.
+_TEXT: Final = frozenset(NamedNode(p) for p in (
+    SEMCAT + "description", SEMCAT + "name", SEMCAT + "displayName", RDFS + "label",
+    RDFS + "comment", DCTERMS + "description", DCTERMS + "title", *SYSTEM_PREDICATES))
+_SUBPROPERTY: Final = NamedNode(RDFS + "subPropertyOf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +327,11 @@ class Classifier:
                 if s in new_rules:
                     new_rules[s].add((p, o))
         new_rules = {s: self._keep(facts, s, pos) for s, pos in new_rules.items()}
+        if self._text_only(cs) and all(
+                new_rules[y] == {(q.predicate, q.object) for q in stored_of(y)[0]}
+                for y in touched):
+            self._write(set(), set(), cs.seq)  # the rules concluded as before, and nothing
+            return set()  # propagation, roll-up or inheritance reads has changed
 
         def own_classes(x: NamedNode) -> set[NamedNode]:
             pos = new_rules[x] if x in new_rules else \
@@ -406,6 +423,23 @@ class Classifier:
                 added |= new - old
         self._write(removed, added, cs.seq)
         return changed
+
+    def _text_only(self, cs: Changeset) -> bool:
+        """Whether ``cs`` changes only text that propagation, roll-up and inheritance never
+        read (through the ontology's sub-properties neither)."""
+        predicates = {q.predicate for q in (*cs.removed, *cs.added)}
+        if not predicates <= _TEXT:
+            return False
+        seen, todo = set(predicates), list(predicates)
+        while todo:  # the super-properties the ontology gives them, by any number of steps
+            for q in self._store.quads(todo.pop(), _SUBPROPERTY, None, None):
+                up = q.object
+                if up in _STRUCTURE:
+                    return False
+                if isinstance(up, NamedNode) and up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        return True
 
     def _prop_changed(self, y: NamedNode, facts: Facts,
                       own_classes: Callable[[NamedNode], set[NamedNode]],

@@ -399,7 +399,7 @@ def test_incremental_equals_a_full_run_over_random_edits(cat: Catalog) -> None:
             "mart": ["email", "email_digest", "contact"]}
     upstream = {"stg": "raw", "mart": "stg"}
     state = {(t, c): {"type": "VARCHAR(255)", "cls": [], "declass": [], "terms": [],
-                      "from": []} for t, cs in cols.items() for c in cs}
+                      "from": [], "name": c, "description": ""} for t, cs in cols.items() for c in cs}
     for (t, _), st in state.items():
         if t in upstream:
             st["from"] = [f"{upstream[t]}.{cols[upstream[t]][0]}"]
@@ -408,10 +408,13 @@ def test_incremental_equals_a_full_run_over_random_edits(cat: Catalog) -> None:
              ("classification/pii/name", "propagates", "false"),
              ("tag/finance", "inheritable", "true"), ("tag/tier-1", "inheritable", "true")]
     sizes: list[int] = []
-    for step in range(60):
+    for step in range(80):
         (t, c), st = rng.choice(list(state.items()))
-        op = rng.randrange(6)
-        if op == 0:
+        op = rng.randrange(7)
+        if op == 6:  # text only: renamed in or out of the e-mail rule, or a new description
+            st["name"] = rng.choice([c, "billing_email", "notes"])
+            st["description"] = rng.choice(["", "who to write to", "hashed"])
+        elif op == 0:
             st["cls"] = rng.sample(concepts[:3], rng.randrange(2))
         elif op == 1:
             st["declass"] = rng.sample(concepts, rng.randrange(2))
@@ -432,12 +435,14 @@ def test_incremental_equals_a_full_run_over_random_edits(cat: Catalog) -> None:
                                   "name": "db", "qualifiedName": "db", "tags": tags},
                                  table("stg", derived=("raw",), tags=tags)])
             cat.assets.upsert(target, actor="test")
-        if op < 4:
+        if op < 4 or op == 6:
             extra: dict[str, Any] = {"classifications": st["cls"], "terms": st["terms"]}
             if st["declass"]:
                 extra["semcat:declassifies"] = [{"@id": d} for d in st["declass"]]
-            cat.assets.upsert(column(t, c, st["type"], derived=tuple(st["from"]), **extra),
-                              actor="test")
+            if st["description"]:
+                extra["description"] = st["description"]
+            item = column(t, c, st["type"], derived=tuple(st["from"]), **extra)
+            cat.assets.upsert({**item, "name": st["name"]}, actor="test")
         incremental = _derived_state(cat)
         sizes.append(len(incremental))
         cat.classifier.reapply()

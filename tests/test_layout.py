@@ -10,7 +10,8 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 PACKAGES = ("semcat", "sparql_api", "catalog", "access", "demo", "search", "embeddings",
-            "reasoning", "shapes", "lineage", "graph_store", "ontology", "ingestion")
+            "reasoning", "shapes", "lineage", "graph_store", "ontology", "ingestion", "events",
+            "graphql_api", "mcp_server")
 MAX_LINES = 500
 
 
