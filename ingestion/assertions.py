@@ -1,13 +1,16 @@
 """What each source last asserted about each asset, so that a run never overwrites an edit.
 
 For every asset a source wrote, ``asserted`` keeps a digest of each value it gave (by key, as
-in the REST JSON) and the source's precedence (its run config's ``precedence``). When the
+in the REST JSON), the values themselves, and the source's precedence (its run config's
+``precedence``). When the
 source runs again, a key whose current value is still the one the source last gave is the
 source's to change; a key whose value another source last gave is taken over when that source's
 precedence is lower, and kept when it is higher or equal (so among equals the first keeps it); a
 value no source gave (a steward's edit, or removal) is kept as it is; a key the source never gave
 is filled only where it is empty. A steward hands a value back by setting it to what the source
-says, after which the source decides again.
+says, after which the source decides again. A source that stops giving a value it held hands the
+key to the highest of the other sources that still give one (their values are kept for this),
+rather than leaving it empty until they run again.
 
 A source that no longer describes an asset others still describe withdraws from it: its row
 stays, marked ``withdrawn``, so that the values it gave count as nobody's and the next source to
@@ -21,7 +24,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,12 +39,14 @@ CREATE TABLE IF NOT EXISTS asserted (
     digests TEXT NOT NULL,
     precedence INTEGER NOT NULL DEFAULT 0,
     withdrawn INTEGER NOT NULL DEFAULT 0,
+    vals TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (source, asset)
 ) WITHOUT ROWID;
 """
 # columns added since the first release of the file: (name, definition)
 ADDED: Final = (("precedence", "INTEGER NOT NULL DEFAULT 0"),
-                ("withdrawn", "INTEGER NOT NULL DEFAULT 0"))
+                ("withdrawn", "INTEGER NOT NULL DEFAULT 0"),
+                ("vals", "TEXT NOT NULL DEFAULT '{}'"))
 INDEX: Final = "CREATE INDEX IF NOT EXISTS asserted_asset ON asserted (asset)"
 # keys that make the asset what it is: always the source's
 IDENTITY: Final = frozenset({"id", "type", "workspace", "platform", "qualifiedName", "partOf",
@@ -51,12 +56,14 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class Claim:
-    """What another source last said of an asset: its digests, and its precedence (None: it
-    withdrew, it no longer describes the asset)."""
+    """What another source last said of an asset: its digests, its precedence (None: it
+    withdrew, it no longer describes the asset) and the values (none from before they were
+    kept)."""
 
     source: str
     digests: dict[str, str]
     precedence: int | None
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def digest(value: Any) -> str:
@@ -103,6 +110,8 @@ def merge(wanted: Record, current: Record, last: dict[str, str] | None,
                 (by and (top is None or top < precedence) and k in wanted):
             if k in wanted:  # its value, one it fills, or takes over from a lower source
                 out[k] = wanted[k]
+            elif mine and (heir := _heir(k, others)) is not None:
+                out[k] = heir.values[k]  # it gives none now: the next source's value shows
             continue
         if by and top is None:  # only sources that withdrew gave it, and this one says none
             continue
@@ -114,6 +123,12 @@ def merge(wanted: Record, current: Record, last: dict[str, str] | None,
         if said and digest(out.get(k)) != digest(wanted.get(k)):  # kept against the source
             kept.append(k)
     return out, kept
+
+
+def _heir(key: str, others: Sequence[Claim]) -> Claim | None:
+    """The highest of the sources still describing the asset that give ``key`` a value."""
+    giving = [c for c in others if c.precedence is not None and key in c.values]
+    return max(giving, key=lambda c: c.precedence or 0) if giving else None
 
 
 def digests(wanted: Record) -> dict[str, str]:
@@ -136,19 +151,20 @@ class Assertions:
             for i in range(0, len(assets), 500):
                 part = assets[i:i + 500]
                 rows += self._db.execute(
-                    "SELECT asset, source, digests, precedence, withdrawn FROM asserted WHERE "
+                    "SELECT asset, source, digests, precedence, withdrawn, vals FROM asserted WHERE "
                     f"{where} AND asset IN ({', '.join('?' * len(part))})", (*args, *part))
         return rows
 
     def last(self, source: str, assets: list[str]) -> dict[str, dict[str, str]]:
         """What ``source`` last said of each of ``assets`` (that it ever described)."""
-        return {a: json.loads(d) for a, _, d, _, _ in self._rows("source = ?", assets, source)}
+        return {a: json.loads(d) for a, _, d, *_ in self._rows("source = ?", assets, source)}
 
     def others(self, source: str, assets: list[str]) -> dict[str, list[Claim]]:
         """What the sources other than ``source`` last said of each of ``assets``."""
         found: dict[str, list[Claim]] = {}
-        for a, s, d, p, w in self._rows("source != ?", assets, source):
-            found.setdefault(a, []).append(Claim(s, json.loads(d), None if w else p))
+        for a, s, d, p, w, v in self._rows("source != ?", assets, source):
+            found.setdefault(a, []).append(Claim(s, json.loads(d), None if w else p,
+                                                 json.loads(v)))
         return found
 
     def describing(self, asset: str) -> dict[str, int]:
@@ -164,14 +180,16 @@ class Assertions:
             return {a for (a,) in self._db.execute(
                 "SELECT asset FROM asserted WHERE source = ? AND withdrawn = 0", (source,))}
 
-    def record(self, source: str, written: dict[str, dict[str, str]],
-               precedence: int = 0) -> None:
+    def record(self, source: str, written: dict[str, Record], precedence: int = 0) -> None:
+        """What ``source`` said of each asset it wrote: the records it gave."""
+        rows = [(source, a, json.dumps(digests(r)), precedence,
+                 json.dumps({k: v for k, v in r.items() if k not in IDENTITY}, ensure_ascii=False))
+                for a, r in written.items()]
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR REPLACE INTO asserted (source, asset, digests, precedence, withdrawn) "
-                "VALUES (?, ?, ?, ?, 0)",
-                [(source, a, json.dumps(d), precedence) for a, d in written.items()])
+                "INSERT OR REPLACE INTO asserted (source, asset, digests, precedence, withdrawn, "
+                "vals) VALUES (?, ?, ?, ?, 0, ?)", rows)
             self._db.execute("COMMIT")
 
     def withdraw(self, source: str, asset: str) -> None:

@@ -37,7 +37,7 @@ from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, GraphLayout
 from graph_store.protocol import GraphStore
 from graph_store.provenance import INGEST_MESSAGE
-from ingestion.assertions import Assertions, Claim, digests, merge
+from ingestion.assertions import Assertions, Claim, merge
 from ingestion.config import RunConfig, config_error
 from ingestion.connector import (
     Connector,
@@ -368,7 +368,7 @@ class _Run:
         last, others = assertions.last(self.source, ids), assertions.others(self.source, ids)
         self._write([self._merged(item, last.get(item["id"]), others.get(item["id"], []))
                      for item in canonical])
-        assertions.record(self.source, {item["id"]: digests(item) for item in canonical
+        assertions.record(self.source, {item["id"]: item for item in canonical
                                         if self.status.get(item["id"]) != "failed"},
                           self.config.precedence)
 

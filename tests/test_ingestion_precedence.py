@@ -31,7 +31,7 @@ def said(**values: Any) -> dict[str, Any]:
 
 
 def claim(precedence: int | None, **values: Any) -> Claim:
-    return Claim("other", digests(said(**values)), precedence)
+    return Claim("other", digests(said(**values)), precedence, values)
 
 
 def test_a_higher_source_takes_over_a_lower_ones_value() -> None:
@@ -85,6 +85,19 @@ def test_what_a_withdrawn_source_said_is_nobodys() -> None:
     out, kept = merge(said(name="wh"), current, None, None, was_ours=False, precedence=0,
                       others=[gone])
     assert "description" not in out and kept == []
+
+
+def test_a_source_that_stops_giving_its_value_hands_the_key_to_the_next_highest() -> None:
+    current = {"name": "wh", "description": "from b"}
+    low, lower, gone = (claim(3, name="wh", description="from a"),
+                        claim(1, name="wh", description="from c"),
+                        claim(None, name="wh", description="from d"))
+    out, kept = merge(said(name="wh"), current, digests(said(name="wh", description="from b")),
+                      None, was_ours=True, precedence=9, others=[lower, gone, low])
+    assert out["description"] == "from a" and kept == []
+    out, _ = merge(said(name="wh"), current, digests(said(name="wh", description="from b")),
+                   None, was_ours=True, precedence=9, others=[gone])
+    assert "description" not in out  # nobody still describing it gives one
 
 
 # -- end to end --------------------------------------------------------------------------------
@@ -158,6 +171,18 @@ def test_a_stewards_edit_beats_every_source(run: Run, catalog: Catalog) -> None:
     # overwrite_edits still replaces it, when asked
     run("a", {"description": "from a"}, overwrite_edits=True)
     assert catalog.assets.get(KEY)["description"] == "from a"
+
+
+def test_when_the_higher_source_drops_its_value_the_lower_ones_shows_again(
+        run: Run, catalog: Catalog) -> None:
+    run("a", {"description": "from a"})
+    run("b", {"description": "from b"}, precedence=10)
+    assert catalog.assets.get(KEY)["description"] == "from b"
+    run("b", {}, precedence=10)  # b still has the database, but no description for it
+    assert catalog.assets.get(KEY)["description"] == "from a"
+    settled = versions(catalog)
+    assert run("a", {"description": "from a"}).unchanged == 1
+    assert run("b", {}, precedence=10).unchanged == 1 and versions(catalog) == settled
 
 
 def test_an_asset_stays_while_one_of_its_sources_still_describes_it(
@@ -240,6 +265,6 @@ def test_a_file_from_before_precedence_gains_its_columns(tmp_path: Path) -> None
         assert assertions.described("sql:x") == {KEY}
         assertions.withdraw("sql:x", KEY)
         assert assertions.describing(KEY) == {}
-        assert assertions.others("sql:y", [KEY])[KEY] == [Claim("sql:x", {}, None)]
+        assert assertions.others("sql:y", [KEY])[KEY] == [Claim("sql:x", {}, None, {})]
     finally:
         assertions.close()
