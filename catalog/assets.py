@@ -92,7 +92,7 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 # Lists a page of asset keys from the text index: (type, filters, sort, limit, cursor) ->
 # (keys, next cursor), or None while the index is behind the store (catalog/search.py browse).
-Browse = Callable[[str | None, dict[str, str], str, int, str | None],
+Browse = Callable[[tuple[str, ...], dict[str, str], str, int, str | None],
                   tuple[list[str], str | None] | None]
 # filters whose values the text index holds exactly as asserted (tags may be inherited and
 # classifications derived there: those lists take the index only with infer)
@@ -257,12 +257,14 @@ class AssetService:
             raise InputError(f"cannot sort by {field!r}; use one of {sorted(SORTS)} (prefix - "
                              "for descending)")
         given = {k: v for k, v in filters.items() if v is not None}
-        # Lists by type stay with the store: the index knows concrete types only, and learns a
-        # new subclass's instances only once the reasoner has caught up.
-        if self._browse is not None and not q and not attributes and not type and \
+        # The index knows asserted types only: a list by type asks it for the type and every
+        # subclass the ontology gives it (as the store's ``?t rdfs:subClassOf* type`` would);
+        # entailed types (``infer``) are the store's to answer.
+        kinds = self._kinds(type) if type else ()
+        if self._browse is not None and not q and not attributes and not (type and infer) and \
                 field in ("name", "updatedAt") and not _sparql_cursor(cursor) and \
                 (infer or set(given) <= ASSERTED_IN_INDEX):
-            found = self._browse(None, given, sort, limit, cursor)
+            found = self._browse(kinds, given, sort, limit, cursor)
             if found is not None:  # else the index lags behind the store: SPARQL answers
                 keys, nxt = found
                 items = [compact(iri, quads, self._layout.id_base, self.vocabulary)
@@ -271,9 +273,7 @@ class AssetService:
         where = [f"?s <{SEMCAT}name> ?name .", f"?s <{SEMCAT}{SORTS[field]}> ?v ."]
         if type:
             cls = self.vocabulary.class_iri(type)
-            if cls is None:
-                raise InputError(f"unknown type {type!r}; use one of "
-                                 f"{sorted(self.vocabulary.classes)}")
+            assert cls is not None  # checked by _kinds
             where.append(f"?s a ?t . ?t <{RDFS}subClassOf>* {NamedNode(cls)} .")
         for name, value in filters.items():
             if value is None:
@@ -314,6 +314,16 @@ class AssetService:
             last_s, last_v = rows[limit - 1]
             nxt = base64.urlsafe_b64encode(json.dumps([last_v, last_s]).encode()).decode()
         return Page(items, nxt)
+
+    def _kinds(self, type: str) -> tuple[str, ...]:
+        """The class named ``type`` and its subclasses, by name."""
+        vocabulary = self.vocabulary
+        cls = vocabulary.class_iri(type)
+        if cls is None:
+            raise InputError(f"unknown type {type!r}; use one of {sorted(vocabulary.classes)}")
+        subclasses = {c for c, kinds in vocabulary.superclasses.items() if cls in kinds}
+        return tuple(sorted(vocabulary.class_names[c] for c in subclasses | {cls}
+                            if c in vocabulary.class_names))
 
     # -- writes ------------------------------------------------------------------------------
     def upsert_many(self, items: list[Any], *, actor: str, message: str = "bulk upsert",

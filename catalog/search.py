@@ -339,7 +339,7 @@ class SearchService:
         if changed and self._worker is not None and seq > self.vectors.seq:
             self._worker.submit(seq, changed)
 
-    def browse(self, type: str | None, filters: dict[str, str], sort: str, limit: int,
+    def browse(self, types: tuple[str, ...], filters: dict[str, str], sort: str, limit: int,
                cursor: str | None) -> tuple[list[str], str | None] | None:
         """A page of the asset list from the index: keys in name or update order, and the
         next cursor; what the caller may read only. A first page waits (briefly) for the index
@@ -356,8 +356,8 @@ class SearchService:
                     return None
                 time.sleep(0.002)
         wanted = {k: (v,) for k, v in filters.items()}
-        if type:
-            wanted["type"] = (type,)
+        if types:  # any of them
+            wanted["type"] = types
         result = self.run(SearchRequest(q="", mode="keyword", filters=wanted, sort=sort,
                                         limit=limit, cursor=cursor, facets=(), highlight=False))
         return [h.id for h in result.hits], result.next_cursor
