@@ -355,7 +355,7 @@ class SearchService:
                 if time.monotonic() > deadline:
                     return None
                 time.sleep(0.002)
-        wanted = {k: (v,) for k, v in filters.items()}
+        wanted: dict[str, tuple[str, ...]] = {k: (v,) for k, v in filters.items()}
         if types:  # any of them
             wanted["type"] = types
         result = self.run(SearchRequest(q="", mode="keyword", filters=wanted, sort=sort,
