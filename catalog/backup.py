@@ -1,7 +1,7 @@
 """Backups of a data directory, taken while it is served, and restoring one.
 
-A backup is the store (a RocksDB checkpoint), the change log, the audit log, the API keys and
-the ingestion runs (SQLite online backups), taken under the journal's lock, so the store and
+A backup is the store (a RocksDB checkpoint), the change log, the audit log, the API keys, the
+ingestion runs, the jobs and the webhook subscriptions (SQLite online backups), taken under the journal's lock, so the store and
 the log agree on the last changeset: every write acknowledged before the backup began is in
 it. Search indexes are projections of the store and are rebuilt when the restored catalog
 first opens.
@@ -20,13 +20,15 @@ from pathlib import Path
 from access.audit import AUDIT_FILE
 from access.identity import KEYS_FILE
 from catalog.data_dir import CHANGELOG, FORMAT_FILE, STORE, holds_catalog, wipe
+from events.webhook_store import FILE as WEBHOOKS_FILE
 from graph_store.errors import InputError
 from graph_store.journal import Journal
 from graph_store.oxigraph_store import OxigraphStore
 from ingestion.runs import RUNS_FILE
+from jobs.registry import JOBS_FILE
 
 MANIFEST = "backup.json"
-SQLITE_FILES = (CHANGELOG, AUDIT_FILE, KEYS_FILE, RUNS_FILE)
+SQLITE_FILES = (CHANGELOG, AUDIT_FILE, KEYS_FILE, RUNS_FILE, JOBS_FILE, WEBHOOKS_FILE)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from catalog.search import SearchService
 from catalog.settings import Settings
 from catalog.sparql import SparqlService
 from catalog.sparql_search import SparqlSearch, graph_select
+from events import EventService, Owners
 from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound, SemcatError
@@ -41,6 +42,7 @@ from graph_store.provenance import Provenance
 from graph_store.query_pool import QueryPool, Snapshots
 from ingestion import IngestionService
 from ingestion.schedules import Principals
+from jobs import JobService
 from lineage.index import LineageIndex
 from lineage.service import LineageService
 from ontology import ontology_turtle
@@ -101,7 +103,6 @@ class Catalog:
         self.replayed = self.journal.recover()
         self.audit = AuditLog.at(data, base=settings.base)
         self.keys = KeyStore.at(data, audit=self.audit)
-
         self._sync_graph(ontology_turtle(), layout.ontology, "ontology from semcat.ttl")
         self._sync_graph(core_shapes_turtle(), layout.shapes, "core shapes from core.ttl")
         self.attributes = AttributeService(self.journal, self.store, layout)
@@ -109,7 +110,6 @@ class Catalog:
         self._proposed: Validator | None = None  # compiled by a check, installed once applied
         self._guard: tuple[Validator, DisjointnessGuard] | None = None
         self.vocabulary = self._rest_vocabulary()  # REST's names for classes and attributes
-
         self.context_url = f"{settings.base}/api/v1/context.jsonld"
         self.assets = AssetService(self.journal, self.store, layout, self.access,
                                    vocabulary=lambda: self.vocabulary,
@@ -157,7 +157,8 @@ class Catalog:
         self.ingestion = IngestionService(self.assets, self.store, layout, data=data,
                                           principals=Principals(Principal.from_json,
                                                                 self.keys.revoked))
-
+        self.jobs = JobService(data, self.assets.upsert_many, self.export, self.access, Principal.from_json,
+                               self.keys.revoked, chunk_size=settings.jobs_chunk_size)  # jobs/service.py
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through
         self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,
@@ -173,6 +174,10 @@ class Catalog:
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
+        # the change stream (SSE, brokers, webhooks): enqueued in the write, sent by threads of its own
+        self.events = EventService(self.store, layout, self.journal, data=data, access=self.access,
+                                   nats=settings.events_nats(), webhooks=settings.webhooks(),
+                                   owners=Owners(Principal.from_json, self.keys.revoked))
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
@@ -193,8 +198,10 @@ class Catalog:
 
     def close(self) -> None:
         self.ingestion.close()  # a background run stops first: it writes through the journal
+        self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
         self.projector.close()  # what is pending is projected first
         self.inference.join()  # a full rematerialisation beside the writers writes the store
+        self.events.close()
         if self.queries is not None:
             self.queries.close()
         self.search.close()

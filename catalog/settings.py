@@ -10,6 +10,7 @@ from limits import parse_many
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from events import NatsConfig, WebhookConfig
 from graph_store.sparql_limits import SparqlLimits
 
 
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, description="Largest request body accepted (413 beyond)."
     )
+    jobs_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024 * 1024, ge=1,
+        description="Largest body of a bulk-upsert job (`POST /api/v1/jobs/bulk-upsert`), "
+        "spooled to the data directory, never held in memory (413 beyond).",
+    )
+    jobs_chunk_size: int = Field(
+        default=500, ge=1, le=100_000,
+        description="Assets a bulk-upsert job writes per changeset; its progress is durable "
+        "after each, and a job interrupted by a stop or a crash resumes after the last one.",
+    )
     sparql_max_bytes: int = Field(
         default=1024 * 1024, ge=1, description="Largest SPARQL query or update text (400 beyond)."
     )
@@ -120,6 +131,32 @@ class Settings(BaseSettings):
         "graphs stay as they are.",
     )
     max_page_size: int = Field(default=500, description="Largest page of the asset list.")
+    graphql_max_depth: int = Field(
+        default=12, ge=2, le=100,
+        description="Deepest nesting of fields a /graphql query may have; deeper queries are "
+        "refused before they run.",
+    )
+    graphql_max_cost: int = Field(
+        default=50_000, ge=100,
+        description="Largest estimated cost of a /graphql query: each field counts 1, times "
+        "the page sizes (limit) of the lists around it; costlier queries are refused before "
+        "they run.",
+    )
+    mcp_max_rows: int = Field(
+        default=100, ge=1, le=10_000,
+        description="Most rows, hits, lineage nodes or list items one MCP tool call returns "
+        "(the `semcat mcp` and /mcp tools for AI agents); the rest is paged or cut, and the "
+        "result says so.",
+    )
+    mcp_max_result_bytes: int = Field(
+        default=200_000, ge=1_000,
+        description="Largest JSON an MCP tool call returns; longer lists in it are cut (the "
+        "result names them under `truncated`), since an agent pays for every token.",
+    )
+    mcp_query_timeout_s: float = Field(
+        default=10.0, gt=0,
+        description="Deadline for a query of the MCP `sparql` tool; it is stopped there.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")
     allow_outbound: bool = Field(
@@ -148,6 +185,59 @@ class Settings(BaseSettings):
     )
     oidc_groups_claim: str = Field(
         default="groups", description="JWT claim listing the user's groups (mapped to teams)."
+    )
+    events_heartbeat_s: float = Field(
+        default=15.0, gt=0,
+        description="Seconds between heartbeats (SSE comments) on an idle /api/v1/events "
+        "stream, so proxies keep it open and clients notice a dead connection.",
+    )
+    events_nats_url: str | None = Field(
+        default=None,
+        description="NATS server (e.g. nats://127.0.0.1:4222) to publish every change event "
+        "to, on JetStream, at least once from the last position it acknowledged; unset, "
+        "nothing is published.",
+    )
+    events_nats_stream: str = Field(
+        default="SEMCAT_EVENTS",
+        description="JetStream stream the events go to; created over the subjects "
+        "{prefix}.> when it does not exist.",
+    )
+    events_nats_subject_prefix: str = Field(
+        default="semcat.events",
+        description="Subjects of published events: {prefix}.{workspace}.{type}, e.g. "
+        "semcat.events.acme.asset.updated (_ for events of no workspace).",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks target loopback, link-local and private addresses (checked "
+        "after DNS resolution, when a subscription is made and before every delivery). Off, "
+        "only public addresses are allowed, so that webhooks cannot reach the server's own "
+        "network (SSRF); turn on only where the receivers are internal services.",
+    )
+    webhooks_max_attempts: int = Field(
+        default=10, ge=1, le=100,
+        description="Attempts at delivering one event to a webhook before it is dead-lettered "
+        "(listed, replayable) and the subscription moves on to the next event.",
+    )
+    webhooks_backoff_s: float = Field(
+        default=5.0, gt=0,
+        description="Seconds before a webhook's second attempt at an event; each further "
+        "attempt waits twice as long as the one before, up to SEMCAT_WEBHOOKS_MAX_BACKOFF_S.",
+    )
+    webhooks_max_backoff_s: float = Field(
+        default=3600.0, gt=0,
+        description="Longest wait between two attempts at delivering an event to a webhook.",
+    )
+    webhooks_timeout_s: float = Field(
+        default=10.0, gt=0,
+        description="Deadline of one webhook request (connect, send, answer); a request past it "
+        "counts as a failed attempt.",
+    )
+    webhooks_history: int = Field(
+        default=1000, ge=10,
+        description="Delivered events whose record each webhook keeps (GET "
+        "/api/v1/webhooks/{id}/deliveries); dead letters and events still being retried are "
+        "always kept.",
     )
 
     @model_validator(mode="after")
@@ -181,6 +271,19 @@ class Settings(BaseSettings):
     @property
     def base(self) -> str:
         return self.base_iri.rstrip("/")
+
+    def events_nats(self) -> NatsConfig | None:
+        """Where the change stream is published, if anywhere."""
+        if not self.events_nats_url:
+            return None
+        return NatsConfig(self.events_nats_url, self.events_nats_stream,
+                          self.events_nats_subject_prefix)
+
+    def webhooks(self) -> WebhookConfig:
+        """How webhooks are delivered: egress rule, retry schedule, timeout, history."""
+        return WebhookConfig(self.webhooks_allow_private, self.webhooks_max_attempts,
+                             self.webhooks_backoff_s, self.webhooks_max_backoff_s,
+                             self.webhooks_timeout_s, self.webhooks_history)
 
     def sparql_limits(self) -> SparqlLimits:
         return SparqlLimits(max_bytes=self.sparql_max_bytes, max_depth=self.sparql_max_depth,

@@ -40,7 +40,9 @@ from semcat.console import (
     write_output,
 )
 from semcat.ingest_command import ingest
+from semcat.jobs_command import jobs_app
 from semcat.lineage_command import lineage
+from semcat.mcp_command import mcp
 from sparql_api.search_body import SearchBody
 
 app = typer.Typer(
@@ -63,8 +65,10 @@ app = typer.Typer(
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
+app.add_typer(jobs_app, name="jobs")
 app.command()(backup)
 app.command()(lineage)
+app.command()(mcp)
 app.command()(ingest)
 app.command()(restore)
 EXIT_CODES: dict[type[SemcatError], int] = {InputError: 2, ValidationFailed: 2, NotFound: 3,

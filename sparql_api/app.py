@@ -15,10 +15,13 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
+import graphql_api
 from catalog import Catalog, Settings, running_server
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
+from mcp_server.http import McpEndpoint
 from sparql_api import problems
 from sparql_api.auth import AuthMiddleware
+from sparql_api.deps import catalog_of
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics
 from sparql_api.positions import Positions
@@ -30,8 +33,10 @@ from sparql_api.routes import (
     audit,
     consistency,
     dataset,
+    events,
     home,
     ingestion,
+    jobs,
     keys,
     lineage,
     ontology,
@@ -40,6 +45,7 @@ from sparql_api.routes import (
     search,
     sparql,
     store,
+    webhooks,
 )
 from sparql_api.tracing import setup_tracing
 
@@ -57,12 +63,14 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         owned = catalog is None
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
         app.state.metrics.watch(cat)
+        cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
         data = cat.settings.data
         # commands on the same data directory ask this server (catalog/running_server.py)
         note = running_server.announce(data, running_server.client_url(
             cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
         try:
-            yield
+            async with mcp.running():  # /mcp (mcp_server/http.py)
+                yield
         finally:
             if note is not None and data is not None:
                 running_server.withdraw(data, note, cat.keys)
@@ -96,8 +104,14 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     for module in (home, assets, attributes, consistency, dataset, ontology, search, sparql,
                    store):
         app.include_router(module.router)
-    for module in (keys, audit, rules, operations, lineage, ingestion):
+    for module in (keys, audit, rules, operations, lineage, ingestion, events, jobs, webhooks):
         app.include_router(module.router)
+    graphql_api.mount(app, catalog_of=catalog_of,  # the caller comes from AuthMiddleware
+                      principal_of=lambda r: getattr(r.state, "principal", None))
+    # MCP for AI agents, behind AuthMiddleware like every API route (mcp_server/http.py)
+    mcp = McpEndpoint(lambda: app.state.catalog, host=(
+        catalog.settings if catalog is not None else settings or Settings()).host)
+    app.router.routes.append(mcp.route("/mcp"))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

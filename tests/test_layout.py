@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 PACKAGES = ("semcat", "sparql_api", "catalog", "access", "demo", "search", "embeddings",
             "reasoning", "shapes", "lineage", "graph_store", "ontology", "ingestion", "events",
-            "graphql_api", "mcp_server")
+            "graphql_api", "mcp_server", "jobs")
 MAX_LINES = 500
 
 
