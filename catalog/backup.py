@@ -1,10 +1,10 @@
 """Backups of a data directory, taken while it is served, and restoring one.
 
 A backup is the store (a RocksDB checkpoint), the change log, the audit log, the API keys, the
-ingestion runs, the jobs and the webhook subscriptions (SQLite online backups), taken under the journal's lock, so the store and
-the log agree on the last changeset: every write acknowledged before the backup began is in
-it. Search indexes are projections of the store and are rebuilt when the restored catalog
-first opens.
+ingestion runs, the jobs and the webhook subscriptions (SQLite online backups), taken under the
+journal's lock, so the store and the log agree on the last changeset: every write acknowledged
+before the backup began is in it. Search indexes are projections of the store and are rebuilt
+when the restored catalog first opens.
 """
 
 from __future__ import annotations
