@@ -95,7 +95,8 @@ def main() -> None:
             cat.load_demo()
             print(f"demo loaded and text-indexed in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        cat.search.wait()
+        if not cat.search.wait(timeout=1800):  # (on a busy machine the default 120 s is short)
+            raise SystemExit("the vector index did not catch up in 30 min")
         print(f"vector index ready in {time.perf_counter() - t0:.1f} s "
               f"({len(cat.search.vectors)} vectors)")
         speed = indexing_speed(cat) if args.speed else None

@@ -225,7 +225,8 @@ def test_semantic_search_finds_paraphrases(semantic_demo: Catalog) -> None:
     stopped = cat.search.run(SearchRequest(q="people who stopped buying", mode="semantic",
                                            limit=20))
     assert CHURN & set(ids(stopped)), "no churn asset among the semantic hits"
-    assert not CHURN & set(ids(keyword(cat, "people who stopped buying", limit=20)))
+    # (keyword search, reading any of a question's words since issue 15, finds the churn
+    # model too, through "stops" in its description: no longer a foil for semantic search)
     stock = cat.search.run(SearchRequest(q="products running out of stock", mode="semantic",
                                          limit=5))
     assert {"glossary/business/stockout", "acme/view/snowflake/analytics.marts.v_inventory_alerts",

@@ -1,15 +1,18 @@
 """Questions as people ask them (issue 15, "query handling that fits questions"): years read
-as content, no 400 for a question, bulk warnings summarised."""
+as content, no 400 for a question, bulk warnings summarised; any of a question's words finds a
+table and more of them rank it higher; hybrid fusion keeps the keyword side."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from catalog import Catalog, Settings
+from search.documents import AssetDoc
 from search.model import SearchRequest, SearchResult
 from sparql_api import create_app
 from tests.test_search import SCAFFOLD, column, ids, table
@@ -84,3 +87,60 @@ def test_bulk_warnings_are_summarised_unless_asked_for(cat: Catalog) -> None:
         assert sum(len(i["warnings"]) for i in full["items"]) == full["warnings"]["total"] >= 12
         schema = client.get("/openapi.json").json()["components"]["schemas"]["BulkWrite"]
         assert "warnings" in schema["properties"]
+
+
+# -- questions whose words are spread over a table's name and columns -------------------------
+PAYROLL = "acme/table/snowflake/wh.zoo.payroll_snapshot"
+HISTORY = "acme/table/snowflake/wh.zoo.history"
+QUESTION = "salary age and hire date of people working at the history museum in paris"
+
+
+@pytest.fixture(scope="module")
+def staff(cat: Catalog) -> Catalog:
+    cat.assets.upsert_many([
+        table("payroll_snapshot", "Monthly snapshot"),
+        column("payroll_snapshot", "salary", "Gross monthly amount"),
+        column("payroll_snapshot", "age", "In whole years"),
+        column("payroll_snapshot", "hire_date", "First working day"),
+        table("history", "Old notes"),
+        column("history", "note", "Free text"),
+    ], actor="test")
+    return cat
+
+
+def tables(cat: Catalog, q: str, mode: str) -> SearchResult:
+    return cat.search.run(SearchRequest(q=q, mode=mode, facets=(), limit=5,
+                                        filters={"type": ("Table",)}))
+
+
+def test_a_question_need_not_match_most_of_its_words(staff: Catalog) -> None:
+    """Four of the question's nine content words are in the payroll table (its columns): too
+    few for a most-words rule, enough to find it without falling back to anything."""
+    result = tables(staff, QUESTION, "keyword")
+    assert result.interpretation["minimumMatch"] == 1 and "relaxed" not in result.interpretation
+    assert ids(result)[0] == PAYROLL
+
+
+def test_several_columns_beat_one_word_of_a_name(staff: Catalog) -> None:
+    """``history`` is one of the question's words and the whole name of a table (the heaviest
+    field); the payroll table holds four others in its columns and ranks first."""
+    found = ids(tables(staff, QUESTION, "keyword"))
+    assert HISTORY in found and found.index(PAYROLL) < found.index(HISTORY)
+    # asked for by name, the history table is first again
+    assert ids(tables(staff, "history", "keyword"))[0] == HISTORY
+
+
+@pytest.mark.slow
+def test_hybrid_hears_the_keyword_side_of_a_question(staff: Catalog) -> None:
+    assert staff.search.wait(timeout=300)
+    hits = tables(staff, QUESTION, "hybrid").hits
+    payroll = next(h for h in hits if h.id == PAYROLL)
+    assert payroll.why["keyword"]["rank"] == 1 and "semantic" in payroll.why
+    assert payroll.why["fused"]["k"] == 10
+
+
+def test_an_undescribed_table_is_embedded_with_its_database() -> None:
+    bare = AssetDoc("k", ("Table",), "head", "department_management.main.head")
+    assert bare.embedding_text().startswith("Table head in department management.")
+    described = replace(bare, description="Heads of departments")
+    assert described.embedding_text() == "Table head: Heads of departments"
