@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
+
+from graph_store.errors import InputError
 
 
 def add_columns(db: sqlite3.Connection, table: str,
@@ -27,3 +30,18 @@ def connect(path: Path | None, schema: str) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=FULL")
     db.executescript(schema)
     return db
+
+
+def newest_first(db: sqlite3.Connection, table: str, columns: str, where: list[str],
+                 args: list[Any], limit: int, cursor: str | None) -> tuple[list[Any], bool]:
+    """A page of ``table``'s rows matching ``where``, newest (highest ``seq``) first, after
+    ``cursor`` (the ``seq`` of the previous page's last row); and whether more follow. The
+    caller holds its lock."""
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise InputError("cursor: not a cursor of this list; pass the previous page's "
+                             "next as it was")
+        where, args = [*where, "seq < ?"], [*args, cursor]
+    rows = db.execute(f"SELECT {columns} FROM {table} WHERE {' AND '.join(where) or '1 = 1'} "
+                      "ORDER BY seq DESC LIMIT ?", (*args, limit + 1)).fetchall()
+    return rows[:limit], len(rows) > limit

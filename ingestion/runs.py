@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from graph_store.durable_sqlite import add_columns, connect
+from graph_store.durable_sqlite import add_columns, connect, newest_first
 from graph_store.errors import InputError, NotFound
 
 __all__ = ["FINISHED", "INTERRUPTED", "RUNS_FILE", "STATUSES", "RunRecord", "RunRegistry", "now"]
@@ -165,24 +165,18 @@ class RunRegistry:
         only in ``workspaces`` unless it is None; and the next page's cursor."""
         if status is not None and status not in STATUSES:
             raise InputError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        where, args = ["1 = 1"], []
+        where: list[str] = []
+        args: list[Any] = []
         if status is not None:
             where.append("status = ?")
             args.append(status)
-        if cursor is not None:
-            if not cursor.isdigit():
-                raise InputError("cursor: not a cursor of this list; pass the previous page's "
-                                 "next as it was")
-            where.append("seq < ?")
-            args.append(cursor)
         if workspaces is not None:
             where.append(f"workspace IN ({', '.join('?' * len(workspaces))})")
             args += sorted(workspaces)
         with self._lock:
-            rows = self._db.execute(f"SELECT {COLUMNS} FROM runs WHERE {' AND '.join(where)} "
-                                    "ORDER BY seq DESC LIMIT ?", (*args, limit + 1)).fetchall()
-        records = [_record(r) for r in rows[:limit]]
-        return records, str(records[-1].seq) if len(rows) > limit else None
+            rows, more = newest_first(self._db, "runs", COLUMNS, where, args, limit, cursor)
+        records = [_record(r) for r in rows]
+        return records, str(records[-1].seq) if more else None
 
     def workspaces(self) -> set[str]:
         with self._lock:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from graph_store.durable_sqlite import connect
+from graph_store.durable_sqlite import connect, newest_first
 from graph_store.errors import InputError, NotFound
 
 __all__ = ["FINISHED", "JOBS_FILE", "KINDS", "STATUSES", "JobRecord", "JobRegistry"]
@@ -149,24 +149,18 @@ class JobRegistry:
         is None; and the next page's cursor."""
         if status is not None and status not in STATUSES:
             raise InputError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-        where, args = ["1 = 1"], []
+        where: list[str] = []
+        args: list[Any] = []
         if owner is not None:
             where.append("owner = ?")
             args.append(owner)
         if status is not None:
             where.append("status = ?")
             args.append(status)
-        if cursor is not None:
-            if not cursor.isdigit():
-                raise InputError("cursor: not a cursor of this list; pass the previous page's "
-                                 "next as it was")
-            where.append("seq < ?")
-            args.append(cursor)
         with self._lock:
-            rows = self._db.execute(f"SELECT {COLUMNS} FROM jobs WHERE {' AND '.join(where)} "
-                                    "ORDER BY seq DESC LIMIT ?", (*args, limit + 1)).fetchall()
-        records = [_record(r) for r in rows[:limit]]
-        return records, str(records[-1].seq) if len(rows) > limit else None
+            rows, more = newest_first(self._db, "jobs", COLUMNS, where, args, limit, cursor)
+        records = [_record(r) for r in rows]
+        return records, str(records[-1].seq) if more else None
 
     def start(self, job_id: str) -> bool:
         """Mark a queued job running; False when it is no longer queued (cancelled)."""
