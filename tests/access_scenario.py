@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
     from catalog import Catalog
 
@@ -86,3 +88,20 @@ def load(cat: Catalog) -> None:
     """The whole scenario, written as an instance admin."""
     for items in (directory(), assets(), policies()):
         cat.assets.upsert_many(items, actor="admin")
+
+
+def load_over_http(admin: httpx.Client) -> None:
+    """The whole scenario, written by an admin's client of a running server."""
+    for batch in (directory(), assets(), policies()):
+        r = admin.post("/api/v1/assets:bulk", json=batch)
+        assert r.status_code == 200, r.text
+
+
+def describe_mixed(admin: httpx.Client) -> int:
+    """One changeset about a table and its PII column (readable by some callers, hidden from
+    others); its change log position."""
+    mixed = [{**a, "description": "seen by some"} for a in assets()
+             if a["qualifiedName"] in ("db.s.customers", "db.s.customers.email")]
+    r = admin.post("/api/v1/assets:bulk", json=mixed)
+    assert r.status_code == 200, r.text
+    return int(r.headers["Semcat-Position"])

@@ -19,7 +19,7 @@ from tests.access_scenario import (
     HASH,
     PAYROLL,
     assets,
-    directory,
+    load_over_http,
     policies,
 )
 from tests.conftest import Server
@@ -51,9 +51,7 @@ def keys(secure: Server) -> dict[str, str]:
     }
     with httpx.Client(base_url=secure.url, timeout=60,
                       headers={"X-API-Key": tokens["admin"]}) as admin:
-        for batch in (directory(), assets(), policies()):
-            r = admin.post("/api/v1/assets:bulk", json=batch)
-            assert r.status_code == 200, r.text
+        load_over_http(admin)
     return tokens
 
 

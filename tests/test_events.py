@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.access_scenario import CUSTOMERS, EMAIL, EXPERIMENTS, PAYROLL, assets, directory, policies
+from tests.access_scenario import (
+    CUSTOMERS,
+    EMAIL,
+    EXPERIMENTS,
+    PAYROLL,
+    assets,
+    describe_mixed,
+    load_over_http,
+)
 from tests.conftest import Server
 from tests.test_api_keys import cli_key
 
@@ -94,9 +102,7 @@ def keys(secure: Server) -> dict[str, str]:
               "bob": cli_key(secure.data, "--user", "user/bob")}  # acme reader, no PII
     with httpx.Client(base_url=secure.url, timeout=60,
                       headers={"X-API-Key": tokens["admin"]}) as admin:
-        for batch in (directory(), assets(), policies()):
-            r = admin.post("/api/v1/assets:bulk", json=batch)
-            assert r.status_code == 200, r.text
+        load_over_http(admin)
     return tokens
 
 
@@ -232,11 +238,7 @@ def test_a_viewer_never_hears_of_an_asset_it_may_not_read(
     watcher = Stream(secure.url, keys["admin"])
     try:
         # one changeset about a visible and a hidden asset, then one about hidden ones only
-        mixed = [{**a, "description": "seen by some"} for a in assets()
-                 if a["qualifiedName"] in ("db.s.customers", "db.s.customers.email")]
-        r = admin.post("/api/v1/assets:bulk", json=mixed)
-        assert r.status_code == 200, r.text
-        both = int(r.headers["Semcat-Position"])
+        both = describe_mixed(admin)
         hidden_only = describe(admin, PAYROLL, "salaries, still secret")
         marker = describe(admin, CUSTOMERS, "the end of this test")
         heard = [e for _, e in bob.events(at(marker))]

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.access_scenario import CUSTOMERS, assets, directory, policies
+from tests.access_scenario import CUSTOMERS, assets, directory, load_over_http
 from tests.conftest import Server
 from tests.test_api_keys import cli_key
 
@@ -165,9 +165,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def admin(served: Server) -> Iterator[httpx.Client]:
     token = cli_key(served.data, "--user", "user/root", "--admin")
     with httpx.Client(base_url=served.url, timeout=60, headers={"X-API-Key": token}) as client:
-        for batch in (directory(), assets(), policies()):
-            r = client.post("/api/v1/assets:bulk", json=batch)
-            assert r.status_code == 200, r.text
+        load_over_http(client)
         yield client
 
 

@@ -13,25 +13,22 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.access_scenario import CUSTOMERS, EMAIL, EXPERIMENTS, PAYROLL, assets, directory, policies
+from tests import test_webhooks
+from tests.access_scenario import (
+    CUSTOMERS,
+    EMAIL,
+    EXPERIMENTS,
+    PAYROLL,
+    describe_mixed,
+    load_over_http,
+)
 from tests.conftest import Server
 from tests.test_api_keys import cli_key
-from tests.test_webhooks import FAST_RETRIES, Receiver, about, describe, settled, subscribe
+from tests.test_webhooks import Receiver, about, describe, settled, subscribe
 
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("webhook-access"),
-                 env={"SEMCAT_OPEN": "0", **FAST_RETRIES}).start()
-    yield srv
-    srv.stop()
+# the same receiver and server fixtures as the webhook tests (one of each for this module)
+receiver = test_webhooks.receiver
+served = test_webhooks.served
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +41,7 @@ def keys(served: Server) -> dict[str, str]:
                                   "--role", "workspace-admin")}
     with httpx.Client(base_url=served.url, timeout=60,
                       headers={"X-API-Key": tokens["admin"]}) as admin:
-        for batch in (directory(), assets(), policies()):
-            r = admin.post("/api/v1/assets:bulk", json=batch)
-            assert r.status_code == 200, r.text
+        load_over_http(admin)
     return tokens
 
 
@@ -77,11 +72,7 @@ def test_a_workspace_admins_webhook_never_names_what_they_may_not_read(
         assert mine["workspaces"] == ["acme"] and mine["owner"] == "user/bob"
         control = subscribe(admin, receiver.url + "/all")
         # a mixed changeset (visible and hidden assets), hidden ones alone, another workspace
-        mixed = [{**a, "description": "seen by some"} for a in assets()
-                 if a["qualifiedName"] in ("db.s.customers", "db.s.customers.email")]
-        r = admin.post("/api/v1/assets:bulk", json=mixed)
-        assert r.status_code == 200, r.text
-        both = int(r.headers["Semcat-Position"])
+        both = describe_mixed(admin)
         hidden = describe(admin, PAYROLL, "salaries, still secret")
         elsewhere = describe(admin, EXPERIMENTS, "lab notes")
         marker = describe(admin, CUSTOMERS, "the end of this test")
