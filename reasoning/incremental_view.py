@@ -38,6 +38,7 @@ class FactView:
         self._asserted_of: dict[Term, set[tuple[NamedNode, Term]]] = {}
         self._graphs_of: dict[Term, set[NamedNode]] = {}
         self._stored_of: dict[Term, dict[tuple[NamedNode, Term], list[NamedNode]]] = {}
+        self._stored_point: dict[Triple, bool] = {}
 
     # -- the store ------------------------------------------------------------------------------
     # The store does not change while a change is worked out, so what it holds about a subject
@@ -99,7 +100,17 @@ class FactView:
         return found
 
     def is_stored(self, t: Triple) -> bool:
-        return (t[1], t[2]) in self._stored_about(t[0])
+        # Overdeletion asks this of many subjects it never enumerates: one point look-up each,
+        # not a read of everything about the subject.
+        about = self._stored_of.get(t[0])
+        if about is not None:
+            return (t[1], t[2]) in about
+        hit = self._stored_point.get(t)
+        if hit is None:
+            mine = self._graph_set
+            hit = self._stored_point[t] = any(
+                q.graph_name in mine for q in self.store.derived(t[0], t[1], t[2]))
+        return hit
 
     # -- the view -------------------------------------------------------------------------------
     def withdraw(self, removed: set[Triple]) -> None:
