@@ -23,7 +23,8 @@ from sparql_api.deps import catalog_of
 
 PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc",
                           "/openapi.json", "/api/v1/context.jsonld", "/favicon.ico"})
-PUBLIC_PREFIXES = ("/static/", "/static-offline-docs/")  # the docs' own scripts and styles
+# the docs' own scripts and styles; the web UI's pages and assets (they carry no data)
+PUBLIC_PREFIXES = ("/static/", "/static-offline-docs/", "/ui/")
 
 
 def is_public(path: str) -> bool:

@@ -1,0 +1,67 @@
+"""The web UI: ``/`` and every ``/ui/...`` page answer the single-page app's index.html (its
+router reads the path), and ``/ui/assets/...`` the hashed scripts and styles it loads.
+
+The pages are public like ``/`` was: they carry no data, and every API call they make is
+authenticated with the key the person signs in with.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from graph_store.errors import NotFound
+from sparql_api.deps import catalog_of
+
+router = APIRouter(include_in_schema=False)
+
+# Built from ui/ by `make ui` and shipped as files, so serving the UI needs no Node.js.
+STATIC = Path(__file__).resolve().parent.parent / "ui_dist"
+INDEX = STATIC / "index.html"
+ASSETS = STATIC / "assets"  # hashed file names: cacheable for ever
+
+# Content-hashed names (Vite's `name-HASH.ext`): a new build has new names, so caches keep them.
+_ASSET = re.compile(r"^[A-Za-z0-9_.-]+\.(?:js|css|svg|png|woff2?|ttf)\Z")
+IMMUTABLE = "public, max-age=31536000, immutable"
+# Everything from this origin; inline styles for the graph and editor libraries, no inline script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+       "base-uri 'self'; frame-ancestors 'none'")
+
+
+def _index() -> Response:
+    if not INDEX.is_file():
+        return Response("The web UI is not built: run `make ui`.\n", status_code=503,
+                        media_type="text/plain")
+    return FileResponse(INDEX, media_type="text/html", headers={
+        "Cache-Control": "no-cache", "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+
+
+@router.get("/")
+async def home() -> Response:
+    return _index()
+
+
+@router.get("/ui/assets/{name}")
+async def asset_file(name: str) -> Response:
+    path = ASSETS / name
+    if not _ASSET.match(name) or not path.is_file():
+        raise NotFound(f"no UI asset {name!r}")
+    return FileResponse(path, headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"})
+
+
+@router.get("/ui/config.json")
+async def config(request: Request) -> JSONResponse:
+    """What the sign-in page needs before anyone signs in: whether anonymous callers are let in
+    (``--open``). Asking /api/v1/me instead would log a denied request for every visit."""
+    return JSONResponse({"open": catalog_of(request).settings.open},
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.get("/ui/{page:path}")
+async def page(page: str) -> Response:
+    return _index()

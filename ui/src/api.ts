@@ -1,0 +1,93 @@
+// Every call to the semcat API goes through here, so the caller's key is sent the same way
+// everywhere and RFC 9457 problems become one error type the pages can show.
+
+const KEY = "semcat.apiKey";
+
+export function apiKey(): string | null {
+  return sessionStorage.getItem(KEY);
+}
+
+export function setApiKey(key: string | null): void {
+  if (key) sessionStorage.setItem(KEY, key);
+  else sessionStorage.removeItem(KEY);
+}
+
+export function authHeaders(): Record<string, string> {
+  const key = apiKey();
+  return key ? { "X-API-Key": key } : {};
+}
+
+export interface Problem {
+  status: number;
+  title?: string;
+  detail?: string;
+  errors?: { field?: string; path?: string; message?: string; detail?: string }[];
+  [k: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, public problem: Problem, public etag?: string) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+  }
+}
+
+export interface Reply<T> {
+  body: T;
+  etag: string | null;
+  status: number;
+}
+
+export async function request<T = any>(
+  method: string, path: string, body?: unknown, headers: Record<string, string> = {},
+): Promise<Reply<T>> {
+  const h: Record<string, string> = { Accept: "application/json", ...authHeaders(), ...headers };
+  let payload: BodyInit | undefined;
+  if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h["Content-Type"] = h["Content-Type"] ?? "application/json";
+  }
+  const r = await fetch(path, { method, headers: h, body: payload });
+  const text = await r.text();
+  let parsed: any = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = { detail: text };
+  }
+  if (!r.ok) throw new ApiError(r.status, parsed ?? { status: r.status }, r.headers.get("ETag") ?? undefined);
+  return { body: parsed as T, etag: r.headers.get("ETag"), status: r.status };
+}
+
+export async function get<T = any>(path: string, params?: Record<string, unknown>): Promise<T> {
+  return (await request<T>("GET", path + query(params))).body;
+}
+
+export function query(params?: Record<string, unknown>): string {
+  if (!params) return "";
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === "") continue;
+    for (const one of Array.isArray(v) ? v : [v]) q.append(k, String(one));
+  }
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+export function enc(key: string): string {
+  // asset keys contain slashes that the API routes take as a path
+  return key.split("/").map(encodeURIComponent).join("/");
+}
+
+export interface Me {
+  subject: string;
+  via: string;
+  groups: string[];
+  grants: { workspace: string; role: string }[];
+  admin: boolean;
+  keyId: string | null;
+}
+
+export function mayWrite(me: Me | null): boolean {
+  if (!me) return false;
+  return me.admin || me.grants.some((g) => g.role !== "viewer" && g.role !== "reader");
+}

@@ -1,0 +1,15 @@
+// The UI is served by `semcat serve` under /ui/ (sparql_api/routes/ui.py); `make ui` builds
+// into sparql_api/ui_dist, the test of a deterministic build into SEMCAT_UI_OUT.
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  base: "/ui/",
+  build: {
+    outDir: process.env.SEMCAT_UI_OUT ?? "../sparql_api/ui_dist",
+    emptyOutDir: true,
+    assetsDir: "assets",
+    sourcemap: false,
+    chunkSizeWarningLimit: 4000,
+    reportCompressedSize: false,
+  },
+});
