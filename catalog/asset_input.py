@@ -30,6 +30,7 @@ from graph_store.errors import InputError, ValidationFailed
 from graph_store.keys import canonical_key, encode_segment
 from graph_store.layout import DATA_KINDS, RESERVED_WORKSPACES, GraphLayout
 from ontology.namespaces import SEMCAT
+from publishing.urls import served
 
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)\Z")
@@ -158,7 +159,9 @@ def _check_item(item: Any, context_url: str,
         return None, [f"an asset must be a JSON object, got {type(item).__name__}"]
     problems: list[str] = []
     ctx = item.get("@context")
-    if ctx is not None and ctx != context_url and not (isinstance(ctx, list) and context_url in ctx):
+    urls = (context_url, served(context_url))  # as the base names it, or this server
+    if ctx is not None and ctx not in urls and not (isinstance(ctx, list) and
+                                                    any(u in ctx for u in urls)):
         problems.append(f"'@context' must be {context_url} (or left out); for arbitrary JSON-LD "
                         "use the Graph Store protocol at /store")
     clean = {k: v for k, v in item.items() if k not in SYSTEM_KEYS and k != "@context"}

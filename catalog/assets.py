@@ -19,6 +19,7 @@ from graph_store.layout import GraphLayout
 from graph_store.overlay import scratch
 from graph_store.protocol import Dataset, GraphStore
 from ontology.namespaces import RDFS, SEMCAT
+from publishing.urls import served
 
 if TYPE_CHECKING:
     from access.service import AccessService
@@ -151,7 +152,7 @@ class AssetService:
 
     def context(self, **extra: str) -> list[Any]:
         """A body's @context: the published one plus the @base that makes ids asset keys."""
-        return [self.context_url, {"@base": self._layout.id_base, **extra}]
+        return [served(self.context_url), {"@base": self._layout.id_base, **extra}]
 
     def document(self, iri: str, quads: list[Quad]) -> dict[str, Any]:
         return {"@context": self.context(),

@@ -26,6 +26,7 @@ from graph_store.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from publishing import Publishing
 from semcat.console import FORMATS, err
 from sparql_api.search_body import SearchBody
 
@@ -56,7 +57,9 @@ class Backend(Protocol):
         """The report as JSON, and as an sh:ValidationReport in Turtle when asked."""
         ...
 
-    def export(self, media_type: str) -> bytes: ...
+    def export(self, media_type: str, *, profile: str | None = None) -> bytes:
+        """A dump of the catalog, or with ``profile="dcat-ap"`` its DCAT-AP catalog."""
+        ...
 
     def rules(self) -> list[dict[str, Any]]: ...
 
@@ -107,7 +110,10 @@ class Local:
         return report.to_json(), self.cat.serialize_report(report, "text/turtle") if turtle \
             else b""
 
-    def export(self, media_type: str) -> bytes:
+    def export(self, media_type: str, *, profile: str | None = None) -> bytes:
+        if profile == "dcat-ap":
+            pub = Publishing(self.cat.store, self.cat.layout, self.cat.access, self.cat.journal)
+            return pub.dcat(media_type, pub.scope())
         buffer = io.BytesIO()
         self.cat.export(buffer, media_type)
         return buffer.getvalue()
@@ -215,8 +221,9 @@ class Remote:
         return report, self._send("GET", "/api/v1/validate", params=params, headers={
             "Accept": "text/turtle"}).content if turtle else b""
 
-    def export(self, media_type: str) -> bytes:
-        return self._send("GET", "/api/v1/export", headers={"Accept": media_type}).content
+    def export(self, media_type: str, *, profile: str | None = None) -> bytes:
+        path = "/api/v1/export/dcat" if profile == "dcat-ap" else "/api/v1/export"
+        return self._send("GET", path, headers={"Accept": media_type}).content
 
     def rules(self) -> list[dict[str, Any]]:
         return list(self._send("GET", "/api/v1/rules").json()["items"])
