@@ -40,6 +40,7 @@ from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.provenance import Provenance
 from graph_store.query_pool import QueryPool, Snapshots
+from graph_store.remote_store import open_store
 from ingestion import IngestionService
 from ingestion.schedules import Principals
 from jobs import JobService
@@ -92,8 +93,7 @@ class Catalog:
         # does not compile): reported by /healthz, repaired by an admin's next edit.
         self.problems: dict[str, str] = {}
 
-        self.store = OxigraphStore(data / "store" if data else None,
-                                   derived=layout.inferred_root.value)
+        self.store = open_store(settings.store_endpoints(), data, derived=layout.inferred_root.value)
         if data is not None:
             upgrade(data)  # the store's lock is ours: nobody else has the directory open
         self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
@@ -123,7 +123,7 @@ class Catalog:
         self.queries = QueryPool(Snapshots(self.store, data / "snapshots", self.journal.lock,
                                            lambda: self.journal.applied_seq),
                                  workers=settings.query_workers) \
-            if data is not None and settings.query_workers else None
+            if data is not None and settings.query_workers and isinstance(self.store, OxigraphStore) else None
         # SPARQL runs searches (SERVICE semcat:search) and searches run SPARQL (graph filters):
         # the one cycle, closed by binding the search late
         self.sparql = SparqlService(
@@ -403,8 +403,8 @@ class Catalog:
 
     def backup(self, target: Path) -> BackupInfo:
         """A consistent backup of this catalog, taken while it serves (catalog/backup.py)."""
-        if self.settings.data is None:
-            raise InputError("an in-memory catalog has nothing on disk to back up")
+        if self.settings.data is None or not isinstance(self.store, OxigraphStore):
+            raise InputError("an in-memory catalog, or one on a remote store, has nothing on disk to back up")
         return backup.take(self.store, self.journal, self.settings.data, target)
 
     def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
