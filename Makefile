@@ -10,9 +10,11 @@ STAMP := $(VENV)/.installed
 # dbt, in a venv of its own (its pins clash with semcat's): the tests build a dbt project with it
 DBT_VENV := .venv-dbt
 DBT_STAMP := $(DBT_VENV)/.installed
+# Virtuoso (Debian), a remote SPARQL store the store contract tests start (installing needs root)
+VIRTUOSO_STAMP := $(VENV)/.virtuoso
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test lint bench clean ui
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +27,24 @@ $(DBT_STAMP): Makefile
 	$(DBT_VENV)/bin/pip install -q --disable-pip-version-check "dbt-core>=1.11,<1.12" "dbt-duckdb>=1.11,<1.12" $(QUIET_PIP)
 	touch $@
 
+$(VIRTUOSO_STAMP): $(STAMP)
+	command -v virtuoso-t >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends virtuoso-opensource; }
+	touch $@
+
 install: $(STAMP)
+
+# The web UI's browser tests drive Debian's chromium (tests/test_web_ui.py); Playwright cannot
+# download its own browsers here.
+CHROMIUM_STAMP := $(VENV)/.chromium
+$(CHROMIUM_STAMP): $(STAMP)
+	test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
+		|| { apt-get update && apt-get install -y --no-install-recommends chromium; }
+	touch $@
+
+# Rebuild the shipped web UI (sparql_api/ui_dist) from its source in ui/; needs Node.js, which
+# `make demo` does not.
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
 
 # A fresh demo each time: --force replaces the last one, but never while it is being served.
 demo: install
@@ -40,7 +59,7 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint $(DBT_STAMP)
+test: lint $(DBT_STAMP) $(VIRTUOSO_STAMP) $(CHROMIUM_STAMP)
 	$(BIN)/pytest
 
 bench: install
@@ -51,6 +70,8 @@ bench: install
 	$(BIN)/python -m bench.search_latency --sizes 100000,1000000
 	$(BIN)/python -m bench.rules
 	$(BIN)/python -m bench.access
+	$(BIN)/python -m bench.remote_store
+	$(BIN)/python -m bench.property_graph
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) $(DEMO_DATA) .pytest_cache

@@ -7,11 +7,14 @@ from typing import Literal
 from urllib.parse import urlparse
 
 from limits import parse_many
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events import NatsConfig, WebhookConfig
+from graph_store.remote_store import Endpoints
 from graph_store.sparql_limits import SparqlLimits
+from property_graph import Neo4jConfig
+from property_graph.config import SCHEMES
 
 
 class Settings(BaseSettings):
@@ -55,6 +58,23 @@ class Settings(BaseSettings):
         description="Worker processes answering /sparql queries of an on-disk catalog, each "
         "over a snapshot of the store, so a query past its deadline can be stopped; 0 answers "
         "in the server process, where a query cannot be stopped.",
+    )
+    store_url: str | None = Field(
+        default=None,
+        description="SPARQL 1.1 query endpoint of a remote store to keep the catalog in (e.g. "
+        "`oxigraph serve`'s http://host:7878/query, Virtuoso's http://host:8890/sparql) instead "
+        "of the embedded one; the change log and indexes stay in the data directory. See "
+        "docs/scaling.md.",
+    )
+    store_update_url: str | None = Field(
+        default=None,
+        description="SPARQL 1.1 update endpoint of the remote store; unset, the query URL with "
+        "/query replaced by /update (Oxigraph's layout), else the query URL itself.",
+    )
+    store_graph_url: str | None = Field(
+        default=None,
+        description="Graph Store protocol endpoint of the remote store, used to read whole "
+        "graphs; unset, /store beside an Oxigraph /query URL, else graphs are read by SPARQL.",
     )
     export_timeout_s: float = Field(
         default=600.0, gt=0,
@@ -159,6 +179,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `semcat serve` binds.")
     port: int = Field(default=8000, description="Port `semcat serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="The URL clients reach this server at, behind a proxy (e.g. "
+        "https://catalog.example.org): JSON-LD `@context` links, VoID and DCAT point there. "
+        "Unset, each request's own URL. Asset IRIs stay under `base_iri` either way.",
+    )
     allow_outbound: bool = Field(
         default=False,
         description="Let instance admins use SPARQL SERVICE and LOAD, which fetch remote data "
@@ -207,6 +233,18 @@ class Settings(BaseSettings):
         description="Subjects of published events: {prefix}.{workspace}.{type}, e.g. "
         "semcat.events.acme.asset.updated (_ for events of no workspace).",
     )
+    neo4j_url: str | None = Field(
+        default=None,
+        description="Bolt URL (e.g. neo4j://host:7687) of a Neo4j database (or another Bolt/"
+        "openCypher server) to project the catalog into as a property graph, kept in sync from "
+        "the change log (docs/property-graph.md); unset, there is no property graph.",
+    )
+    neo4j_user: str | None = Field(default=None, description="User of the property graph's "
+                                   "Bolt server; unset, no authentication.")
+    neo4j_password: SecretStr | None = Field(default=None, description="Password of "
+                                             "SEMCAT_NEO4J_USER on the property graph's server.")
+    neo4j_database: str | None = Field(default=None, description="Database the property graph "
+                                       "is written to; unset, the server's default database.")
     webhooks_allow_private: bool = Field(
         default=False,
         description="Let webhooks target loopback, link-local and private addresses (checked "
@@ -257,6 +295,23 @@ class Settings(BaseSettings):
                              f"{self.oidc_jwks_url!r}")
         return self
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and (urlparse(value).scheme not in ("http", "https")
+                                  or not urlparse(value).netloc):
+            raise ValueError(f"SEMCAT_PUBLIC_URL must be an http(s) URL, not {value!r}")
+        return value.rstrip("/") if value else None
+
+    @field_validator("neo4j_url")
+    @classmethod
+    def _neo4j_url_is_bolt(cls, value: str | None) -> str | None:
+        """Refused here, so that a server with a mistyped URL fails at startup."""
+        if value and value.partition("://")[0] not in SCHEMES:
+            raise ValueError(f"SEMCAT_NEO4J_URL {value!r} is not a Bolt URL: it starts with one "
+                             f"of {', '.join(s + '://' for s in SCHEMES)}")
+        return value or None
+
     @field_validator("rate_limit")
     @classmethod
     def _rate_limit_parses(cls, value: str) -> str:
@@ -279,11 +334,24 @@ class Settings(BaseSettings):
         return NatsConfig(self.events_nats_url, self.events_nats_stream,
                           self.events_nats_subject_prefix)
 
+    def property_graph(self) -> Neo4jConfig | None:
+        """Where the catalog is projected as a property graph, if anywhere."""
+        if not self.neo4j_url:
+            return None
+        return Neo4jConfig(self.neo4j_url, self.neo4j_user, self.neo4j_password.get_secret_value()
+                           if self.neo4j_password else None, self.neo4j_database)
+
     def webhooks(self) -> WebhookConfig:
         """How webhooks are delivered: egress rule, retry schedule, timeout, history."""
         return WebhookConfig(self.webhooks_allow_private, self.webhooks_max_attempts,
                              self.webhooks_backoff_s, self.webhooks_max_backoff_s,
                              self.webhooks_timeout_s, self.webhooks_history)
+
+    def store_endpoints(self) -> Endpoints | None:
+        """The remote store's endpoints, if the catalog lives on one."""
+        if not self.store_url:
+            return None
+        return Endpoints.of(self.store_url, self.store_update_url, self.store_graph_url)
 
     def sparql_limits(self) -> SparqlLimits:
         return SparqlLimits(max_bytes=self.sparql_max_bytes, max_depth=self.sparql_max_depth,

@@ -39,6 +39,7 @@ from semcat.console import (
     print_results,
     write_output,
 )
+from semcat.graph_projection_command import graph_app
 from semcat.ingest_command import ingest
 from semcat.jobs_command import jobs_app
 from semcat.lineage_command import lineage
@@ -66,6 +67,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rules_app, name="rules")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(graph_app, name="graph-projection")
 app.command()(backup)
 app.command()(lineage)
 app.command()(mcp)
@@ -291,15 +293,21 @@ EXPORTS = {"nq": "application/n-quads", "trig": "application/trig", "ttl": "text
 @app.command()
 def export(
     data: DataDir = DEFAULT_DATA,
-    format: Annotated[str, typer.Option("--format", "-f", help="nq, trig (keep graphs), ttl, nt, "
-                                        "jsonld or rdf (merge graphs)")] = "nq",
+    format: Annotated[str | None, typer.Option("--format", "-f", help="nq (default), trig (keep "
+                      "graphs), ttl (default for dcat-ap), nt, jsonld or rdf (merge graphs)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File (default stdout).")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="dcat-ap: a DCAT-AP 3 catalog "
+                                                "of the data assets instead of a dump")] = None,
 ) -> None:
-    """Dump the whole catalog (data, ontology, shapes) as RDF."""
-    if format not in EXPORTS:
-        raise InputError(f"unknown format {format!r}; use one of {', '.join(EXPORTS)}")
+    """Dump the whole catalog (data, ontology, shapes) as RDF, or its DCAT-AP catalog."""
+    if profile not in (None, "dcat-ap"):
+        raise InputError(f"unknown profile {profile!r}; the one profile is dcat-ap")
+    format = format or ("ttl" if profile else "nq")
+    if format not in EXPORTS or (profile and format in ("nq", "trig")):
+        kinds = [f for f in EXPORTS if not profile or f not in ("nq", "trig")]
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(kinds)}")
     with connect(data) as backend:
-        body = backend.export(EXPORTS[format])
+        body = backend.export(EXPORTS[format], profile=profile)
     if output:
         output.write_bytes(body)
         err.print(f"wrote {output}")

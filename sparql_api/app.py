@@ -16,11 +16,11 @@ from fastapi_offline import FastAPIOffline
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 import graphql_api
+import property_graph
 from catalog import Catalog, Settings, running_server
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from mcp_server.http import McpEndpoint
 from sparql_api import problems
-from sparql_api.auth import AuthMiddleware
 from sparql_api.deps import catalog_of
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics
@@ -39,12 +39,14 @@ from sparql_api.routes import (
     jobs,
     keys,
     lineage,
+    linked_data,
     ontology,
     operations,
     rules,
     search,
     sparql,
     store,
+    ui,
     webhooks,
 )
 from sparql_api.tracing import setup_tracing
@@ -64,6 +66,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
         app.state.metrics.watch(cat)
         cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
+        graph = property_graph.follow(cat, cat.settings.property_graph())  # SEMCAT_NEO4J_URL
         data = cat.settings.data
         # commands on the same data directory ask this server (catalog/running_server.py)
         note = running_server.announce(data, running_server.client_url(
@@ -72,6 +75,8 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
             async with mcp.running():  # /mcp (mcp_server/http.py)
                 yield
         finally:
+            if graph is not None:
+                graph.close()
             if note is not None and data is not None:
                 running_server.withdraw(data, note, cat.keys)
             if owned:
@@ -93,7 +98,10 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     problems.install(app)
     app.add_middleware(Positions)  # Semcat-Position on writes; after= and wait=true
     app.add_middleware(RateLimits)  # inside authentication: it limits each principal
-    app.add_middleware(AuthMiddleware)
+    # AuthMiddleware, but GETs of published data without credentials act as the anonymous
+    # reader (sparql_api/routes/linked_data.py); inside it, the URL this server answers at
+    app.add_middleware(linked_data.PublicUrl)
+    app.add_middleware(linked_data.PublishedReads)
     app.add_middleware(HeadAsGet)
     tracing = (catalog.settings if catalog is not None else settings or Settings()).tracing
     if tracing != "off":
@@ -106,6 +114,8 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         app.include_router(module.router)
     for module in (keys, audit, rules, operations, lineage, ingestion, events, jobs, webhooks):
         app.include_router(module.router)
+    app.include_router(ui.router)  # / and /ui/...: the web UI (built from ui/)
+    app.include_router(linked_data.router)  # /id/..., publications, VoID, DCAT (publishing/)
     graphql_api.mount(app, catalog_of=catalog_of,  # the caller comes from AuthMiddleware
                       principal_of=lambda r: getattr(r.state, "principal", None))
     # MCP for AI agents, behind AuthMiddleware like every API route (mcp_server/http.py)
