@@ -72,6 +72,7 @@ bench: install
 	$(BIN)/python -m bench.access
 	$(BIN)/python -m bench.remote_store
 	$(BIN)/python -m bench.property_graph
+	$(BIN)/python -m bench.nats_changelog
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) $(DEMO_DATA) .pytest_cache

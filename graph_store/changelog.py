@@ -8,6 +8,10 @@ asset's version N is the fold of its deltas 1..N.
 An append reaches the WAL file (so a killed process loses nothing) and ``sync`` makes it survive
 a power cut: one fsync of the WAL for every append before it (SQLite's synchronous=FULL does the
 same fsync, but once per transaction and while the writer waits).
+
+The tables and their queries (``LogIndex``) also serve the replicated NATS JetStream log
+(graph_store/nats_changelog.py) as its local index of the stream; ``ChangeLogBackend`` is what
+either log gives the journal.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pyoxigraph import Quad, RdfFormat, parse, serialize
 
 from graph_store.changeset import Changeset, group_by_subject
-from graph_store.errors import BackendError
+from graph_store.errors import BackendError, Conflict
 from ontology.namespaces import RDF_TYPE
 
 _SCHEMA = """
@@ -57,18 +62,55 @@ def from_nquads(text: str) -> list[Quad]:
     return list(parse(text, format=RdfFormat.N_QUADS)) if text else []
 
 
-class ChangeLog:
-    """Append-only, durable log of changesets. One writer at a time (the caller holds the lock)."""
+class ChangeLogBackend(Protocol):
+    """What the journal and the log's readers need of a change log: the embedded SQLite
+    ``ChangeLog`` (the default) or the replicated ``NatsChangeLog`` (graph_store/nats_*.py)."""
+
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def applied_seq(self) -> int: ...
+    def mark_applied(self, seq: int) -> None: ...
+    def append(self, cs: Changeset, *, after: int | None = None,
+               reads: Collection[str] = ()) -> Changeset: ...
+    def sync(self, seq: int) -> None: ...
+    def since(self, seq: int) -> Iterator[Changeset]: ...
+    def versions(self, asset: str) -> list[VersionInfo]: ...
+    def latest_versions(self, assets: list[str]) -> dict[str, int]: ...
+    def deltas(self, asset: str, upto: int) -> Iterator[tuple[int, list[Quad], list[Quad]]]: ...
+    def state(self, asset: str) -> list[Quad]: ...
+    def assets_typed(self, classes: list[str]) -> list[str]: ...
+    def changesets(self, message_prefix: str, *, after: int = 0,
+                   upto: int | None = None) -> Iterator[Changeset]: ...
+    def close(self) -> None: ...
+
+
+def delta_rows(cs: Changeset) -> list[tuple[str, int | None, str, str]]:
+    """(asset, version, removed, added): one row per touched asset, and statements about
+    anything else in chunks under the asset ``""``."""
+    versioned = set(cs.versions)
+    removed = group_by_subject(cs.removed, versioned)
+    added = group_by_subject(cs.added, versioned)
+    rows: list[tuple[str, int | None, str, str]] = [
+        (asset, cs.versions.get(asset), to_nquads(removed.get(asset, [])),
+         to_nquads(added.get(asset, [])))
+        for asset in sorted(removed.keys() | added.keys() | versioned) if asset
+    ]
+    other_r, other_a = removed.get("", []), added.get("", [])
+    for i in range(0, max(len(other_r), len(other_a)), CHUNK):
+        rows.append(("", None, to_nquads(other_r[i:i + CHUNK]), to_nquads(other_a[i:i + CHUNK])))
+    return rows
+
+
+class LogIndex:
+    """The log's tables and their queries: the SQLite ``ChangeLog`` is one, and the NATS log
+    keeps one as its local index of the stream (rebuildable from it)."""
 
     def __init__(self, path: Path | None) -> None:
         self._db = sqlite3.connect(
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
         )
         self._lock = threading.Lock()
-        self._wal = Path(f"{path}-wal") if path else None
-        self._sync_lock = threading.Lock()  # one fsync at a time; the others find theirs done
-        self.appended = self.synced = 0  # sequence numbers: in the WAL file; on disk
-        self.fsyncs = 0
         if path:
             self._db.execute("PRAGMA journal_mode=WAL")
             # Fold the WAL back less often than every 4 MB: bulk changesets are tens of MB.
@@ -78,36 +120,64 @@ class ChangeLog:
         else:
             self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
-        self.appended = self.synced = self.last_seq  # what an earlier process left is on disk
 
-    def close(self) -> None:
-        self.sync(self.appended)
+    def _insert(self, cs: Changeset, seq: int | None, *, after: int | None = None,
+                reads: Collection[str] = ()) -> int:
+        """Write ``cs`` at ``seq`` (the next one when None) in one transaction; with ``after``,
+        only if none of the assets it touched, nor ``reads``, changed after that position."""
+        rows = delta_rows(cs)
         with self._lock:
-            self._db.close()
-
-    def sync(self, seq: int) -> None:
-        """Return once every changeset up to ``seq`` is on disk. Writers that call this together
-        share one fsync: whoever gets the disk first syncs all that was appended by then."""
-        if self._wal is None or self.synced >= seq:
-            return
-        with self._sync_lock:
-            if self.synced >= seq:
-                return
-            upto = self.appended
             try:
-                # the WAL file is the same inode for the connection's life (SQLite rewinds it,
-                # never replaces it), and fsync is per file, not per descriptor
-                fd = os.open(self._wal, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            except FileNotFoundError:
-                pass  # a checkpoint folded the WAL into the database, and synced it
-            except OSError as e:
-                raise BackendError(f"could not make the change log durable: {e}") from e
-            self.fsyncs += 1
-            self.synced = max(self.synced, upto)
+                self._db.execute("BEGIN IMMEDIATE")
+                if after is not None:
+                    self._refuse_stale(after, {*cs.versions, *reads})
+                cur = self._db.execute(
+                    "INSERT INTO changesets(seq, time, actor, workspace, message, n_removed,"
+                    " n_added) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (seq, cs.time, cs.actor, cs.workspace, cs.message, len(cs.removed),
+                     len(cs.added)),
+                )
+                seq = int(cur.lastrowid or 0)
+                self._db.executemany(
+                    "INSERT INTO deltas(seq, asset, version, removed, added) VALUES (?, ?, ?, ?, ?)",
+                    [(seq, *row) for row in rows],
+                )
+                self._db.execute("COMMIT")
+                self._appended(seq)
+            except sqlite3.Error as e:
+                self._db.execute("ROLLBACK")
+                raise BackendError(f"could not append to the change log: {e}") from e
+            except Conflict:
+                self._db.execute("ROLLBACK")
+                raise
+        return seq
+
+    def _appended(self, seq: int) -> None:
+        """Called under the lock once ``seq`` is committed."""
+
+    def _refuse_stale(self, after: int, assets: set[str]) -> None:
+        changed = self.changed_since(after, assets, locked=True)
+        if changed:
+            raise Conflict(
+                f"{len(changed)} asset(s) changed after log position {after}, which this change "
+                f"was validated against, e.g. <{changed[0]}>; nothing was written. Read them "
+                "again and retry", assets=changed[:20], position=after)
+
+    def changed_since(self, after: int, assets: Collection[str], *,
+                      locked: bool = False) -> list[str]:
+        """Which of ``assets`` have a change logged after position ``after``."""
+        listed = sorted(a for a in assets if a)
+        found: set[str] = set()
+        for i in range(0, len(listed), 500):
+            chunk = listed[i:i + 500]
+            sql = ("SELECT DISTINCT asset FROM deltas WHERE seq > ? AND asset IN "
+                   f"({','.join('?' * len(chunk))})")
+            if locked:
+                found.update(a for (a,) in self._db.execute(sql, (after, *chunk)))
+            else:
+                with self._lock:
+                    found.update(a for (a,) in self._db.execute(sql, (after, *chunk)))
+        return sorted(found)
 
     @property
     def last_seq(self) -> int:
@@ -126,41 +196,6 @@ class ChangeLog:
         with self._lock:
             self._db.execute("INSERT INTO state(key, value) VALUES ('applied', ?) ON CONFLICT(key)"
                              " DO UPDATE SET value = excluded.value", (seq,))
-
-    def append(self, cs: Changeset) -> Changeset:
-        """Durably append ``cs``; returns it with its sequence number. Nothing is written on error."""
-        versioned = set(cs.versions)
-        removed = group_by_subject(cs.removed, versioned)
-        added = group_by_subject(cs.added, versioned)
-        rows = [
-            (asset, cs.versions.get(asset), to_nquads(removed.get(asset, [])),
-             to_nquads(added.get(asset, [])))
-            for asset in sorted(removed.keys() | added.keys() | versioned) if asset
-        ]
-        other_r, other_a = removed.get("", []), added.get("", [])
-        for i in range(0, max(len(other_r), len(other_a)), CHUNK):
-            rows.append(("", None, to_nquads(other_r[i:i + CHUNK]), to_nquads(other_a[i:i + CHUNK])))
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                cur = self._db.execute(
-                    "INSERT INTO changesets(time, actor, workspace, message, n_removed, n_added)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (cs.time, cs.actor, cs.workspace, cs.message, len(cs.removed), len(cs.added)),
-                )
-                seq = int(cur.lastrowid or 0)
-                self._db.executemany(
-                    "INSERT INTO deltas(seq, asset, version, removed, added) VALUES (?, ?, ?, ?, ?)",
-                    [(seq, *row) for row in rows],
-                )
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                self._db.execute("ROLLBACK")
-                raise BackendError(f"could not append to the change log: {e}") from e
-            self.appended = seq
-        return Changeset(
-            cs.actor, cs.message, cs.time, cs.removed, cs.added, cs.versions, cs.workspace, seq
-        )
 
     def since(self, seq: int) -> Iterator[Changeset]:
         """Changesets after ``seq``, in order, with their quads: what replay applies."""
@@ -253,3 +288,57 @@ class ChangeLog:
             removed = [q for r, _ in deltas for q in from_nquads(r)]
             added = [q for _, a in deltas for q in from_nquads(a)]
             yield Changeset(actor, message, time, tuple(removed), tuple(added), {}, workspace, s)
+
+
+class ChangeLog(LogIndex):
+    """Append-only, durable log of changesets. One writer at a time (the caller holds the lock)."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(path)
+        self._wal = Path(f"{path}-wal") if path else None
+        self._sync_lock = threading.Lock()  # one fsync at a time; the others find theirs done
+        self.fsyncs = 0
+        # sequence numbers: in the WAL file; on disk. What an earlier process left is on disk.
+        self.appended = self.synced = self.last_seq
+
+    def _appended(self, seq: int) -> None:
+        self.appended = seq
+
+    def close(self) -> None:
+        self.sync(self.appended)
+        with self._lock:
+            self._db.close()
+
+    def sync(self, seq: int) -> None:
+        """Return once every changeset up to ``seq`` is on disk. Writers that call this together
+        share one fsync: whoever gets the disk first syncs all that was appended by then."""
+        if self._wal is None or self.synced >= seq:
+            return
+        with self._sync_lock:
+            if self.synced >= seq:
+                return
+            upto = self.appended
+            try:
+                # the WAL file is the same inode for the connection's life (SQLite rewinds it,
+                # never replaces it), and fsync is per file, not per descriptor
+                fd = os.open(self._wal, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except FileNotFoundError:
+                pass  # a checkpoint folded the WAL into the database, and synced it
+            except OSError as e:
+                raise BackendError(f"could not make the change log durable: {e}") from e
+            self.fsyncs += 1
+            self.synced = max(self.synced, upto)
+
+    def append(self, cs: Changeset, *, after: int | None = None,
+               reads: Collection[str] = ()) -> Changeset:
+        """Durably append ``cs``; returns it with its sequence number. Nothing is written on
+        error. With ``after``, the log position it was validated against, it is refused with
+        ``Conflict`` if an asset it touched, or one of ``reads``, changed since."""
+        seq = self._insert(cs, None, after=after, reads=reads)
+        return Changeset(
+            cs.actor, cs.message, cs.time, cs.removed, cs.added, cs.versions, cs.workspace, seq
+        )
