@@ -58,6 +58,7 @@ class AssetDoc:
     inferred_types: tuple[str, ...] = ()
     inferred_classifications: tuple[Ref, ...] = ()
     created_at: str = ""  # ISO 8601, UTC
+    joins: tuple[str, ...] = ()  # tables joined by a foreign key or lineage (search/graph_signals.py)
 
     def embedding_text(self) -> str:
         """One paragraph for the sentence encoder: what it is, its name as words, its

@@ -5,13 +5,14 @@ matches (the ``semantic_k`` nearest vectors with cosine ≥ ``semantic_threshold
 always with exact-name matches, and intersected with the filters. The semantic part is a
 top-k rather than every vector above the threshold: a radius search is a scan of every vector
 (~140 ms at a million), while HNSW answers a top-k in a few ms. Relevance ranking of semantic and hybrid
-results fuses at most ``window`` candidates per list (like Elasticsearch's rank window);
-keyword and field-sorted results page through every match.
+results fuses at most ``window`` candidates per list (like Elasticsearch's rank window), then
+lifts the join partners of the leading hits (search/graph_signals.py); keyword and field-sorted
+results page through every match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,14 +26,13 @@ from search.dates import now_utc, range_clauses
 from search.dates import resolve as resolve_dates
 from search.documents import vector_id
 from search.fusion import RRF_K, rrf
+from search.graph_signals import join_boost, roll_up, vid_query
 from search.model import FacetValue, Hit, SearchRequest
 from search.text_index import STORED_TEXT, TextIndex, count_of, ints
 
 WINDOW = 1000
 SEMANTIC_THRESHOLD = 0.3
-MAX_TERM_UNION = 2000
 SEMANTIC_K = 200  # nearest vectors a semantic or hybrid search considers (before roll-up)
-COLUMN_PENALTY = 0.1
 # hybrid's reciprocal-rank constant: 10 rather than the customary 60 lets the top of each list
 # count more. Hybrid nDCG@10 with k = 60 / 20 / 10: demo set 0.786 / 0.788 / 0.791; about even
 # (within 0.005) on the tuning questions of bench/table_search
@@ -66,16 +66,6 @@ class Outcome:
     facets: dict[str, list[FacetValue]]
     next_cursor: str | None
     interpretation: dict[str, Any]
-
-
-def _vid_query(index: TextIndex, vids: Sequence[int]) -> Query:
-    """Documents with these vector ids. A term-set query builds a bitset over every document
-    (12 ms at a million, in every pass that contains it); for the few hundred ids of a
-    semantic list or a page, a union of term queries costs 2.5 ms."""
-    if not vids or len(vids) > MAX_TERM_UNION:
-        return index.any_of("vid", list(vids))
-    return Query.const_score_query(Query.boolean_query(
-        [(Occur.Should, index.term("vid", v)) for v in vids]), 1.0)
 
 
 def _both(a: Query, clauses: list[tuple[Occur, Query]]) -> Query:
@@ -170,7 +160,7 @@ class SearchEngine:
             semantic: list[tuple[int, float]] = []
             if vectors is not None:
                 assert text is not None
-                semantic = self._roll_up(searcher, vectors.match_text(
+                semantic = roll_up(self.index, searcher, vectors.match_text(
                     req.q, self.semantic_threshold, k=self.semantic_k, allowed=allowed))
         except BaseException as e:
             sem_ready.set_exception(e)
@@ -252,36 +242,13 @@ class SearchEngine:
               semantic: list[tuple[int, float]]) -> Query:
         if text is None:
             return Query.all_query()
-        sem = _vid_query(self.index, [v for v, _ in semantic]) if semantic else None
+        sem = vid_query(self.index, [v for v, _ in semantic]) if semantic else None
         if mode == "keyword" or (sem is None and mode == "hybrid"):
             return text.filter  # (the same match set as text.match, cheaper to count)
         parts = [text.exact] if mode == "semantic" else [text.filter]
         if sem is not None:
             parts.append(sem)
         return Query.boolean_query([(Occur.Should, p) for p in parts], 1)
-
-    def _roll_up(self, searcher: tantivy.Searcher,
-                 semantic: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Column-level evidence finds the table: a matching column lifts its table to the
-        column's similarity and itself ranks ``COLUMN_PENALTY`` lower. Columns are most of a
-        catalog and their short texts sit close to short queries; without this they crowd
-        out the tables people are looking for."""
-        if not semantic:
-            return []
-        found = searcher.search(_vid_query(self.index, [v for v, _ in semantic]),
-                                len(semantic), count=False).hits
-        addresses = [a for _, a in found]
-        parent_of = {v: p for v, p in zip(
-            ints(searcher.fast_field_values("vid", addresses)),
-            ints(searcher.fast_field_values("rollup", addresses)), strict=True) if p}
-        scores: dict[int, float] = {}
-        for vid, score in semantic:
-            parent = parent_of.get(vid)
-            if parent:
-                scores[parent] = max(scores.get(parent, score), score)
-                score -= COLUMN_PENALTY
-            scores[vid] = max(scores.get(vid, score), score)
-        return sorted(scores.items(), key=lambda vs: (-vs[1], vs[0]))
 
     # -- ranking -------------------------------------------------------------------------------
     def _rank(self, req: SearchRequest, searcher: tantivy.Searcher,
@@ -311,7 +278,7 @@ class SearchEngine:
         exact = set(self.index.vids(searcher, _both(text.exact, filters), self.window))
         allowed = None
         if filters and semantic:  # (tantivy refuses a search for 0 documents)
-            allowed = set(self.index.vids(searcher, _both(_vid_query(
+            allowed = set(self.index.vids(searcher, _both(vid_query(
                 self.index, [v for v, _ in semantic]), filters), len(semantic)))
         sem = [(v, s) for v, s in semantic if allowed is None or v in allowed][:self.window]
         sem_rank = {v: (i + 1, s) for i, (v, s) in enumerate(sem)}
@@ -320,7 +287,8 @@ class SearchEngine:
             kw = window if window is not None else self._keyword_window(searcher, keyword_q)
         kw_rank = {v: (i + 1, s) for i, (v, s) in enumerate(kw)}
         if req.mode == "hybrid":
-            scores = rrf([v for v, _ in kw], [v for v, _ in sem], k=self.rrf_k)
+            scores = join_boost(self.index, searcher, rrf(
+                [v for v, _ in kw], [v for v, _ in sem], k=self.rrf_k), k=self.rrf_k)
         else:
             scores = {v: s for v, s in sem}
         for v in exact:
@@ -425,7 +393,7 @@ class SearchEngine:
               filters: dict[str, tuple[str, ...]]) -> list[Hit]:
         if not ranked:
             return []
-        found = searcher.search(_vid_query(self.index, [v for v, _, _ in ranked]),
+        found = searcher.search(vid_query(self.index, [v for v, _, _ in ranked]),
                                 len(ranked), count=False)
         by_vid: dict[int, tantivy.Document] = {}
         for _, address in found.hits:

@@ -27,7 +27,7 @@ _NAME = SEMCAT + "name"
 KEYWORD = DCAT + "keyword"  # free-text keywords (the DCAT connector keeps them)
 _P = {local: NamedNode(SEMCAT + local) for local in (
     "name", "qualifiedName", "description", "partOf", "platform", "workspace", "owner", "tag",
-    "glossaryTerm", "classification", "dataType", "position", "domain")}
+    "glossaryTerm", "classification", "dataType", "position", "domain", "references")}
 # predicates whose objects' labels are part of the referencing asset's text
 REFERENCES = ("platform", "workspace", "owner", "tag", "glossaryTerm", "classification",
               "partOf", "domain")
@@ -172,6 +172,7 @@ class DocBuilder:
             key=key, types=types, name=text("name") or key, qualified_name=text("qualifiedName"),
             description=text("description"),
             columns=self._columns(iri, home) if WITH_COLUMNS.intersection(types) else (),
+            joins=self._joins(iri) if WITH_COLUMNS.intersection(types) else (),
             parent=parents[0] if parents else None, platform=next(iter(refs("platform")), None),
             workspace=next(iter(refs("workspace")), None), owners=refs("owner"),
             tags=refs("tag"), terms=refs("glossaryTerm"),
@@ -206,6 +207,23 @@ class DocBuilder:
                                                              props.get("description", ""))))
         return tuple(c for _, _, c in sorted(found, key=lambda t: (t[0], t[1])))
 
+    def _joins(self, table: str) -> tuple[str, ...]:
+        """The tables ``table`` is joined to by a foreign key of a column of either: the tables
+        a question often needs beside it. (Lineage is not a join: lifting a table's upstream
+        and downstream tables cost the demo's questions relevance, measured.)"""
+        me = NamedNode(table)
+        tables: set[NamedNode] = set()
+        refs = _P["references"]
+        for q in self.store.quads(None, _P["partOf"], me, None):
+            column = q.subject
+            linked = [r.object for r in self.store.quads(column, refs, None, None)]  # type: ignore[arg-type]
+            linked += [r.subject for r in self.store.quads(None, refs, column, None)]
+            tables.update(p.object for c in linked if isinstance(c, NamedNode)
+                          for p in self.store.quads(c, _P["partOf"], None, None)
+                          if isinstance(p.object, NamedNode))
+        tables.discard(me)
+        return tuple(sorted(self.layout.key(t.value) for t in tables))
+
     # -- what a change touches -----------------------------------------------------------------
     def affected(self, changesets: Iterable[Changeset], limit: int | None = None) -> set[str] | None:
         """Assets whose documents the changesets may change; None past ``limit`` of them
@@ -221,6 +239,8 @@ class DocBuilder:
                 p = q.predicate.value
                 if p == _P["partOf"].value and isinstance(q.object, NamedNode):
                     out.add(q.object.value)  # a column moved in or out of a table
+                elif p == _P["references"].value and isinstance(q.object, NamedNode):
+                    out |= self._parents({q.object.value})  # the referenced column's table
                 elif p == _NAME:
                     renamed.add(s)
             out |= touched

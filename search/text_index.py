@@ -31,7 +31,7 @@ from search.suggest import fill as fill_suggest
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4  # bump when fields or analyzers change: the index is then rebuilt
+SCHEMA_VERSION = 5  # bump when fields or analyzers change: the index is then rebuilt
 # BM25 fields and their boosts: names weigh most, then what people tag and define.
 TEXT_FIELDS: dict[str, float] = {
     "name": 6.0, "qualified_name": 2.5, "tags": 2.0, "terms": 2.0, "classifications": 1.5,
@@ -66,6 +66,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("id", stored=True, tokenizer_name="raw")
     sb.add_unsigned_field("vid", stored=True, indexed=True, fast=True)
     sb.add_unsigned_field("rollup", fast=True)  # a column's table: semantic evidence goes up
+    sb.add_unsigned_field("joins", stored=True)  # a table's join partners: lifted beside it
     for name in TEXT_FIELDS:
         sb.add_text_field(name, stored=name in STORED_TEXT, tokenizer_name=STEMMED)
     sb.add_text_field("compounds", tokenizer_name=PLAIN, index_option="freq")
@@ -102,6 +103,8 @@ def _document(doc: AssetDoc) -> tantivy.Document:
     d.add_unsigned("vid", vector_id(doc.key))
     rollup = doc.parent is not None and "Column" in doc.types
     d.add_unsigned("rollup", vector_id(doc.parent.key) if rollup and doc.parent else 0)
+    for partner in doc.joins:
+        d.add_unsigned("joins", vector_id(partner))
     text = {
         "name": doc.name, "qualified_name": doc.qualified_name, "description": doc.description,
         "columns": "\n".join(f"{c.name}: {c.description}" if c.description else c.name
