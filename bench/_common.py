@@ -38,7 +38,9 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # single-user local use: anonymous callers act as admin, as `make demo` serves
-        self.env = {"SEMCAT_OPEN": "1", **(env or {})}
+        # the vectors wait for a first semantic search, so that embedding never runs beside
+        # what a benchmark times unless it asks for it
+        self.env = {"SEMCAT_OPEN": "1", "SEMCAT_VECTORS_ON_START": "0", **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120) -> Server:

@@ -201,6 +201,12 @@ class SearchService:
                                                                              target))
             return self._worker
 
+    def start_vectors(self) -> None:
+        """Follow the log with vectors from now on (a server's start): the model loads and the
+        catch-up is queued on a thread of its own, so the start does not wait for either."""
+        threading.Thread(target=self._ensure_vectors, name="semcat-vectors-start",
+                         daemon=True).start()
+
     def _catch_up_items(self, seq: int, target: int) -> list[Item]:
         """Runs on the worker: what changed since ``seq``, or every asset plus removals of
         vectors whose asset is gone (unchanged texts are skipped by their hash)."""

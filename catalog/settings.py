@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         "write is acknowledged (a write's response carries its Semcat-Position; `?wait=true` "
         "waits for them); off, inside every write. In-memory catalogs always project inline.",
     )
+    vectors_on_start: bool = Field(
+        default=True,
+        description="A server (`semcat serve`) starts following the change log with vectors "
+        "as it starts, loading the model and embedding what is not embedded yet in the "
+        "background, so semantic and hybrid search have vectors from the first write on; off, "
+        "the vectors are built at the first semantic search.",
+    )
     classification_rules: bool = Field(
         default=True,
         description="Apply classification rules, propagate classifications along lineage and "

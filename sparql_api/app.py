@@ -66,6 +66,8 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
         app.state.metrics.watch(cat)
         cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
+        if cat.settings.vectors_on_start:
+            cat.search.start_vectors()  # semantic search is ready from the first write on
         graph = property_graph.follow(cat, cat.settings.property_graph())  # SEMCAT_NEO4J_URL
         data = cat.settings.data
         # commands on the same data directory ask this server (catalog/running_server.py)

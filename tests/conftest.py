@@ -22,6 +22,10 @@ SHARED = ROOT.parent / "shared"
 # The suite runs as single-user local use (anonymous callers are admin), in-process apps and
 # servers alike; tests of authentication switch it off with SEMCAT_OPEN=0 or Settings(open=False).
 os.environ.setdefault("SEMCAT_OPEN", "1")
+# Test servers leave the vectors to the first semantic search (as the tests of search expect):
+# a model load and an embedding of every catalog on each of them would cost minutes.
+# tests/test_vectors_on_start.py checks the default.
+os.environ.setdefault("SEMCAT_VECTORS_ON_START", "0")
 
 
 def free_port() -> int:
