@@ -24,7 +24,7 @@ from typing import Any
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad
 
 from access.identity import LOCAL_ADMIN, Principal
-from graph_store.changelog import ChangeLog
+from graph_store.changelog import ChangeLogBackend
 from graph_store.changeset import Changeset
 from graph_store.durable_sqlite import connect
 from graph_store.errors import InputError
@@ -201,7 +201,7 @@ class AuditLog:
                                             "principal": ORIGIN.get().principal.subject},
                     synced=False)
 
-    def catch_up(self, changelog: ChangeLog) -> int:
+    def catch_up(self, changelog: ChangeLogBackend) -> int:
         """Record changesets committed after the last audited one (a crash between the change
         log and this file). A new audit log starts from now: it does not replay old history."""
         with self._lock:

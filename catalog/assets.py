@@ -14,7 +14,7 @@ from catalog.asset_input import AssetInput, prepare
 from catalog.jsonld import ID, Vocabulary, compact
 from graph_store.changelog import VersionInfo
 from graph_store.errors import InputError, NotFound, PreconditionFailed
-from graph_store.journal import SYSTEM_PREDICATES, VERSION, Journal
+from graph_store.journal import RETRIES, SYSTEM_PREDICATES, VERSION, Journal, StaleChange
 from graph_store.layout import GraphLayout
 from graph_store.overlay import scratch
 from graph_store.protocol import Dataset, GraphStore
@@ -331,6 +331,16 @@ class AssetService:
                     expected: dict[str, int] | None = None) -> list[WriteResult]:
         """All-or-nothing upsert; each item replaces its asset's statements."""
         inputs = prepare(items, self._layout, self.context_url, self.vocabulary)
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._upsert(inputs, actor=actor, message=message, expected=expected)
+            except StaleChange:  # on a shared log, another node wrote them first: read again
+                if attempt == RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _upsert(self, inputs: list[AssetInput], *, actor: str, message: str,
+                expected: dict[str, int] | None) -> list[WriteResult]:
         with self._journal.lock:
             removed: list[Quad] = []
             added: list[Quad] = []
@@ -385,13 +395,19 @@ class AssetService:
                      (not isinstance(patch[k], str) or self.key(patch[k]) != key))
         if bad:
             raise InputError("a patch cannot change an asset's id")
-        with self._journal.lock:
-            current = self.get(key)
-            merged = _merge_patch(current, patch)
-            merged.pop("@context", None)
-            return self.upsert(merged, actor=actor, key=key,
-                               if_match=if_match if if_match is not None else
-                               int(current.get("version", 0)))
+        for attempt in range(RETRIES + 1):
+            with self._journal.lock:
+                current = self.get(key)
+                merged = _merge_patch(current, patch)
+                merged.pop("@context", None)
+                try:
+                    return self.upsert(merged, actor=actor, key=key,
+                                       if_match=if_match if if_match is not None else
+                                       int(current.get("version", 0)))
+                except PreconditionFailed:  # another node changed it meanwhile (shared log)
+                    if if_match is not None or attempt == RETRIES:
+                        raise
+        raise AssertionError("unreachable")
 
     def delete(self, key: str, *, actor: str, if_match: int | None = None) -> WriteResult:
         key = self.key(key)

@@ -16,7 +16,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
 from access.audit import AuditLog
 from access.identity import KeyStore, Principal
 from access.service import AccessService
-from catalog import backup
+from catalog import backup, replica
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
@@ -29,7 +29,6 @@ from catalog.settings import Settings
 from catalog.sparql import SparqlService
 from catalog.sparql_search import SparqlSearch, graph_select
 from events import EventService, Owners
-from graph_store.changelog import ChangeLog
 from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound, SemcatError
 from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
@@ -96,7 +95,7 @@ class Catalog:
         self.store = open_store(settings.store_endpoints(), data, derived=layout.inferred_root.value)
         if data is not None:
             upgrade(data)  # the store's lock is ours: nobody else has the directory open
-        self.changelog = ChangeLog(data / "changelog.sqlite" if data else None)
+        self.changelog = replica.open_changelog(settings, data)  # SQLite, or shared (catalog/replica.py)
         self.access = AccessService(self.store, layout)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
                                check=self._check_change)
@@ -182,6 +181,7 @@ class Catalog:
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
         self.provenance.catch_up()  # who asserted what, for changesets it has not seen
+        self.replica = replica.Replica.start(self.journal)  # other nodes' writes, with a shared log
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -197,6 +197,7 @@ class Catalog:
                                  workspace=self.settings.default_workspace)
 
     def close(self) -> None:
+        replica.stop(self.replica)  # no more changesets of other nodes
         self.ingestion.close()  # a background run stops first: it writes through the journal
         self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
         self.projector.close()  # what is pending is projected first
@@ -282,7 +283,7 @@ class Catalog:
     def _recompile_if_vocabulary_changed(self, cs: Changeset) -> None:
         vocabulary = self._vocabulary_graphs()
         if any(q.graph_name in vocabulary for q in (*cs.removed, *cs.added)):
-            proposed, self._proposed = self._proposed, None
+            proposed, self._proposed = None if self.journal.following else self._proposed, None
             self.validator = proposed if proposed is not None else self._compile_shapes()
             if proposed is not None:
                 self.problems.pop("shapes", None)
@@ -324,8 +325,7 @@ class Catalog:
         return violations, warnings
 
     def _disjointness(self) -> DisjointnessGuard:
-        """The disjoint class pairs, rebuilt whenever the shapes (and so the ontology's class
-        hierarchy) are recompiled."""
+        """The disjoint class pairs, rebuilt as the shapes (so the class hierarchy) recompile."""
         validator = self.validator
         if self._guard is None or self._guard[0] is not validator:
             self._guard = (validator, DisjointnessGuard(self.store,

@@ -12,7 +12,7 @@ from typing import Any
 from pyoxigraph import NamedNode, Quad
 
 from catalog.ontology_checks import DIGEST, VERSION_INFO, lexical
-from graph_store.changelog import ChangeLog
+from graph_store.changelog import ChangeLogBackend
 from graph_store.errors import InputError, NotFound
 
 MESSAGE_PREFIX = "ontology"
@@ -22,7 +22,7 @@ def _ntriple(q: Quad) -> str:
     return f"{q.subject} {q.predicate} {q.object} ."
 
 
-def ontology_history(changelog: ChangeLog, graphs: tuple[NamedNode, ...],
+def ontology_history(changelog: ChangeLogBackend, graphs: tuple[NamedNode, ...],
                      headers: tuple[NamedNode, ...]) -> list[dict[str, Any]]:
     """The ontology's changesets, oldest first (the shipped file's syncs included); a version is
     read from an ``owl:versionInfo`` added to one of ``headers``."""
@@ -39,7 +39,7 @@ def ontology_history(changelog: ChangeLog, graphs: tuple[NamedNode, ...],
     return out
 
 
-def ontology_diff(changelog: ChangeLog, graphs: tuple[NamedNode, ...],
+def ontology_diff(changelog: ChangeLogBackend, graphs: tuple[NamedNode, ...],
                   headers: tuple[NamedNode, ...], from_seq: int | None = None,
                   to_seq: int | None = None) -> dict[str, Any]:
     """The ontology's net change after changeset ``from_seq`` up to ``to_seq`` (defaults:

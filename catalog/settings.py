@@ -240,6 +240,30 @@ class Settings(BaseSettings):
         description="Subjects of published events: {prefix}.{workspace}.{type}, e.g. "
         "semcat.events.acme.asset.updated (_ for events of no workspace).",
     )
+    log_url: str | None = Field(
+        default=None,
+        description="NATS servers with JetStream (nats://host:port[,host:port...]) holding the "
+        "change log that several API nodes share (each keeps its store and indexes in its own "
+        "data directory and applies the log); unset, the change log is the embedded SQLite "
+        "one. See docs/scaling.md.",
+    )
+    log_stream: str = Field(
+        default="SEMCAT_LOG",
+        description="JetStream stream of the shared change log, over the subjects "
+        "semcat.log.> (semcat.log-{stream}.> for another name); created when it does not "
+        "exist. Every node of one catalog names the same stream.",
+    )
+    log_replicas: int = Field(
+        default=1, ge=1, le=5,
+        description="Servers of the NATS cluster that store each changeset before a write is "
+        "acknowledged, when the stream is created (3 survives the loss of one).",
+    )
+    log_node: str | None = Field(
+        default=None,
+        description="This node's name on the shared change log (its durable consumer, so the "
+        "servers show how far each node has read); unset, an ephemeral consumer. Names must "
+        "differ between nodes.",
+    )
     neo4j_url: str | None = Field(
         default=None,
         description="Bolt URL (e.g. neo4j://host:7687) of a Neo4j database (or another Bolt/"
@@ -328,6 +352,19 @@ class Settings(BaseSettings):
             except ValueError as e:
                 raise ValueError(f"{value!r} is not a rate limit like 50/second;1000/minute: "
                                  f"{e}") from e
+        return value.strip()
+
+    @field_validator("log_url")
+    @classmethod
+    def _nats_servers(cls, value: str | None) -> str | None:
+        """nats://host:port[,host:port...] (the scheme may be repeated per server)."""
+        if not value:
+            return None
+        for part in value.split(","):
+            url = urlparse(part.strip() if "://" in part else "nats://" + part.strip())
+            if url.scheme not in ("nats", "tls") or not url.hostname:
+                raise ValueError(f"{part.strip()!r} is not a NATS server: give "
+                                 "nats://host:port[,host:port...]")
         return value.strip()
 
     @property

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 from events.model import WHOLE, Event, Position
-from graph_store.changelog import ChangeLog
+from graph_store.changelog import ChangeLogBackend
 from graph_store.changeset import Changeset
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ MAX_RECENT_QUADS = 1_000_000  # a bulk load's events are read back from the log 
 
 
 class EventFeed:
-    def __init__(self, changelog: ChangeLog, build: Build, *, start: int,
+    def __init__(self, changelog: ChangeLogBackend, build: Build, *, start: int,
                  durable: Callable[[int], None] | None = None) -> None:
         """``start``: the last changeset applied before the feed was hooked to the journal;
         ``durable(seq)`` returns once changeset ``seq`` is on disk (the journal fsyncs the log

@@ -21,7 +21,7 @@ from typing import Any
 from opentelemetry import trace
 from pyoxigraph import Literal, NamedNode, Quad
 
-from graph_store.changelog import ChangeLog
+from graph_store.changelog import ChangeLogBackend
 from graph_store.changeset import Changeset
 from graph_store.errors import Conflict, ValidationFailed
 from graph_store.layout import GraphLayout
@@ -41,6 +41,7 @@ _SYSTEM_TERMS = frozenset((VERSION, CREATED_AT, CREATED_BY, UPDATED_AT, UPDATED_
 SYSTEM_PREDICATES = frozenset(p.value for p in _SYSTEM_TERMS)
 _INTEGER = NamedNode(XSD + "integer")
 CHECKPOINT_EVERY_S = 10.0  # at most this much of the log is replayed after a crash
+RETRIES = 3  # a change refused by a shared log because others wrote first is re-made this often
 _DATETIME = NamedNode(XSD + "dateTime")
 _TYPE = NamedNode(RDF_TYPE)
 
@@ -68,7 +69,7 @@ Prepare = Callable[[set[Quad], set[Quad], Mapping[str, list[Quad]]], tuple[set[Q
 
 
 class Journal:
-    def __init__(self, store: GraphStore, changelog: ChangeLog, layout: GraphLayout, *,
+    def __init__(self, store: GraphStore, changelog: ChangeLogBackend, layout: GraphLayout, *,
                  prepare: Prepare | None = None, check: Check | None = None) -> None:
         self.store = store
         self.changelog = changelog
@@ -78,6 +79,10 @@ class Journal:
         # projections of the log (indexes, reasoners, audit), in the order they are told
         self.on_applied: list[Callable[[Changeset], None]] = []
         self.lock = WriteLock(changelog.sync)
+        # a log other nodes append to (graph_store/nats_changelog.py): appends name the position
+        # they were validated at, and changesets of other nodes are applied as they come
+        self.shared = bool(getattr(changelog, "shared", False))
+        self.following = False  # applying changesets of other nodes (validated there, not here)
         self.applied_seq = self._checkpointed = changelog.applied_seq
         self._checkpointed_at = time.monotonic()
 
@@ -136,45 +141,109 @@ class Journal:
         another access partition), the write is refused rather than relocated. ``checked``
         is False only for the system's own copy of the shipped vocabulary, on open.
         """
+        if self.shared:  # a retry makes the change again from what the caller asked
+            removed, added = list(removed), list(added)
         with self.lock:
-            rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
-            add = {q for q in added if q.predicate not in _SYSTEM_TERMS}
-            rem, add = rem - add, add - rem
-            if not exact:
-                rem = {q for q in rem if self._exists(q)}
-                add = {q for q in add if not self._exists(q)}
-            if self.prepare is not None and (rem or add):
-                asked = add
-                rem, add = self.prepare(rem, add, known or {})
-                if pinned is not None:
-                    _refuse_relocation(pinned, asked, add)
-            if not rem and not add:
-                return None
-            warnings: Results = []
-            if self.check is not None and checked:
-                violations, warnings = self.check(rem, add)
-                if violations:
-                    raise ValidationFailed(
-                        f"{len(violations)} violation(s) of the shapes or the ontology; "
-                        "nothing was written",
-                        report=violations + warnings)
-            now = utc_now()
-            versions = self._stamp(rem, add, actor, now, known or {})
-            cs = Changeset(actor, message, now, tuple(rem - add), tuple(add - rem), versions,
-                           workspace)
-            cs = replace(self.changelog.append(cs), warnings=tuple(warnings))
-            self.lock.owe(cs.seq)  # durable before the caller hears of it
-            self.store.apply(cs)
-            self.applied_seq = cs.seq
-            for callback in self.on_applied:
+            for attempt in range(RETRIES + 1):
                 try:
-                    callback(cs)
-                except Exception:  # the write is durable: a projection catches up later
-                    log.exception("a projection could not follow changeset %d (%s)", cs.seq,
-                                  getattr(callback, "__qualname__", callback))
-            if time.monotonic() - self._checkpointed_at > CHECKPOINT_EVERY_S:
-                self.checkpoint()
-            return cs
+                    return self._commit(removed, added, actor=actor, message=message,
+                                        workspace=workspace, exact=exact, known=known,
+                                        pinned=pinned, checked=checked)
+                except StaleChange:
+                    # others wrote the assets first: their changes are applied here now; a
+                    # caller that read the assets itself must read them again (409)
+                    self.follow()
+                    if exact or known is not None or attempt == RETRIES:
+                        raise
+        raise AssertionError("unreachable")
+
+    def _commit(self, removed: Iterable[Quad], added: Iterable[Quad], *, actor: str,
+                message: str, workspace: str, exact: bool,
+                known: Mapping[str, list[Quad]] | None, pinned: NamedNode | None,
+                checked: bool) -> Changeset | None:
+        """The body of ``commit``, under the journal lock."""
+        rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
+        add = {q for q in added if q.predicate not in _SYSTEM_TERMS}
+        rem, add = rem - add, add - rem
+        if not exact:
+            rem = {q for q in rem if self._exists(q)}
+            add = {q for q in add if not self._exists(q)}
+        if self.prepare is not None and (rem or add):
+            asked = add
+            rem, add = self.prepare(rem, add, known or {})
+            if pinned is not None:
+                _refuse_relocation(pinned, asked, add)
+        if not rem and not add:
+            return None
+        warnings: Results = []
+        if self.check is not None and checked:
+            violations, warnings = self.check(rem, add)
+            if violations:
+                raise ValidationFailed(
+                    f"{len(violations)} violation(s) of the shapes or the ontology; "
+                    "nothing was written",
+                    report=violations + warnings)
+        now = utc_now()
+        versions = self._stamp(rem, add, actor, now, known or {})
+        cs = Changeset(actor, message, now, tuple(rem - add), tuple(add - rem), versions,
+                       workspace)
+        if not self.shared:
+            cs = self.changelog.append(cs)
+        else:
+            try:
+                cs = self.changelog.append(cs, after=self.applied_seq,
+                                           reads={*(known or ()), *self._referenced(add)})
+            except Conflict as e:
+                raise StaleChange(e.detail) from e
+            self.follow(upto=cs.seq - 1)  # what other nodes logged before it, first
+        cs = replace(cs, warnings=tuple(warnings))
+        self.lock.owe(cs.seq)  # durable before the caller hears of it
+        self._apply(cs)
+        return cs
+
+    def _apply(self, cs: Changeset) -> None:
+        """Apply a logged changeset to the store and hand it to the projections (the lock is
+        held): a write of this node, or, with a shared log, one of another node's."""
+        self.store.apply(cs)
+        self.applied_seq = cs.seq
+        for callback in self.on_applied:
+            try:
+                callback(cs)
+            except Exception:  # the write is durable: a projection catches up later
+                log.exception("a projection could not follow changeset %d (%s)", cs.seq,
+                              getattr(callback, "__qualname__", callback))
+        if time.monotonic() - self._checkpointed_at > CHECKPOINT_EVERY_S:
+            self.checkpoint()
+
+    def _referenced(self, add: set[Quad]) -> set[str]:
+        """Assets the change refers to (a table's schema, an owner): it was validated against
+        them as they stood at its position, so it commits only if they are unchanged since."""
+        versioned: dict[str, bool] = {}
+        for q in add:
+            o = q.object
+            if isinstance(o, NamedNode) and q.predicate not in _SYSTEM_TERMS and \
+                    q.predicate != _TYPE and o.value not in versioned:
+                versioned[o.value] = self.layout.is_versioned(o.value)
+        return {iri for iri, ok in versioned.items() if ok}
+
+    def follow(self, upto: int | None = None) -> int:
+        """Apply, in log order, what the log holds beyond this node's position (up to
+        ``upto``): other nodes' changesets on a shared log. Returns how many."""
+        n = 0
+        with self.lock:
+            if upto is not None and upto <= self.applied_seq:
+                return 0
+            self.following = True
+            try:
+                for cs in self.changelog.since(self.applied_seq):
+                    if upto is not None and cs.seq > upto:
+                        break
+                    if cs.seq > self.applied_seq:
+                        self._apply(cs)
+                        n += 1
+            finally:
+                self.following = False
+        return n
 
     def _stamp(self, rem: set[Quad], add: set[Quad], actor: str, now: str,
                known: Mapping[str, list[Quad]]) -> dict[str, int]:
@@ -234,6 +303,11 @@ class Journal:
                 Quad(subject, CREATED_BY, created_by.object if created_by else who, graph),
             ))
         return versions
+
+
+class StaleChange(Conflict):
+    """A shared log refused the change: assets it touched changed on another node since the
+    position it was validated at."""
 
 
 def _refuse_relocation(graph: NamedNode, asked: set[Quad], placed: set[Quad]) -> None:

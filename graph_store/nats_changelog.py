@@ -24,8 +24,9 @@ import asyncio
 import logging
 import re
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -62,6 +63,8 @@ class NatsChangeLog(LogIndex):
     read; without it the consumer is ephemeral. ``retry_for`` bounds how long an append or a
     read keeps retrying through a lost connection or a leader election."""
 
+    shared = True  # other nodes append to it: the journal applies their changesets too
+
     def __init__(self, servers: str | Sequence[str], *, index: Path | None = None,
                  stream: str = "SEMCAT_LOG", prefix: str = "semcat.log", replicas: int = 1,
                  consumer: str | None = None, duplicate_window: float = 120.0,
@@ -82,6 +85,9 @@ class NatsChangeLog(LogIndex):
         self._reading: asyncio.Lock | None = None
         self._consumer_name = consumer
         self._loop = BackgroundLoop("nats-changelog")
+        # after each append, a word on a subject outside the stream wakes the other nodes'
+        # followers (catalog/replica.py) at once instead of at their next poll
+        self._tick, self._me = f"{self.prefix}-tick", uuid.uuid4().hex.encode()
         try:
             self._run(self._connect())
         except BaseException:
@@ -115,6 +121,19 @@ class NatsChangeLog(LogIndex):
     def catch_up(self) -> int:
         """Read the stream up to its current head into the index; returns the head."""
         return self._run(self._catch_up(None))
+
+    def on_append(self, wake: Callable[[], None]) -> None:
+        """Call ``wake`` (on the log's own thread; it must not block) when another writer has
+        appended: a hint, at most once, not a guarantee."""
+        async def tick(msg: Any) -> None:
+            if msg.data != self._me:
+                wake()
+
+        async def subscribe() -> None:
+            assert self._nc is not None
+            await self._nc.subscribe(self._tick, cb=tick)
+
+        self._run(subscribe())
 
     def since(self, seq: int) -> Iterator[Changeset]:
         self.catch_up()
@@ -260,6 +279,11 @@ class NatsChangeLog(LogIndex):
                 self._record(cs, seq, msg_id)
             else:
                 await self._catch_up(seq)
+            try:
+                assert self._nc is not None
+                await self._nc.publish(self._tick, self._me)
+            except Exception as e:  # a hint only: followers poll as well
+                log.debug("nats change log: tick: %s", e)
             return seq
 
     def _refuse_if_changed(self, after: int, assets: set[str]) -> None:

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from pyoxigraph import NamedNode
 
-from graph_store.changelog import ChangeLog
+from graph_store.changelog import ChangeLogBackend
 from graph_store.changeset import Changeset
 from graph_store.errors import SemcatError
 from graph_store.journal import Journal
@@ -48,7 +48,7 @@ class CatalogParts(Protocol):
     @property
     def journal(self) -> Journal: ...
     @property
-    def changelog(self) -> ChangeLog: ...
+    def changelog(self) -> ChangeLogBackend: ...
 
 
 def touched(changesets: list[Changeset]) -> list[str]:

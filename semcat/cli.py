@@ -127,6 +127,10 @@ def serve(
         "ids).")] = "text",
     open_: Annotated[bool, typer.Option("--open", help="Anonymous callers act as admin "
                                         "(single-user local use only).")] = False,
+    log: Annotated[str | None, typer.Option("--log", help="A change log shared with other "
+                                            "nodes: nats://host:port[,host:port...] "
+                                            "[default: $SEMCAT_LOG_URL, else the embedded "
+                                            "one].")] = None,
 ) -> None:
     """Serve the catalog: web page, REST API (/docs), SPARQL (/sparql) and Graph Store (/store)."""
     import uvicorn
@@ -139,7 +143,7 @@ def serve(
     # whose request timed out) needs to see where a stuck server waits
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     overrides: dict[str, object] = {k: v for k, v in (("host", host), ("port", port), (
-        "open", open_ or None)) if v is not None}
+        "open", open_ or None), ("log_url", log)) if v is not None}
     settings = Settings(data=data, **overrides)  # type: ignore[arg-type]
     err.print(f"semcat serving {data} on [bold]http://{settings.host}:{settings.port}[/bold] "
               "(docs at /docs)")
