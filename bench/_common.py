@@ -10,8 +10,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,17 @@ def wait_idle(pid: int, *, quiet: float = 0.05, timeout: float = 120) -> float:
             break
         last = now
     return time.monotonic() - start
+
+
+def run_threads(target: Callable[[int], None], n: int) -> float:
+    """Run ``target(0..n-1)`` on ``n`` threads at once; the seconds until all are done."""
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
 
 
 def median_ms(seconds: Sequence[float]) -> float:

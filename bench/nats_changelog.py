@@ -30,7 +30,7 @@ from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from bench._common import ROOT, TMP, free_port, table, write_results
+from bench._common import ROOT, TMP, free_port, run_threads, table, write_results
 from graph_store.changelog import ChangeLog, ChangeLogBackend
 from graph_store.changeset import Changeset
 from graph_store.nats_changelog import NatsChangeLog
@@ -105,13 +105,7 @@ def run(log: ChangeLogBackend, writers: int, seconds: float, *, mode: str) -> di
             latencies.append(time.perf_counter() - started)
             n += 1
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(write, writers)
     q = statistics.quantiles(latencies, n=100)
     lost = getattr(log, "conflict_rounds", 0) - lost_before
     return {"mode": mode, "writers": writers, "appends": len(latencies),

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from pyoxigraph import Store
 
-from bench._common import TMP, Server, table, write_results
+from bench._common import TMP, Server, run_threads, table, write_results
 from graph_store.changelog import ChangeLog
 
 NS = "postgres://warehouse:5432"
@@ -77,13 +77,7 @@ def post_all(url: str, runs: range, clients: int, jobs: int) -> tuple[float, lis
                     with lock:
                         times.append((time.perf_counter() - t) * 1000)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return time.perf_counter() - started, times
+    return run_threads(client, clients), times
 
 
 def raw_apply(data: Path) -> tuple[float, int]:

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from bench._common import ROOT, TMP, Server, table, write_results
+from bench._common import ROOT, TMP, Server, run_threads, table, write_results
 
 ORDERS = "acme/table/postgres/shop.public.orders"
 KINDS = ("write", "bulk100", "sparql", "search")
@@ -106,14 +106,7 @@ def mixed(url: str, clients: int, seconds: float, tables: list[str],
                 with lock:
                     times[kind].append(ms)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    return {"seconds": elapsed, "times": times}
+    return {"seconds": run_threads(client, clients), "times": times}
 
 
 def raw_changes(store_dir: Path, n: int, key: str = ORDERS,

@@ -19,16 +19,10 @@ from catalog import Catalog, Settings
 from catalog.attributes import AttributeSpec
 from graph_store.errors import BackendError, PreconditionFailed, ValidationFailed
 from tests.conftest import Server
+from tests.test_assets_api import SCAFFOLD
 from tests.test_nats_changelog import Node, require_server
 
 LAG_BOUND_S = 10.0  # generous: three servers and a broker share two busy cores here
-SCAFFOLD = [
-    {"type": "Database", "workspace": "acme", "platform": "platform/snowflake",
-     "qualifiedName": "db", "name": "db", "description": "The warehouse"},
-    {"type": "Schema", "workspace": "acme", "platform": "platform/snowflake",
-     "qualifiedName": "db.sales", "name": "sales", "partOf": "acme/database/snowflake/db",
-     "description": "Sales data"},
-]
 VERSIONS = ("SELECT ?s ?v WHERE { GRAPH ?g { ?s <https://w3id.org/semcat#version> ?v } }")
 
 
