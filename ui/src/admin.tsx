@@ -1,6 +1,8 @@
-// Admin: API keys (create, shown once; revoke) and the audit log with its hash-chain check.
+// Admin: API keys (create, shown once; revoke), users, teams, roles and access policies
+// (./directory), and the audit log with its hash-chain check. For instance admins only.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, request } from "./api";
+import { ApiError, get, Me, request } from "./api";
+import Directory from "./directory";
 
 function Keys() {
   const [items, setItems] = useState<any[]>([]);
@@ -56,6 +58,12 @@ function Audit() {
   </section>);
 }
 
-export default function AdminPage() {
-  return <main class="admin"><h1>Admin</h1><Keys /><Audit /></main>;
+export default function AdminPage({ me }: { me: Me }) {
+  if (!me.admin) return (<main class="admin"><h1>Admin</h1>
+    <p class="note" role="alert" data-testid="not-admin">The admin pages (API keys, users, teams, roles, access policies
+      and the audit log) are for instance admins. You are signed in as {me.subject}, who is not one; ask an admin to
+      make the change, or sign in with an admin key.</p></main>);
+  return <main class="admin"><h1>Admin</h1><nav aria-label="Admin sections" class="jump"><a href="#h-keys">API keys</a>
+    <a href="#h-user">Users</a><a href="#h-team">Teams</a><a href="#h-role">Roles</a><a href="#h-accesspolicy">Access policies</a>
+    <a href="#h-audit">Audit log</a></nav><Keys /><Directory /><Audit /></main>;
 }

@@ -1,20 +1,14 @@
 // Governance: custom attributes (define after a dry run of their impact, then migrate), the
-// ontology, classification rules and the SHACL validation report.
+// ontology (./ontology), classification rules and the SHACL validation report.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, get, Me, mayWrite, query, request } from "./api";
+import { get, Me, mayWrite, query, request } from "./api";
+import { Failure, useLatest } from "./forms";
+import Ontology from "./ontology";
 import { assetHref, navigate, useLocation } from "./router";
 
 const TABS = [["attributes", "Custom attributes"], ["ontology", "Ontology"], ["rules", "Classification rules"],
   ["validation", "Validation report"]] as const;
 const KINDS = ["string", "integer", "decimal", "boolean", "date", "dateTime", "iri", "enum", "reference"];
-
-function Failure({ error }: { error: unknown }) {
-  if (!error) return null;
-  const e = error as ApiError;
-  const items = e instanceof ApiError ? (e.problem.errors ?? []) : [];
-  return (<div class="error" role="alert"><p>{e instanceof ApiError ? e.message : String(error)}</p>
-    {items.length > 0 && <ul>{items.map((x: any) => <li>{x.where ? x.where + ": " : ""}{x.message ?? JSON.stringify(x)}</li>)}</ul>}</div>);
-}
 
 function Attributes({ me }: { me: Me }) {
   const [items, setItems] = useState<any[]>([]);
@@ -25,13 +19,25 @@ function Attributes({ me }: { me: Me }) {
   const [error, setError] = useState<unknown>(null);
   const [migration, setMigration] = useState("none");
   const [dflt, setDflt] = useState("");
-  useEffect(() => { get("/api/v1/attributes").then((r) => setItems(r.items)).catch(setError); }, [tick]);
+  useLatest(() => get("/api/v1/attributes"), (r) => setItems(r.items), setError, [tick]);
+  // a definition being changed: the fields this form does not show (description, counts,
+  // bounds, severity) are sent back as they were, so changing a pattern keeps them
+  const [base, setBase] = useState<Record<string, any> | null>(null);
   function spec() {
-    const s: Record<string, unknown> = { name: form.name.trim(), label: form.label.trim() || form.name.trim(),
+    const { id: _id, retired: _retired, ...kept } = base && base.name === form.name.trim() ? base : ({} as Record<string, any>);
+    const s: Record<string, unknown> = { ...kept, name: form.name.trim(), label: form.label.trim() || form.name.trim(),
       datatype: form.datatype, appliesTo: form.appliesTo.split(",").map((x) => x.trim()).filter(Boolean), required: form.required };
+    if (kept.minCount !== undefined) s.minCount = form.required ? Math.max(1, kept.minCount) : 0;
+    delete s.values; delete s.pattern;
     if (form.values.trim()) s.values = form.values.split(",").map((x) => x.trim());
     if (form.pattern.trim()) s.pattern = form.pattern.trim();
     return s;
+  }
+  function change(a: any) {
+    setBase(a); setImpact(null); setError(null); setDone(""); setMigration("none");
+    setForm({ name: a.name, label: a.label ?? "", datatype: a.datatype, appliesTo: (a.appliesTo ?? []).join(", "),
+      values: (a.values ?? []).join(", "), pattern: a.pattern ?? "", required: (a.minCount ?? 0) > 0 });
+    document.getElementById("h-define")?.scrollIntoView();
   }
   const exists = items.some((a) => a.name === form.name.trim());
   async function run(dryRun: boolean) {
@@ -42,15 +48,23 @@ function Attributes({ me }: { me: Me }) {
     try {
       const r = await request(exists ? "PUT" : "POST", path + query(params), spec());
       if (dryRun) setImpact(r.body);
-      else { setImpact(null); setDone(`Defined ${form.name}; ${r.body.migrated?.affectedAssets ?? 0} assets migrated.`); setTick(tick + 1); }
+      else {
+        const n = r.body.migrated?.affectedAssets ?? 0;
+        setImpact(null); setBase(r.body); setTick(tick + 1);
+        setDone(`Defined ${form.name}; ${n} assets migrated${n ? ` (${params.migration === "drop-invalid" ? "offending values removed"
+          : params.migration === "default" ? `set to ${dflt}` : "values kept as they were"})` : ""}.`);
+      }
     } catch (e) { setError(e); }
   }
   const upd = (k: string) => (e: Event) => { setImpact(null); setForm({ ...form, [k]: (e.target as HTMLInputElement).type === "checkbox" ? (e.target as HTMLInputElement).checked : (e.target as HTMLInputElement).value }); };
   return (
     <section>
-      <table class="grid" data-testid="attribute-list"><thead><tr><th>Name</th><th>Label</th><th>Type</th><th>Applies to</th><th>Rules</th></tr></thead>
+      <table class="grid" data-testid="attribute-list"><thead><tr><th>Name</th><th>Label</th><th>Type</th><th>Applies to</th><th>Rules</th>{mayWrite(me) && <th><span class="sr-only">Actions</span></th>}</tr></thead>
         <tbody>{items.length === 0 && <tr><td colSpan={5} class="muted">No custom attributes yet.</td></tr>}{items.map((a) => (<tr><td class="mono">{a.name}</td><td>{a.label}</td><td>{a.datatype}</td><td>{(a.appliesTo ?? []).join(", ")}</td>
-          <td class="small">{[a.required && "required", a.pattern && `pattern ${a.pattern}`, a.values && `one of ${a.values.join(", ")}`].filter(Boolean).join("; ")}</td></tr>))}</tbody></table>
+          <td class="small">{[a.required && "required", a.pattern && `pattern ${a.pattern}`, a.values && `one of ${a.values.join(", ")}`].filter(Boolean).join("; ")}</td>
+          {mayWrite(me) && <td><button class="link" onClick={() => change(a)}>Change<span class="sr-only"> {a.name}</span></button></td>}</tr>))}</tbody></table>
+      {!mayWrite(me) && <p class="note" role="note" data-testid="read-only">You can read the attribute definitions. Defining or
+        changing them needs the manage-attributes permission (the steward or governance-admin role); ask an admin.</p>}
       {mayWrite(me) && (
         <form class="stack" onSubmit={(e) => { e.preventDefault(); run(true); }} aria-labelledby="h-define">
           <h2 id="h-define">Define or change an attribute</h2>
@@ -65,11 +79,13 @@ function Attributes({ me }: { me: Me }) {
           {impact && (
             <div class="impact" data-testid="impact">
               <p><strong>{impact.affectedAssets}</strong> existing assets would violate this definition.</p>
-              <ul>{(impact.affected ?? []).slice(0, 20).map((x: any) => <li><a href={assetHref(x.id ?? x.asset)}>{x.id ?? x.asset}</a> {x.message ?? x.reason ?? ""}</li>)}</ul>
+              {impact.affectedAssets > 20 && <p class="small muted">The first 20 of them:</p>}
+              <ul>{(impact.affected ?? []).slice(0, 20).map((x: any) => <li><a href={assetHref(x.id ?? x.asset)}>{x.id ?? x.asset}</a>: {(x.problems ?? []).map((p: any) => p.message).join("; ") || x.message || ""}</li>)}</ul>
               {impact.affectedAssets > 0 && (<p>
-                <label>Migration <select value={migration} onChange={(e) => setMigration((e.target as HTMLSelectElement).value)}>
-                  <option value="none">none: keep the values</option><option value="drop-invalid">drop-invalid: remove offending values</option>
-                  <option value="default">default: set a default</option></select></label>
+                <label>Migration of the assets that would violate it <select value={migration} onChange={(e) => setMigration((e.target as HTMLSelectElement).value)}>
+                  <option value="none">none: keep their values (they stay invalid until fixed)</option>
+                  <option value="drop-invalid">drop-invalid: remove the offending values</option>
+                  <option value="default">default: set a default value where none is valid</option></select></label>
                 {migration === "default" && <label> Default <input value={dflt} onInput={(e) => setDflt((e.target as HTMLInputElement).value)} /></label>}
               </p>)}
               <button type="button" onClick={() => run(false)}>{impact.affectedAssets > 0 ? "Apply and migrate" : "Apply"}</button>
@@ -81,27 +97,6 @@ function Attributes({ me }: { me: Me }) {
       )}
     </section>
   );
-}
-
-function Ontology() {
-  const [data, setData] = useState<any>(null);
-  const [filter, setFilter] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [terms, setTerms] = useState<any[]>([]);
-  useEffect(() => {
-    get("/api/v1/ontology").then(setData).catch(setError);
-    get("/api/v1/assets", { type: "GlossaryTerm", limit: 200 }).then((r) => setTerms(r.items ?? [])).catch(() => setTerms([]));
-  }, []);
-  const match = (x: any) => !filter || JSON.stringify(x).toLowerCase().includes(filter.toLowerCase());
-  const show = (title: string, rows: any[]) => (
-    <section><h2>{title} ({rows.length})</h2><table class="grid"><tbody>{rows.filter(match).map((c: any) => (
-      <tr><td class="mono">{c.name ?? c.id ?? c.iri}</td><td>{c.label}</td><td class="small">{c.comment ?? c.description ?? ""}{c.deprecated ? " (deprecated)" : ""}</td></tr>))}</tbody></table></section>);
-  return (<section><Failure error={error} />
-    <label>Filter <input type="search" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} /></label>
-    {data && show("Classes", data.classes ?? [])}
-    {data && show("Properties", data.properties ?? [])}
-    <section><h2>Glossary ({terms.length})</h2><ul>{terms.filter(match).map((t) => <li><a href={assetHref(t.id)}>{t.name}</a> <span class="small muted">{t.description}</span></li>)}</ul></section>
-  </section>);
 }
 
 function Rules() {
@@ -135,7 +130,7 @@ export default function GovernancePage({ me }: { me: Me }) {
       <div role="tablist" class="tabs">{TABS.map(([id, label]) => (
         <button role="tab" aria-selected={tab === id} onClick={() => navigate(`/ui/governance?tab=${id}`)}>{label}</button>))}</div>
       {tab === "attributes" && <Attributes me={me} />}
-      {tab === "ontology" && <Ontology />}
+      {tab === "ontology" && <Ontology me={me} />}
       {tab === "rules" && <Rules />}
       {tab === "validation" && <Validation />}
     </main>

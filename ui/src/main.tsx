@@ -70,7 +70,7 @@ function Routes({ me }: { me: Me }) {
   else if (p.startsWith("/ui/lineage")) page = <LineagePage />;
   else if (p.startsWith("/ui/sparql")) page = <SparqlPage />;
   else if (p.startsWith("/ui/governance")) page = <GovernancePage me={me} />;
-  else if (p.startsWith("/ui/admin")) page = <AdminPage />;
+  else if (p.startsWith("/ui/admin")) page = <AdminPage me={me} />;
   else page = <SearchPage />;
   return <Suspense fallback={<p>Loading…</p>}>{page}</Suspense>;
 }
