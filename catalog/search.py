@@ -350,10 +350,8 @@ class SearchService:
         """A page of the asset list from the index: keys in name or update order, and the
         next cursor; what the caller may read only. A first page waits (briefly) for the index
         to reach the store, so a list shows the writes acknowledged before it; None if it does
-        not, and the list is answered from the store instead (as are pages larger than a
-        search's)."""
-        if limit > MAX_LIMIT:
-            return None
+        not, and the list is answered from the store instead. A page larger than a search's
+        is read as several search pages."""
         if cursor is None:
             target = self._journal.applied_seq
             deadline = time.monotonic() + BROWSE_WAIT_S
@@ -364,9 +362,16 @@ class SearchService:
         wanted: dict[str, tuple[str, ...]] = {k: (v,) for k, v in filters.items()}
         if types:  # any of them
             wanted["type"] = types
-        result = self.run(SearchRequest(q="", mode="keyword", filters=wanted, sort=sort,
-                                        limit=limit, cursor=cursor, facets=(), highlight=False))
-        return [h.id for h in result.hits], result.next_cursor
+        keys: list[str] = []
+        while True:
+            result = self.run(SearchRequest(
+                q="", mode="keyword", filters=wanted, sort=sort,
+                limit=min(MAX_LIMIT, limit - len(keys)), cursor=cursor, facets=(),
+                highlight=False))
+            keys += [h.id for h in result.hits]
+            cursor = result.next_cursor
+            if cursor is None or len(keys) >= limit:
+                return keys, cursor
 
     def similar(self, key: str, *, limit: int = 10, filters: dict[str, tuple[str, ...]] | None
                 = None, wait: bool = False, readable: Collection[str] | None = None
