@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -147,12 +148,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server over the demo catalog, made by `semcat demo`; read-only for tests."""
-    data = tmp_path_factory.mktemp("demo")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory made by `semcat demo` once per test session (about 30 s), never served
+    or opened: fixtures that need a demo catalog of their own take a copy (``demo_copy``)."""
+    data = tmp_path_factory.mktemp("demo-template") / "data"
     subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data)], cwd=ROOT,
                    check=True, capture_output=True)
-    srv = Server(data).start()
+    return data
+
+
+def demo_copy(template: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A demo data directory of the caller's own, as `semcat demo` leaves it (admin key too)."""
+    data = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(template, data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real server over the demo catalog, made by `semcat demo`; read-only for tests."""
+    srv = Server(demo_copy(demo_template, tmp_path_factory, "demo")).start()
     yield srv
     srv.stop()
 

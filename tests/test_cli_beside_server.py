@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from tests.conftest import ROOT, Server
+from tests.conftest import ROOT, Server, demo_copy
 
 ORDERS = "acme/table/postgres/shop.public.orders"
 TABLES = "SELECT ?t WHERE { ?t a <https://w3id.org/semcat#Table> } ORDER BY ?t LIMIT 3"
@@ -56,11 +56,10 @@ def _search(data: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[tuple[str, ...], str]]]:
+def demo(demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Path, dict[tuple[str, ...], str]]]:
     """A demo data directory and what each command prints while no server runs."""
-    data = tmp_path_factory.mktemp("beside") / "demo"
-    subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data)], cwd=ROOT,
-                   check=True, capture_output=True)
+    data = demo_copy(demo_template, tmp_path_factory, "beside")
     alone = {}
     for command in COMMANDS:
         r = semcat(data, *command)

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT, Server
+from tests.conftest import Server, demo_copy
 from tests.test_api_keys import cli_key
 
 P = "<http://example.org/p>"
@@ -189,12 +189,10 @@ def test_a_text_plain_body_is_not_taken_for_json(server: Server) -> None:
 
 # -- schemathesis over the whole OpenAPI ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def demo_srv(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A demo catalog of its own (the fuzzer writes), anonymous access off; no rate limits
     (tests/test_rate_limits.py has them): the fuzzer is after server errors, as fast as it can."""
-    data = tmp_path_factory.mktemp("fuzzed")
-    subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data), "--force"],
-                   cwd=ROOT, check=True, capture_output=True)
+    data = demo_copy(demo_template, tmp_path_factory, "fuzzed")
     srv = Server(data, env={"SEMCAT_OPEN": "0", "SEMCAT_RATE_LIMIT": "",
                             "SEMCAT_MAX_CONCURRENT_QUERIES": "8"}).start()
     yield srv
