@@ -219,6 +219,12 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = Field(
         default="groups", description="JWT claim listing the user's groups (mapped to teams)."
     )
+    oidc_ui_client_id: str | None = Field(
+        default=None, description="Client id of the web UI at the OpenID Connect issuer (a "
+        "public client using authorization code + PKCE, redirect URI `{server}/ui/callback`). "
+        "Set with the OIDC settings, the sign-in page offers \"Sign in with SSO\"; unset, "
+        "API keys only."
+    )
     events_heartbeat_s: float = Field(
         default=15.0, gt=0,
         description="Seconds between heartbeats (SSE comments) on an idle /api/v1/events "

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import rdflib
 
-from tests.conftest import ROOT, Server
+from tests.conftest import ROOT, Server, demo_copy
 from tests.test_api_keys import cli_key
 
 CHROMIUM = "/usr/bin/chromium"
@@ -44,12 +44,11 @@ def _need_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def site(demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[dict[str, Any]]:
     """The demo catalog served with authentication on; its admin key and a viewer's key."""
     _need_browser()
-    data = tmp_path_factory.mktemp("webui-demo")
-    subprocess.run([sys.executable, "-m", "semcat", "demo", "--data", str(data)], cwd=ROOT,
-                   check=True, capture_output=True)
+    data = demo_copy(demo_template, tmp_path_factory, "webui-demo")
     srv = Server(data, env={"SEMCAT_OPEN": "0"}).start()
     try:
         admin = (data / "admin.key").read_text().strip()
@@ -292,6 +291,58 @@ def test_sparql_editor_runs_a_query_with_the_callers_key(page: Page, site: dict[
     assert rows.count() == 10
     expect(page.locator(".yasr")).to_contain_text("columns")
     shot(page, "sparql")
+
+
+def _editor_query(page: Page) -> str:
+    return str(page.locator(".yasqe .CodeMirror").evaluate("e => e.CodeMirror.getValue()"))
+
+
+def _sparql(site: dict[str, Any], query: str, accept: str) -> httpx.Response:
+    r = httpx.post(site["url"] + "/sparql", data={"query": query}, timeout=60,
+                   headers={"X-API-Key": site["admin"], "Accept": accept})
+    assert r.status_code == 200, r.text
+    return r
+
+
+PAINTED = """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+
+
+def test_sparql_results_show_as_a_chart_and_as_a_graph(page: Page, site: dict[str, Any]) -> None:
+    blocked: list[str] = []  # the views must work under the page's CSP
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, site["admin"], "/ui/sparql")
+    page.get_by_role("button", name="Columns by classification").click()
+    page.locator(".yasqe_queryButton").click()
+    expect(page.locator(".yasr table tbody tr").first).to_be_visible()
+    rows = _sparql(site, _editor_query(page), "application/sparql-results+json").json()
+    rows = rows["results"]["bindings"]
+    assert rows
+    page.locator(".yasr .select_chart").click()
+    chart = page.get_by_test_id("sparql-chart")
+    expect(chart).to_have_attribute("data-points", str(len(rows)))  # one count per classification
+    expect(chart).to_have_attribute("data-chart-type", "pie" if len(rows) <= 10 else "bar")
+    assert chart.locator("canvas").evaluate(PAINTED) > 2000  # chart.js drew on the canvas
+    chart.get_by_label("Chart type").select_option("bar")
+    expect(chart).to_have_attribute("data-chart-type", "bar")
+    assert chart.locator("canvas").evaluate(PAINTED) > 2000
+    shot(page, "sparql-chart")
+
+    page.get_by_role("button", name="Lineage as a graph").click()
+    page.locator(".yasqe_queryButton").click()
+    page.locator(".yasr .select_graph").click()
+    graph = page.get_by_test_id("sparql-graph")
+    turtle = _sparql(site, _editor_query(page), "text/turtle").text
+    triples = list(rdflib.Graph().parse(data=turtle, format="turtle"))
+    assert triples
+    resources = {t for s, _, o in triples for t in (s, o) if not isinstance(t, rdflib.Literal)}
+    literals = sum(isinstance(o, rdflib.Literal) for _, _, o in triples)
+    expect(graph).to_have_attribute("data-edges", str(len(triples)))
+    expect(graph).to_have_attribute("data-nodes", str(len(resources) + literals))
+    painted = graph.locator("canvas").evaluate_all(f"cs => cs.map({PAINTED})")
+    assert max(painted) > 2000, painted  # cytoscape drew the nodes
+    shot(page, "sparql-graph")
+    assert not blocked, blocked
 
 
 def test_governance_and_admin_pages_show_the_ontology_rules_and_audit(

@@ -11,5 +11,12 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 4000,
     reportCompressedSize: false,
+    rolldownOptions: {
+      output: {
+        // `name-HASH.js` with a plain name (cytoscape.esm, chart-view: no dots or dashes), the
+        // form sparql_api/routes/ui.py and tests/test_web_ui_build.py expect
+        chunkFileNames: (chunk) => `assets/${chunk.name.replace(/[^A-Za-z0-9_]/g, "_")}-[hash].js`,
+      },
+    },
   },
 });

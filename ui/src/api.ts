@@ -1,5 +1,5 @@
-// Every call to the semcat API goes through here, so the caller's key is sent the same way
-// everywhere and RFC 9457 problems become one error type the pages can show.
+// Every call to the semcat API goes through here, so the caller's key or token is sent the same
+// way everywhere (YASGUI included) and RFC 9457 problems become one error type the pages can show.
 
 const KEY = "semcat.apiKey";
 
@@ -12,9 +12,27 @@ export function setApiKey(key: string | null): void {
   else sessionStorage.removeItem(KEY);
 }
 
+// The access token of a single sign-on (./oidc.ts keeps it in session storage and sets it here).
+let bearer: string | null = null;
+
+export function setBearer(token: string | null): void {
+  bearer = token;
+}
+
+export function signedIn(): "key" | "sso" | null {
+  return apiKey() ? "key" : bearer ? "sso" : null;
+}
+
 export function authHeaders(): Record<string, string> {
   const key = apiKey();
-  return key ? { "X-API-Key": key } : {};
+  if (key) return { "X-API-Key": key };
+  return bearer ? { Authorization: `Bearer ${bearer}` } : {};
+}
+
+/** What /ui/config.json says before anyone signs in. */
+export interface UiConfig {
+  open: boolean;
+  oidc: { issuer: string; clientId: string; scope: string } | null;
 }
 
 export interface Problem {

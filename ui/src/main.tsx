@@ -2,9 +2,10 @@
 import { render } from "preact";
 import { lazy, Suspense } from "preact/compat";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, apiKey, get, Me, setApiKey } from "./api";
+import { ApiError, get, Me, setApiKey, signedIn, UiConfig } from "./api";
 import { AssetPage } from "./asset";
 import { navigate, useLocation } from "./router";
+import { CALLBACK } from "./sso-paths";
 import { SearchPage } from "./search";
 import "./style.css";
 
@@ -13,7 +14,7 @@ const SparqlPage = lazy(() => import("./sparql"));
 const GovernancePage = lazy(() => import("./governance"));
 const AdminPage = lazy(() => import("./admin"));
 
-function SignIn({ onSignedIn, note }: { onSignedIn: (me: Me) => void; note: string }) {
+function SignIn({ onSignedIn, note, config }: { onSignedIn: (me: Me) => void; note: string; config: UiConfig }) {
   const [key, setKey] = useState("");
   const [error, setError] = useState("");
   async function submit(e: Event) {
@@ -26,11 +27,28 @@ function SignIn({ onSignedIn, note }: { onSignedIn: (me: Me) => void; note: stri
       setError(err instanceof ApiError ? err.message : String(err));
     }
   }
+  async function sso() {
+    const here = location.pathname + location.search;
+    const to = here.startsWith("/ui/") && !here.startsWith(CALLBACK) ? here : "/ui/search";
+    try {
+      await (await import("./oidc")).signIn(config.oidc!, to);
+    } catch (err) {
+      setError("Single sign-on is unavailable: " + (err instanceof Error ? err.message : String(err)));
+    }
+  }
   return (
     <main class="signin">
       <h1>Sign in to semcat</h1>
-      <p>{note}</p>
+      {note && <p data-testid="signin-note">{note}</p>}
+      {config.oidc && (
+        <section aria-labelledby="h-sso" class="sso">
+          <h2 id="h-sso">Single sign-on</h2>
+          <button type="button" class="primary" onClick={sso}>Sign in with SSO</button>
+          <p class="muted small">With your organisation's account at <span class="mono">{config.oidc.issuer}</span>.</p>
+        </section>
+      )}
       <form onSubmit={submit}>
+        {config.oidc && <h2>Or with an API key</h2>}
         <label for="apikey">API key</label>
         <input id="apikey" type="password" autocomplete="off" value={key}
           onInput={(e) => setKey((e.target as HTMLInputElement).value)} required />
@@ -57,7 +75,7 @@ function Nav({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         ))}
       </nav>
       <span class="who" data-testid="who">{me.subject}{me.admin ? " (admin)" : ""}</span>
-      {apiKey() && <button class="link" onClick={onSignOut}>Sign out</button>}
+      {signedIn() && <button class="link" onClick={onSignOut}>Sign out</button>}
     </header>
   );
 }
@@ -75,26 +93,56 @@ function Routes({ me }: { me: Me }) {
   return <Suspense fallback={<p>Loading…</p>}>{page}</Suspense>;
 }
 
+const NO_CONFIG: UiConfig = { open: false, oidc: null };
+
 function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [note, setNote] = useState("");
+  const [config, setConfig] = useState<UiConfig>(NO_CONFIG);
   const [checked, setChecked] = useState(false);
+  const expired = () => { setMe(null); setNote("Your single sign-on session expired; sign in again."); };
   useEffect(() => {
-    // without a key, ask /api/v1/me only where anonymous callers are let in (`--open`)
-    const open = apiKey() ? Promise.resolve(true) : get<{ open: boolean }>("/ui/config.json").then((c) => c.open);
-    open.then((may) => may ? get<Me>("/api/v1/me").then(setMe) : setNote("This server needs an API key."))
-      .catch((e) => {
-        if (e instanceof ApiError && e.status === 401 && apiKey()) setNote("That key was refused: " + e.message);
-        else setNote("This server needs an API key.");
+    // ask /api/v1/me only with credentials or where anonymous callers are let in (`--open`)
+    (async () => {
+      const c = await get<UiConfig>("/ui/config.json").catch(() => NO_CONFIG);
+      setConfig(c);
+      if (c.oidc) {
+        try {
+          const { to } = await (await import("./oidc")).restore(c.oidc, expired);
+          if (to) navigate(to, true);
+        } catch (e) {
+          setNote("Single sign-on did not complete: " + (e instanceof Error ? e.message : String(e)));
+          if (location.pathname === CALLBACK) navigate("/ui/search", true);
+        }
+      }
+      const via = signedIn();
+      if (!via && !c.open) {
+        setNote((n) => n || (c.oidc ? "This server needs single sign-on or an API key." : "This server needs an API key."));
+        return;
+      }
+      try {
+        setMe(await get<Me>("/api/v1/me"));
+      } catch (e) {
+        const why = e instanceof ApiError ? e.message : String(e);
+        setNote(via === "key" ? "That key was refused: " + why : via === "sso" ? "Your sign-on was refused: " + why
+          : "This server needs an API key.");
         setApiKey(null);
-      }).finally(() => setChecked(true));
+        if (via === "sso" && c.oidc) await (await import("./oidc")).signOut(c.oidc);
+      }
+    })().finally(() => setChecked(true));
   }, []);
+  async function signOut() {
+    if (signedIn() === "sso" && config.oidc) await (await import("./oidc")).signOut(config.oidc);
+    setApiKey(null);
+    setMe(null);
+    setNote("Signed out.");
+  }
   if (!checked) return <p>Loading…</p>;
-  if (!me) return <SignIn note={note} onSignedIn={(m) => { setMe(m); if (location.pathname === "/") navigate("/ui/search"); }} />;
+  if (!me) return <SignIn config={config} note={note} onSignedIn={(m) => { setMe(m); if (location.pathname === "/") navigate("/ui/search"); }} />;
   return (
     <>
       <a class="skip" href="#content">Skip to content</a>
-      <Nav me={me} onSignOut={() => { setApiKey(null); setMe(null); setNote("Signed out."); }} />
+      <Nav me={me} onSignOut={signOut} />
       <div id="content" tabIndex={-1}><Routes me={me} /></div>
     </>
   );

@@ -60,7 +60,7 @@ function Autocomplete({ initial, onSubmit }: { initial: string; onSubmit: (q: st
   function key(e: KeyboardEvent) {
     if (e.key === "ArrowDown" && items.length) { e.preventDefault(); setActive((active + 1) % items.length); }
     else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); setActive((active - 1 + items.length) % items.length); }
-    else if (e.key === "Escape") setItems([]);
+    else if (e.key === "Escape" && items.length) { e.preventDefault(); setItems([]); } // not the browser's "clear the box"
     else if (e.key === "Enter" && active >= 0 && items[active]) { e.preventDefault(); choose(items[active]); }
   }
   return (
@@ -140,7 +140,7 @@ export function SearchPage() {
         <label><input type="checkbox" checked={nl}
           onChange={() => navigate(with_(params, (p) => p.set("nl", nl ? "false" : "true")))} /> Read as natural language</label>
       </div>
-      <div class="chips" aria-label="Active filters" data-testid="chips">
+      <div class="chips" role="group" aria-label="Active filters" data-testid="chips">
         {reading?.recognised.map((r) => (
           <span class="chip nl" data-filter={r.filter}>
             <span>{r.filter}: {r.label}</span>
