@@ -59,8 +59,11 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist), a test file each at a time: module fixtures (servers, demo
+# catalogs, browsers) stay within one worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: lint $(DBT_STAMP) $(VIRTUOSO_STAMP) $(CHROMIUM_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench.ingest
