@@ -67,9 +67,9 @@ def browser(site: dict[str, Any]) -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture
-def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(base_url=site["url"], viewport={"width": 1366, "height": 860})
+def fresh_page(browser: Browser, url: str) -> Iterator[Page]:
+    """A page in a context of its own (no key or token left by another test) on ``url``."""
+    context = browser.new_context(base_url=url, viewport={"width": 1366, "height": 860})
     context.set_default_timeout(20_000)
     p = context.new_page()
     errors: list[str] = []
@@ -77,6 +77,11 @@ def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
     yield p
     context.close()
     assert not errors, errors  # no uncaught script error on any page
+
+
+@pytest.fixture
+def page(browser: Browser, site: dict[str, Any]) -> Iterator[Page]:
+    yield from fresh_page(browser, site["url"])
 
 
 def api(site: dict[str, Any], path: str, key: str = "admin", **params: Any) -> Any:

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, demo_copy, free_port
-from tests.test_web_ui import CHROMIUM_ARGS, _need_browser, shot
+from tests.test_web_ui import CHROMIUM, CHROMIUM_ARGS, _need_browser, fresh_page, shot
 from tests.test_web_ui_a11y import axe_violations, node_tools
 
 try:
@@ -92,21 +92,14 @@ def sso(demo_template: Path, tmp_path_factory: pytest.TempPathFactory
 @pytest.fixture(scope="module")
 def browser(sso: dict[str, Any]) -> Iterator[Browser]:
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
 
 @pytest.fixture
 def page(browser: Browser, sso: dict[str, Any]) -> Iterator[Page]:
-    context = browser.new_context(base_url=sso["url"], viewport={"width": 1366, "height": 860})
-    context.set_default_timeout(20_000)
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda e: errors.append(str(e)))
-    yield p
-    context.close()
-    assert not errors, errors
+    yield from fresh_page(browser, sso["url"])
 
 
 def sso_sign_in(page: Page, sso: dict[str, Any], login: str, to: str = "/ui/search") -> None:
