@@ -48,6 +48,7 @@ from ontology.namespaces import SEMCAT
 from reasoning.incremental_view import FactView, Triple
 from reasoning.inference_status import IncrementalReport, InferenceStatus
 from reasoning.materialise import INFERRED_TRIPLES, INFERRED_UP_TO, Materialiser, ReasoningReport
+from reasoning.replaced_values import replaced_values
 from reasoning.rl_rules import TYPE, Rules, compile_rules, is_axiom
 from reasoning.rl_steps import Steps
 
@@ -81,6 +82,7 @@ class _Maintenance:
         self.view = FactView(store, layout, graphs)
         self.steps = Steps(rules, self.view)
         self._homes: dict[Term, NamedNode] = {}
+        self.shortcut = False  # the change only replaced values (reasoning/replaced_values.py)
 
     def run(self, removed: Iterable[Quad], added: Iterable[Quad]) -> tuple[list[Quad], list[Quad]]:
         """The inferred quads to remove and to add; raises ``_Full`` when this change is one
@@ -97,6 +99,10 @@ class _Maintenance:
             return kept
 
         rq, aq = asserted(removed), [self._canonical(q) for q in asserted(added)]
+        dropped, gained, rest_r, rest_a = replaced_values(self.rules, view, self.target, steps.junk, rq, aq)
+        self.shortcut, rq, aq = len(rest_r) + len(rest_a) < len(rq) + len(aq), rest_r, rest_a
+        if not (rq or aq):
+            return self._quads(set(), set(), set(), dropped, gained)
         touched = self._regraphed(rq, aq)
         retracted = {t for t in {(q.subject, q.predicate, q.object) for q in rq}
                      if not view.is_asserted(t)}
@@ -127,7 +133,7 @@ class _Maintenance:
             view.add(c)
         self._derive(back + list(inserted))
         self._check_functional({t for t in inserted | view.new if t[1] != TYPE})
-        return self._quads(over, inserted, touched)
+        return self._quads(over, inserted, touched, dropped, gained)
 
     def _regraphed(self, rq: list[Quad], aq: list[Quad]) -> set[Term]:
         """The subjects whose inferences may have to change graph: those the change gives a
@@ -152,7 +158,7 @@ class _Maintenance:
         links = [t for p in self.rules.links for t in
                  (*view.asserted(None, p, None), *(t for t, _ in view.stored(None, p, None)))]
         self._derive(links)
-        return self._quads(set(), set(), set())
+        return self._quads(set(), set(), set(), set(), set())
 
     def _derive(self, stack: list[Triple]) -> None:
         """Forward chaining from ``stack`` into the view's new facts."""
@@ -170,15 +176,16 @@ class _Maintenance:
                     view.add(c)
                 stack.append(c)
 
-    def _quads(self, over: set[Triple], inserted: set[Triple], touched: set[Term]
-               ) -> tuple[list[Quad], list[Quad]]:
+    def _quads(self, over: set[Triple], inserted: set[Triple], touched: set[Term],
+               dropped: set[Quad], gained: set[Quad]) -> tuple[list[Quad], list[Quad]]:
         """The change as quads: withdrawn inferences and those now asserted out, new ones in,
-        and whatever of the touched subjects' inferences must change graph."""
+        and whatever of the touched subjects' inferences must change graph; with what the
+        replaced values drop and gain."""
         view = self.view
         now_asserted = {t for t in inserted if view.is_stored(t)}
-        drop: set[Quad] = {Quad(*t, g) for d in (over - view.new, now_asserted) for t0 in d
-                           for t, g in view.stored(*t0)}
-        add: set[Quad] = {Quad(*t, self.target(t)) for t in view.new - over}
+        drop: set[Quad] = dropped | {Quad(*t, g) for d in (over - view.new, now_asserted)
+                                     for t0 in d for t, g in view.stored(*t0)}
+        add: set[Quad] = gained | {Quad(*t, self.target(t)) for t in view.new - over}
         self._move(touched, drop, add)
         return sorted(drop - add, key=str), sorted(add - drop, key=str)
 
@@ -379,15 +386,16 @@ class IncrementalReasoner:
         if rules.unsupported:
             return self._full_or_beside(beside, "the ontology uses " + "; ".join(rules.unsupported), started)
         graphs = [g for g in self._materialiser.graphs() if g != self._layout.inferred_root]
+        maintenance = _Maintenance(self._store, self._layout, rules, graphs, self._materialiser.place)
         try:
-            drop, add = _Maintenance(self._store, self._layout, rules, graphs,
-                                     self._materialiser.place).run(removed, added)
+            drop, add = maintenance.run(removed, added)
         except _Full as e:
             return self._full_or_beside(beside, str(e), started)
         self._write(drop, add, target, set(graphs))
         subjects = {q.subject.value for q in (*drop, *add) if isinstance(q.subject, NamedNode)}
         self.last = IncrementalReport(target, "incremental", len(add), len(drop), len(subjects),
-                                      time.perf_counter() - started)
+                                      time.perf_counter() - started,
+                                      "values replaced" if maintenance.shortcut else "")
         # a new description entails its super-property's statement on every edit: only types
         # and classifications are shown beside the asserted ones, so only they are announced
         shown = {q.subject.value for q in (*drop, *add)

@@ -112,6 +112,12 @@ class FactView:
                 q.graph_name in mine for q in self.store.derived(t[0], t[1], t[2]))
         return hit
 
+    def stored_in(self, t: Triple) -> list[NamedNode]:
+        """The inferred graphs holding ``t``: one point look-up."""
+        mine = self._graph_set
+        return [q.graph_name for q in self.store.derived(t[0], t[1], t[2])  # type: ignore[misc]
+                if q.graph_name in mine]
+
     # -- the view -------------------------------------------------------------------------------
     def withdraw(self, removed: set[Triple]) -> None:
         """Show the closure as it was before ``removed`` were retracted (``old``), until
