@@ -76,6 +76,8 @@ bench: install
 	$(BIN)/python -m bench.remote_store
 	$(BIN)/python -m bench.property_graph
 	$(BIN)/python -m bench.nats_changelog
+	command -v wrk >/dev/null || apt-get install -y -q --no-install-recommends wrk
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) $(DBT_VENV) $(DEMO_DATA) .pytest_cache
