@@ -52,7 +52,7 @@ class Prepared:
     wanted: frozenset[str]  # ids of the events the filters want
     shown: dict[str, dict[str, Any]]
     retrying: dict[str, Delivery]
-    secret: str | None
+    secrets: tuple[str, ...]  # none: the subscription is gone
     target: egress.Target | str  # the checked target, or why it was refused
 
 
@@ -232,7 +232,7 @@ class Dispatcher:
         except InputError as e:
             target = e.detail
         return Prepared(frozenset(e.id for e in events), shown, retrying,
-                        self._store.secret(sub.id), target)
+                        self._store.secrets(sub.id), target)
 
     async def _replay(self, client: httpx.AsyncClient, sub: Subscription, dead: Delivery,
                       version: int) -> bool:
@@ -264,7 +264,7 @@ class Dispatcher:
         while not self._stopping and self._version == version:
             if batch is None:
                 batch = await asyncio.to_thread(self._prepare, sub, [event])
-            shown, secret, target = batch.shown.get(event.id), batch.secret, batch.target
+            shown, secrets, target = batch.shown.get(event.id), batch.secrets, batch.target
             batch = None
             if shown is None:  # the owner may not see it (any more): nothing to deliver
                 await self._flush(sub.id, done, None)
@@ -275,7 +275,7 @@ class Dispatcher:
                 elif advance is not None:
                     await asyncio.to_thread(self._store.save_position, sub.id, advance)
                 return True
-            code, latency, error = await self._attempt(client, sub, shown, secret, target)
+            code, latency, error = await self._attempt(client, sub, shown, secrets, target)
             attempts += 1
             if error is None and not n and not replaying:
                 done.append(_delivery(0, sub.id, event, "delivered", attempts, code, latency,
@@ -299,10 +299,11 @@ class Dispatcher:
         return False
 
     async def _attempt(self, client: httpx.AsyncClient, sub: Subscription,
-                       event: dict[str, Any], secret: str | None, target: egress.Target | str
+                       event: dict[str, Any], secrets: tuple[str, ...],
+                       target: egress.Target | str
                        ) -> tuple[int | None, float | None, str | None]:
         """One request: status code, latency in ms, and what went wrong (None: a 2xx)."""
-        if secret is None:
+        if not secrets:
             return None, None, "the subscription is gone"
         if isinstance(target, str):  # refused by the egress rule
             return None, None, target
@@ -311,7 +312,7 @@ class Dispatcher:
         try:
             response = await client.post(
                 target.pinned, content=body,
-                headers={**webhook_payload.headers(secret, event["id"], body),
+                headers={**webhook_payload.headers(secrets, event["id"], body),
                          "host": target.host},
                 extensions={"sni_hostname": target.name})
         except httpx.HTTPError as e:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -29,11 +30,15 @@ def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def headers(secret: str, msg_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
+def headers(keys: Sequence[str], msg_id: str, body: bytes, now: float | None = None
+            ) -> dict[str, str]:
+    """With several secrets (one rotated out, still in its grace period), one signature for
+    each, space-separated, as the Standard Webhooks spec has it: a receiver checking either
+    secret accepts the delivery."""
     timestamp = int(now if now is not None else time.time())
     return {"content-type": "application/json", "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(secret, msg_id, timestamp, body),
+            "webhook-signature": " ".join(signature(k, msg_id, timestamp, body) for k in keys),
             "user-agent": "semcat-webhooks"}
 
 

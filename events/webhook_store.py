@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +37,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     updated TEXT NOT NULL,
     secret TEXT NOT NULL,
     position_seq INTEGER NOT NULL,
-    position_index INTEGER NOT NULL
+    position_index INTEGER NOT NULL,
+    previous_secret TEXT,
+    previous_until REAL
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     n INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -142,6 +145,10 @@ class WebhookStore:
             os.chmod(path, 0o600)  # it holds the signing secrets
         self._db = connect(path, SCHEMA)
         self._lock = threading.Lock()
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(subscriptions)")}
+        for column, kind in (("previous_secret", "TEXT"), ("previous_until", "REAL")):
+            if column not in columns:  # a file from before secrets had a grace period
+                self._db.execute(f"ALTER TABLE subscriptions ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _tx(self, *, synced: bool = True) -> Iterator[Any]:
@@ -202,16 +209,26 @@ class WebhookStore:
             db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
             db.execute("DELETE FROM deliveries WHERE subscription = ?", (sub_id,))
 
-    def secret(self, sub_id: str) -> str | None:
+    def secrets(self, sub_id: str, now: float | None = None) -> tuple[str, ...]:
+        """The secrets that sign a delivery: the current one, and the one it replaced until
+        that one's grace period ends; none for a subscription that is gone."""
         with self._lock:
-            row = self._db.execute("SELECT secret FROM subscriptions WHERE id = ?",
-                                   (sub_id,)).fetchone()
-        return str(row[0]) if row else None
+            row = self._db.execute("SELECT secret, previous_secret, previous_until FROM "
+                                   "subscriptions WHERE id = ?", (sub_id,)).fetchone()
+        if row is None:
+            return ()
+        current, previous, until = row
+        in_grace = previous is not None and until is not None and \
+            (time.time() if now is None else now) < until
+        return (current, previous) if in_grace else (current,)
 
-    def set_secret(self, sub_id: str, secret: str, updated: str) -> None:
+    def set_secret(self, sub_id: str, secret: str, updated: str, grace_s: float) -> None:
+        """``secret`` signs from now on; the one it replaces signs too for ``grace_s``."""
         with self._tx() as db:
-            db.execute("UPDATE subscriptions SET secret = ?, updated = ? WHERE id = ?",
-                       (secret, updated, sub_id))
+            db.execute("UPDATE subscriptions SET previous_secret = CASE WHEN ? > 0 THEN secret "
+                       "END, previous_until = CASE WHEN ? > 0 THEN ? END, secret = ?, "
+                       "updated = ? WHERE id = ?",
+                       (grace_s, grace_s, time.time() + grace_s, secret, updated, sub_id))
 
     def save_position(self, sub_id: str, position: Position) -> None:
         """Only forwards: a position never goes back. Not fsynced: losing it to a power cut

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 FORMATS = ("json", "slack")
 MANAGE = "manage-access"  # what makes a workspace admin
 EVERY_WORKSPACE = "*"
+ROTATION_GRACE_S = 86_400.0  # how long a replaced secret still signs, by default (a day)
+MAX_ROTATION_GRACE_S = 7 * 86_400.0
 
 
 class Caller(Protocol):
@@ -153,11 +155,15 @@ class WebhookService:
         self.store.delete(sub_id)
         self.dispatcher.refresh()
 
-    def rotate_secret(self, sub_id: str) -> str:
-        """A new secret, in force for the next attempt; the old one stops working at once."""
+    def rotate_secret(self, sub_id: str, grace_s: float = ROTATION_GRACE_S) -> str:
+        """A new secret, signing from the next attempt on. The old one signs beside it for
+        ``grace_s`` (the ``webhook-signature`` header carries both), so a receiver can switch
+        to the new one without dropping a delivery; 0 ends it at once (a leaked secret)."""
+        if not 0 <= grace_s <= MAX_ROTATION_GRACE_S:
+            raise InputError(f"graceSeconds: between 0 and {MAX_ROTATION_GRACE_S:g}")
         self.get(sub_id)
         secret = new_secret()
-        self.store.set_secret(sub_id, secret, now_iso())
+        self.store.set_secret(sub_id, secret, now_iso(), grace_s)
         self.dispatcher.refresh()
         return secret
 

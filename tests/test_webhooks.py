@@ -9,9 +9,11 @@ import base64
 import hashlib
 import hmac
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,6 +23,7 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from events.webhook_store import SCHEMA, WebhookStore
 from tests.access_scenario import CUSTOMERS, assets, directory, load_over_http
 from tests.conftest import Server
 from tests.test_api_keys import cli_key
@@ -202,16 +205,32 @@ def test_deliveries_are_signed_per_standard_webhooks_and_secrets_stay_secret(
     for text in (got.text, listed.text, audit.text, served.output()):
         assert secret not in text and secret[6:] not in text
 
-    # a rotated secret signs the next delivery; the old one no longer verifies
+    # a rotated secret signs the next delivery, and the old one beside it for its grace
+    # period, so a receiver still checking the old one misses nothing
     r = admin.post(f"/api/v1/webhooks/{sub['id']}:rotate-secret")
     assert r.status_code == 200, r.text
     rotated = r.json()["secret"]
     assert rotated != secret and rotated.startswith("whsec_")
     position = describe(admin, CUSTOMERS, "signed anew")
     hit = receiver.wait("/signed", about(CUSTOMERS, position))[-1]
+    assert len(hit.headers["webhook-signature"].split(" ")) == 2
     Webhook(rotated).verify(hit.body, hit.headers)
-    with pytest.raises(WebhookVerificationError):
-        Webhook(secret).verify(hit.body, hit.headers)
+    Webhook(secret).verify(hit.body, hit.headers)
+
+    # rotated again with no grace (a leaked secret): only the newest verifies
+    for bad in ("-1", "604801", "soon"):
+        r = admin.post(f"/api/v1/webhooks/{sub['id']}:rotate-secret", params={"graceSeconds": bad})
+        assert r.status_code in (400, 422), r.text
+    r = admin.post(f"/api/v1/webhooks/{sub['id']}:rotate-secret", params={"graceSeconds": 0})
+    assert r.status_code == 200, r.text
+    newest = r.json()["secret"]
+    position = describe(admin, CUSTOMERS, "signed once more")
+    hit = receiver.wait("/signed", about(CUSTOMERS, position))[-1]
+    assert len(hit.headers["webhook-signature"].split(" ")) == 1
+    Webhook(newest).verify(hit.body, hit.headers)
+    for old in (secret, rotated):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(old).verify(hit.body, hit.headers)
 
 
 def test_a_receiver_failing_twice_gets_the_event_on_the_third_attempt(
@@ -328,3 +347,26 @@ def test_a_position_inside_a_changeset_resumes_with_its_rest_from_the_log(
         assert [(e.id, e.workspace) for e in rest] == [(f"{seq}-1", "research")]
         assert [e.id for e in cat.events.read(Position(seq - 1), limit=1)] == [f"{seq}-0",
                                                                                 f"{seq}-1"]
+
+
+def test_a_subscriptions_file_from_before_grace_periods_gains_them(tmp_path: Path) -> None:
+    """A webhooks file written before secrets had a grace period opens, keeps its secret, and
+    then signs with the old secret beside the new one until the grace period ends."""
+    path = tmp_path / "webhooks.sqlite"
+    old_schema = SCHEMA.replace(",\n    previous_secret TEXT,\n    previous_until REAL", "")
+    assert "previous_secret" not in old_schema
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(old_schema)
+        db.execute("INSERT INTO subscriptions (id, url, filter, format, delta, description, "
+                   "owner, created, updated, secret, position_seq, position_index) VALUES "
+                   "('wh_1', 'https://example.org/hook', '{}', 'json', 0, '', '{}', 't', 't', "
+                   "'whsec_old', 0, 0)")
+        db.commit()
+    store = WebhookStore(path)
+    assert store.secrets("wh_1") == ("whsec_old",)
+    store.set_secret("wh_1", "whsec_new", "t2", grace_s=60)
+    assert store.secrets("wh_1") == ("whsec_new", "whsec_old")
+    assert store.secrets("wh_1", now=time.time() + 61) == ("whsec_new",)
+    store.set_secret("wh_1", "whsec_newest", "t3", grace_s=0)
+    assert store.secrets("wh_1") == ("whsec_newest",)
+    assert store.secrets("wh_gone") == ()

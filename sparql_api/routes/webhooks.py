@@ -13,6 +13,7 @@ from pydantic import Field
 
 from events import EventFilter
 from events.egress import origin
+from events.webhooks import MAX_ROTATION_GRACE_S, ROTATION_GRACE_S
 from sparql_api.deps import MAX_SEQ, call, catalog_of
 from sparql_api.schemas import Closed
 
@@ -173,11 +174,18 @@ async def delete_webhook(request: Request, webhook_id: WebhookId) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{webhook_id}:rotate-secret", summary="A new signing secret, at once (shown "
-             "once)", response_model=Secret, openapi_extra=NO_BODY)
-async def rotate_webhook_secret(request: Request, webhook_id: WebhookId) -> JSONResponse:
-    secret = await call(catalog_of(request).events.webhooks.rotate_secret, webhook_id)
-    await _audit(request, "rotate-secret", webhook_id)
+@router.post("/{webhook_id}:rotate-secret", summary="A new signing secret (shown once); the "
+             "old one signs beside it for graceSeconds", response_model=Secret,
+             openapi_extra=NO_BODY)
+async def rotate_webhook_secret(
+        request: Request, webhook_id: WebhookId,
+        grace: Annotated[float, Query(
+            alias="graceSeconds", ge=0, le=MAX_ROTATION_GRACE_S,
+            description="How long the old secret still signs deliveries beside the new one "
+                        "(each delivery then carries both signatures); 0 ends it at once, "
+                        "for a leaked secret")] = ROTATION_GRACE_S) -> JSONResponse:
+    secret = await call(catalog_of(request).events.webhooks.rotate_secret, webhook_id, grace)
+    await _audit(request, "rotate-secret", webhook_id, graceSeconds=grace)
     return JSONResponse({"secret": secret}, headers={"Cache-Control": "no-store"})
 
 
