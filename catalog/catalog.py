@@ -157,7 +157,7 @@ class Catalog:
                                           principals=Principals(Principal.from_json,
                                                                 self.keys.revoked))
         self.jobs = JobService(data, self.assets.upsert_many, self.export, self.access, Principal.from_json,
-                               self.keys.revoked, chunk_size=settings.jobs_chunk_size)  # jobs/service.py
+                               self.keys.revoked, config=settings)  # jobs/service.py
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through
         self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         description="Assets a bulk-upsert job writes per changeset; its progress is durable "
         "after each, and a job interrupted by a stop or a crash resumes after the last one.",
     )
+    jobs_retention_days: float = Field(
+        default=7.0, ge=0,
+        description="Days a finished job (and an export's file) is kept after it ended; then "
+        "the worker forgets it (checked hourly). 0 keeps every job.",
+    )
     sparql_max_bytes: int = Field(
         default=1024 * 1024, ge=1, description="Largest SPARQL query or update text (400 beyond)."
     )

@@ -13,7 +13,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -53,9 +53,10 @@ COLUMNS: Final = ("seq, id, kind, owner, principal, params, status, created, sta
                   "done, total, cancel_requested, result, error, restarts")
 
 
-def now() -> str:
-    """The current time, ISO 8601 UTC to the millisecond."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now(ago_s: float = 0.0) -> str:
+    """The current time (or ``ago_s`` before it), ISO 8601 UTC to the millisecond."""
+    at = datetime.now(UTC) - timedelta(seconds=ago_s)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,16 @@ class JobRegistry:
                 "error = ?, done = COALESCE(?, done) WHERE id = ?",
                 (status, now(), json.dumps(result) if result is not None else None, error,
                  done, job_id))
+
+    def purge(self, ended_before: str) -> list[str]:
+        """Forget the finished jobs that ended before ``ended_before`` (ISO time, as ``now``
+        writes it); their ids."""
+        with self._lock:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND "
+                "ended < ?", (ended_before,))]
+            self._db.executemany("DELETE FROM jobs WHERE id = ?", [(i,) for i in ids])
+        return ids
 
     def cancel(self, job_id: str) -> JobRecord:
         """A queued job is cancelled at once; a running one is asked to stop (its worker ends

@@ -18,6 +18,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -27,7 +28,7 @@ from typing import Any, Final, Protocol
 from graph_store.errors import Conflict, NotFound, SemcatError
 from jobs.bulk import BulkOutcome, UpsertMany, run_bulk
 from jobs.items import normalise
-from jobs.registry import JOBS_FILE, JobRecord, JobRegistry
+from jobs.registry import JOBS_FILE, JobRecord, JobRegistry, now
 
 __all__ = ["JobService"]
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 JOIN_TIMEOUT_S: Final = 60.0
 ITEMS: Final = "items.ndjson"
 RESULT: Final = "result"
+PURGE_EVERY_S: Final = 3600.0  # how often the worker forgets jobs past their retention
 
 
 class Principal(Protocol):
@@ -43,6 +45,13 @@ class Principal(Protocol):
     @property
     def admin(self) -> bool: ...
     def to_json(self) -> dict[str, Any]: ...
+
+
+class JobSettings(Protocol):
+    """The part of catalog.Settings that configures jobs."""
+
+    jobs_chunk_size: int
+    jobs_retention_days: float
 
 
 class Access(Protocol):
@@ -58,7 +67,7 @@ Export = Callable[..., None]  # Catalog.export(output, media_type, inferred=...)
 class JobService:
     def __init__(self, data: Path | None, upsert_many: UpsertMany, export: Export,
                  access: Access, principal_from_json: Callable[[dict[str, Any]], Principal],
-                 revoked: Callable[[Any], str | None], *, chunk_size: int) -> None:
+                 revoked: Callable[[Any], str | None], *, config: JobSettings) -> None:
         """``upsert_many`` and ``export`` are the catalog's; ``revoked`` says why a stored
         principal may no longer act (its API key was revoked), checked before each job runs."""
         self.registry = JobRegistry(data / JOBS_FILE if data is not None else None)
@@ -71,7 +80,8 @@ class JobService:
         self._access = access
         self._from_json = principal_from_json
         self._revoked = revoked
-        self.chunk_size = chunk_size
+        self.chunk_size = config.jobs_chunk_size
+        self.retention_s = config.jobs_retention_days * 86_400
         self._contexts: dict[str, contextvars.Context] = {}  # requests' origins, for the audit
         self._cancel: set[str] = set()
         self._lock = threading.Lock()
@@ -207,12 +217,30 @@ class JobService:
         if self._temporary:
             shutil.rmtree(self.files, ignore_errors=True)
 
+    def purge(self) -> int:
+        """Forget the jobs that finished longer ago than the retention, with their files (an
+        export's download); how many."""
+        if self.retention_s <= 0:
+            return 0
+        gone = self.registry.purge(now(self.retention_s))
+        for job_id in gone:
+            shutil.rmtree(self.files / job_id, ignore_errors=True)
+        if gone:
+            log.info("forgot %d job(s) finished over %g days ago", len(gone),
+                     self.retention_s / 86_400)
+        return len(gone)
+
     def _work(self) -> None:
+        purged: float | None = None
         while not self._closing.is_set():
             self._wake.clear()
+            if purged is None or time.monotonic() - purged >= PURGE_EVERY_S:
+                purged = time.monotonic()
+                with contextlib.suppress(Exception):  # logged by the caller's logger
+                    self.purge()
             record = self.registry.next_queued()
             if record is None:
-                self._wake.wait()
+                self._wake.wait(PURGE_EVERY_S)
                 continue
             context = self._contexts.pop(record.id, None) or contextvars.Context()
             # a failure is recorded on the job and logged; it never ends the worker

@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ import pytest
 from pyoxigraph import RdfFormat, parse
 
 from catalog import Catalog, Settings
-from graph_store.errors import InputError
+from graph_store.errors import InputError, NotFound
 from jobs import items as job_items
 from tests.access_scenario import CUSTOMERS, HIDDEN_FROM_BOB, PAYROLL, assets, directory, policies
 from tests.conftest import Server
@@ -312,3 +313,34 @@ def test_a_json_array_body_is_split_exactly_however_it_is_read(
     body.write_text(json.dumps(items).replace('"s,]"', "tru", 1))
     with pytest.raises(InputError, match="item 4: invalid literal"):
         job_items.normalise(body, "application/json", out, whole_limit=0)
+
+
+def test_finished_jobs_are_forgotten_after_their_retention(tmp_path: Path) -> None:
+    """An export that ended longer ago than SEMCAT_JOBS_RETENTION_DAYS goes, with its file;
+    one that ended since stays, and 0 keeps every job."""
+    cat = Catalog.open(Settings(data=tmp_path / "data", jobs_retention_days=1 / 86_400))
+    try:
+        cat.assets.upsert_many(directory()[:3] + assets()[:2], actor="admin")
+
+        def finished_export() -> str:
+            job = cat.jobs.submit_export("application/n-triples")
+            deadline = time.monotonic() + 60
+            while not cat.jobs.get(job.id).finished and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert cat.jobs.get(job.id).status == "succeeded"
+            return job.id
+
+        old = finished_export()
+        assert (cat.jobs.files / old).is_dir()
+        time.sleep(1.1)
+        fresh = finished_export()
+        assert cat.jobs.purge() == 1
+        with pytest.raises(NotFound):
+            cat.jobs.get(old)
+        assert not (cat.jobs.files / old).exists()
+        assert cat.jobs.result(fresh)[1] is not None  # ended under a second ago: kept
+        cat.jobs.retention_s = 0
+        time.sleep(1.1)
+        assert cat.jobs.purge() == 0 and cat.jobs.get(fresh).finished
+    finally:
+        cat.close()
