@@ -64,16 +64,17 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = catalog is None
         cat = app.state.catalog = catalog or Catalog.open(settings or Settings())
-        app.state.metrics.watch(cat)
-        cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
-        if cat.settings.vectors_on_start:
-            cat.search.start_vectors()  # semantic search is ready from the first write on
-        graph = property_graph.follow(cat, cat.settings.property_graph())  # SEMCAT_NEO4J_URL
         data = cat.settings.data
-        # commands on the same data directory ask this server (catalog/running_server.py)
-        note = running_server.announce(data, running_server.client_url(
-            cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
-        try:
+        graph = note = None
+        try:  # a start that fails half way stops what it started, as a stop does
+            app.state.metrics.watch(cat)
+            cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
+            if cat.settings.vectors_on_start:
+                cat.search.start_vectors()  # semantic search is ready from the first write on
+            graph = property_graph.follow(cat, cat.settings.property_graph())  # SEMCAT_NEO4J_URL
+            # commands on the same data directory ask this server (catalog/running_server.py)
+            note = running_server.announce(data, running_server.client_url(
+                cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
             async with mcp.running():  # /mcp (mcp_server/http.py)
                 yield
         finally:
