@@ -21,6 +21,7 @@ from catalog import Catalog, Settings, running_server
 from graph_store.sparql_limits import ENGINE_STACK_BYTES
 from mcp_server.http import McpEndpoint
 from sparql_api import problems
+from sparql_api.auth import AuthMiddleware
 from sparql_api.deps import catalog_of
 from sparql_api.head import HeadAsGet
 from sparql_api.metrics import Metrics
@@ -104,7 +105,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
     # AuthMiddleware, but GETs of published data without credentials act as the anonymous
     # reader (sparql_api/routes/linked_data.py); inside it, the URL this server answers at
     app.add_middleware(linked_data.PublicUrl)
-    app.add_middleware(linked_data.PublishedReads)
+    app.add_middleware(AuthMiddleware, anonymous=linked_data.published_reader)
     app.add_middleware(HeadAsGet)
     tracing = (catalog.settings if catalog is not None else settings or Settings()).tracing
     if tracing != "off":

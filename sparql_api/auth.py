@@ -9,6 +9,8 @@ The principal lands on ``request.state.principal``, and the request's origin in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -47,8 +49,12 @@ def require_admin(principal: Principal) -> Principal:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp,
+                 anonymous: Callable[[Request], Principal | None] | None = None) -> None:
+        """``anonymous`` may let a request without credentials in as a principal of its
+        choosing (published linked data, sparql_api/routes/linked_data.py); None: 401."""
         self.app = app
+        self._anonymous = anonymous
         self._oidc: tuple[OidcVerifier | None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -87,6 +93,10 @@ class AuthMiddleware:
         catalog = catalog_of(request)
         authorization = request.headers.get("authorization")
         api_key = request.headers.get("x-api-key")
+        if not (authorization or api_key) and self._anonymous is not None:
+            reader = self._anonymous(request)
+            if reader is not None:
+                return reader
         if authorization:
             scheme, _, token = authorization.partition(" ")
             token = token.strip()

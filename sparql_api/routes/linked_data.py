@@ -11,7 +11,7 @@ act as the anonymous reader of published data (publishing/publications.py) inste
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from access.identity import Principal
 from graph_store.errors import InputError, NotFound
 from publishing import PUBLIC_READER, Publishing, serving
-from sparql_api.auth import AuthMiddleware, principal_of
+from sparql_api.auth import principal_of
 from sparql_api.deps import actor_of, call, catalog_of
 from sparql_api.negotiation import choose
 from sparql_api.schemas_protocols import rdf
@@ -39,20 +39,17 @@ PUBLIC_READ_PREFIXES = ("/id/",)
 PUBLIC_READ_PATHS = frozenset({"/.well-known/void", "/api/v1/export/dcat"})
 
 
-class PublishedReads(AuthMiddleware):
-    """Authentication as everywhere, except that a GET of published data without credentials
-    acts as the anonymous reader where it would be refused with 401."""
-
-    async def _authenticate(self, request: Any) -> Principal:
-        path = request.url.path
-        if request.method in ("GET", "HEAD") and (
-                path in PUBLIC_READ_PATHS or path.startswith(PUBLIC_READ_PREFIXES)) and \
-                not request.headers.get("authorization") and \
-                not request.headers.get("x-api-key") and not catalog_of(request).settings.open:
-            # one rate-limit bucket per client address, not one for the whole public
-            client = request.client.host if request.client else ""
-            return replace(PUBLIC_READER, key_id=f"anonymous@{client}")
-        return await super()._authenticate(request)
+def published_reader(request: Request) -> Principal | None:
+    """The anonymous reader for a GET of published data without credentials, where it would
+    otherwise be refused with 401 (AuthMiddleware's ``anonymous``)."""
+    path = request.url.path
+    if request.method in ("GET", "HEAD") and (
+            path in PUBLIC_READ_PATHS or path.startswith(PUBLIC_READ_PREFIXES)) and \
+            not catalog_of(request).settings.open:
+        # one rate-limit bucket per client address, not one for the whole public
+        client = request.client.host if request.client else ""
+        return replace(PUBLIC_READER, key_id=f"anonymous@{client}")
+    return None
 
 
 class PublicUrl:
