@@ -246,6 +246,12 @@ class Settings(BaseSettings):
         description="JetStream stream the events go to; created over the subjects "
         "{prefix}.> when it does not exist.",
     )
+    events_nats_from: Literal["now", "start"] = Field(
+        default="now",
+        description="Where publishing to NATS starts when this data directory has not "
+        "published there before: `now`, with the changes from then on, or `start`, with every "
+        "change in the log (a new stream then holds the catalog's whole history).",
+    )
     events_nats_subject_prefix: str = Field(
         default="semcat.events",
         description="Subjects of published events: {prefix}.{workspace}.{type}, e.g. "
@@ -387,7 +393,7 @@ class Settings(BaseSettings):
         if not self.events_nats_url:
             return None
         return NatsConfig(self.events_nats_url, self.events_nats_stream,
-                          self.events_nats_subject_prefix)
+                          self.events_nats_subject_prefix, self.events_nats_from)
 
     def property_graph(self) -> Neo4jConfig | None:
         """Where the catalog is projected as a property graph, if anywhere."""

@@ -38,6 +38,7 @@ class ConfirmedPosition:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         text = path.read_text().strip() if path is not None and path.exists() else ""
+        self.new = not text  # nothing published from this data directory yet
         self.seq = int(text) if text.isdigit() else 0
 
     def save(self, seq: int) -> None:

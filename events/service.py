@@ -31,6 +31,7 @@ class NatsConfig:
     url: str
     stream: str
     prefix: str
+    start: str = "now"  # "now" | "start": where a publisher with no position yet begins
 
 
 class Readers(Access, Protocol):
@@ -56,8 +57,11 @@ class EventService:
         self.publishers: list[LogPublisher] = []
         if nats is not None:
             where = data / "events" / "nats.position" if data is not None else None
+            confirmed = ConfirmedPosition(where)
+            if confirmed.new and nats.start == "now":  # not the history, unless asked
+                confirmed.save(journal.applied_seq)
             self.publishers.append(NatsPublisher(
-                self.feed, ConfirmedPosition(where), url=nats.url, stream=nats.stream,
+                self.feed, confirmed, url=nats.url, stream=nats.stream,
                 prefix=nats.prefix).start())
         self.webhooks = WebhookService(
             self.feed, data, webhooks or WebhookConfig(), access=access,

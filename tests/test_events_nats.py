@@ -116,7 +116,7 @@ def test_every_event_reaches_jetstream_through_an_outage_and_a_restart(
         tmp_path: Path, broker: NatsServer) -> None:
     settings = Settings(data=tmp_path / "catalog", events_nats_url=broker.url,
                         events_nats_stream=STREAM, events_nats_subject_prefix=PREFIX,
-                        query_workers=0)
+                        events_nats_from="start", query_workers=0)
     with Catalog.open(settings) as cat:
         for batch in (directory(), assets()):
             cat.assets.upsert_many(batch, actor="admin")
@@ -150,3 +150,25 @@ def test_every_event_reaches_jetstream_through_an_outage_and_a_restart(
     updates = [e for s, _, e in messages if s == f"{PREFIX}.acme.asset.updated"]
     assert {e["position"] for e in updates} >= {*before, *during, after}
     assert all(e["assets"][0]["id"] == CUSTOMERS for e in updates[-41:])
+
+
+@pytest.mark.parametrize("start", ["now", "start"])
+def test_a_catalog_with_history_publishes_from_now_unless_asked_for_the_start(
+        tmp_path: Path, broker: NatsServer, start: str) -> None:
+    """NATS configured on a catalog that has a history: by default the stream gets the
+    changes from then on, not a flood of the past; with events_nats_from=start, all of it."""
+    data = tmp_path / "catalog"
+    with Catalog.open(Settings(data=data, query_workers=0)) as cat:
+        for batch in (directory(), assets()):
+            cat.assets.upsert_many(batch, actor="admin")
+        past = [e.id for e in cat.events.read(Position(0), limit=10_000)]
+    settings = Settings(data=data, events_nats_url=broker.url, events_nats_stream=STREAM,
+                        events_nats_subject_prefix=PREFIX, events_nats_from=start,
+                        query_workers=0)
+    with Catalog.open(settings) as cat:
+        now = describe(cat, "after NATS was configured")
+        wait_confirmed(cat, now)
+    ids = {m[1] for m in stored_messages(broker.url)}
+    assert f"{now}-0" in ids
+    assert (set(past) <= ids) == (start == "start") and (ids & set(past) == set()) == (
+        start == "now")
