@@ -99,10 +99,10 @@ def _asset_change(iri: str, version: int | None, removed: list[Quad], added: lis
                        tuple(sorted({q.object.value for q in typed})),  # type: ignore[union-attr]
                        tuple(sorted({layout.key(q.object.value) for q in classified  # type: ignore[union-attr]
                                      if isinstance(q.object, NamedNode)})),
-                       _changed_properties(removed, added), graph, tuple(removed), tuple(added))
+                       changed_properties(removed, added), graph, tuple(removed), tuple(added))
 
 
-def _changed_properties(removed: Iterable[Quad], added: Iterable[Quad]) -> tuple[str, ...]:
+def changed_properties(removed: Iterable[Quad], added: Iterable[Quad]) -> tuple[str, ...]:
     """Predicates whose values differ, wherever the statements live: an asset only moved
     between access partitions changed none."""
     before: dict[str, set[object]] = {}

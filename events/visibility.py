@@ -1,7 +1,8 @@
 """What one subscriber gets of an event: what its filters ask for, and only about assets it may
 read when the event is delivered. An event naming several assets is trimmed to the readable
-ones, or dropped; its RDF delta keeps only statements in graphs the subscriber may read (a
-lineage statement naming a hidden asset lives in a link graph it may not read)."""
+ones, or dropped; its RDF delta, and the properties it names as changed, keep only statements
+in graphs the subscriber may read (a lineage statement naming a hidden asset lives in a link
+graph it may not read)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from pyoxigraph import Quad
 
+from events.derive import changed_properties
 from events.model import AssetChange, Event
 
 # The graph an asset lives in now (None once deleted)
@@ -66,8 +68,7 @@ def visible(events: Sequence[Event], wanted: EventFilter, *, readable: frozenset
             if not assets:
                 continue
             if readable is not None:
-                assets = [replace(a, removed=_in(a.removed, readable),
-                                  added=_in(a.added, readable)) for a in assets]
+                assets = [_trimmed(a, readable) for a in assets]
             event = replace(event, assets=tuple(assets))
         else:
             if wanted.about_assets:
@@ -88,6 +89,14 @@ def _may_read(asset: AssetChange, readable: frozenset[str] | None, home: Home) -
         return True
     graph = home(asset.iri) or asset.graph
     return graph is not None and graph in readable
+
+
+def _trimmed(asset: AssetChange, readable: frozenset[str]) -> AssetChange:
+    """Its delta in the graphs the subscriber may read, and the properties that delta changes:
+    a lineage statement naming a hidden asset is neither shown nor named as changed."""
+    removed, added = _in(asset.removed, readable), _in(asset.added, readable)
+    return replace(asset, removed=removed, added=added,
+                   properties=changed_properties(removed, added))
 
 
 def _in(quads: Iterable[Quad], readable: frozenset[str]) -> tuple[Quad, ...]:
