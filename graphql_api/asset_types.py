@@ -33,7 +33,8 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-async def _assets(info: Info[Context, None], keys: list[Any]) -> list[Asset]:
+async def assets_of(info: Info[Context, None], keys: list[Any]) -> list[Asset]:
+    """The assets of ``keys`` the caller may read, in one batched load."""
     docs = await info.context.loaders.documents.load_many([k for k in keys if isinstance(k, str)])
     return [Asset.of(d) for d in docs if d is not None]
 
@@ -56,7 +57,7 @@ class ClassificationOf:
 
     @strawberry.field(description="The classification itself")
     async def classification(self, info: Info[Context, None]) -> Asset | None:
-        found = await _assets(info, [self.id])
+        found = await assets_of(info, [self.id])
         return found[0] if found else None
 
     @strawberry.field(description="Why it holds: the rule or axiom and its premises, down to "
@@ -76,7 +77,7 @@ class LineageNode:
 
     @strawberry.field(description="The whole asset")
     async def asset(self, info: Info[Context, None]) -> Asset | None:
-        found = await _assets(info, [self.id])
+        found = await assets_of(info, [self.id])
         return found[0] if found else None
 
 
@@ -152,19 +153,19 @@ class Asset:
 
     @strawberry.field(description="Owning people and teams")
     async def owners(self, info: Info[Context, None]) -> list[Asset]:
-        return await _assets(info, _many(self.doc.get("owners")))
+        return await assets_of(info, _many(self.doc.get("owners")))
 
     @strawberry.field
     async def tags(self, info: Info[Context, None]) -> list[Asset]:
-        return await _assets(info, _many(self.doc.get("tags")))
+        return await assets_of(info, _many(self.doc.get("tags")))
 
     @strawberry.field(description="Glossary terms it is linked to")
     async def terms(self, info: Info[Context, None]) -> list[Asset]:
-        return await _assets(info, _many(self.doc.get("terms")))
+        return await assets_of(info, _many(self.doc.get("terms")))
 
     @strawberry.field(description="What it is part of: a column's table, a table's schema")
     async def part_of(self, info: Info[Context, None]) -> Asset | None:
-        found = await _assets(info, _many(self.doc.get("partOf")))
+        found = await assets_of(info, _many(self.doc.get("partOf")))
         return found[0] if found else None
 
     @strawberry.field(description="Its classifications; with inferred, those given by rules, "

@@ -2,7 +2,8 @@
 
 A governance team defines ``costCenter`` (a string, say) through /api/v1/attributes; the next
 request finds a new vocabulary and gets a schema whose ``Asset`` has ``costCenter: String`` and
-whose ``CustomAttributesInput`` takes it, typed, in ``upsertAsset`` and ``updateAsset``. The
+whose ``CustomAttributesInput`` takes it, typed, in ``upsertAsset`` and ``updateAsset``; a
+reference attribute ``steward`` also gets ``stewardAsset``, the asset its id names. The
 static types come from strawberry; these fields are added to the GraphQL types it built, so
 introspection, validation and execution all see them."""
 
@@ -29,7 +30,8 @@ from graphql import (
     GraphQLString,
 )
 
-from catalog.jsonld import BOOLEAN, DECIMAL, INTEGER, Term, Vocabulary
+from catalog.jsonld import BOOLEAN, DECIMAL, ID, INTEGER, Term, Vocabulary
+from graphql_api.asset_types import assets_of
 
 log = logging.getLogger(__name__)
 INPUT = "CustomAttributesInput"
@@ -68,6 +70,18 @@ def _resolver(term: Term) -> Callable[..., Any]:
     return resolve
 
 
+def _assets_resolver(term: Term) -> Callable[..., Any]:
+    """The catalog assets a reference attribute names, as ``Asset``s the caller may read
+    (batched like ``owners``; a hidden or unknown one is left out)."""
+    async def resolve(asset: Any, info: Any) -> Any:
+        found = asset.doc.get(term.key)
+        keys = [v.get("@id") if isinstance(v, dict) else v
+                for v in (found if isinstance(found, list) else [] if found is None else [found])]
+        assets = await assets_of(info, keys)
+        return assets if term.many else (assets[0] if assets else None)
+    return resolve
+
+
 def _description(term: Term) -> str:
     return f"Custom attribute {term.key} ({term.kind}{', many' if term.many else ''}): {term.iri}"
 
@@ -91,6 +105,12 @@ def add_custom_attributes(schema: GraphQLSchema, vocabulary: Vocabulary) -> list
         asset.fields[t.key] = GraphQLField(
             GraphQLList(GraphQLNonNull(scalar)) if t.many else scalar,
             resolve=_resolver(t), description=_description(t))
+        linked = f"{t.key}Assets" if t.many else f"{t.key}Asset"
+        if t.kind == ID and linked not in asset.fields:  # the ids as the assets they name
+            asset.fields[linked] = GraphQLField(
+                GraphQLNonNull(GraphQLList(GraphQLNonNull(asset))) if t.many else asset,
+                resolve=_assets_resolver(t),
+                description=f"The catalog assets {t.key} names that you may read")
         inputs[t.key] = GraphQLInputField(GraphQLList(GraphQLNonNull(scalar)) if t.many
                                           else scalar, description=_description(t))
     typed = GraphQLInputObjectType(INPUT, inputs, description="Values of custom attributes, "

@@ -217,6 +217,23 @@ def test_a_custom_attribute_defined_at_run_time_is_a_typed_field(
     assert filtered["assets"]["items"] == [{"id": ORDERS}]
 
 
+def test_a_reference_attribute_resolves_to_the_asset_it_names(
+        clients: dict[str, httpx.Client]) -> None:
+    admin = clients["admin"]
+    spec = {"name": "gqlSteward", "label": "Steward", "datatype": "reference",
+            "referenceClass": "Team", "appliesTo": ["Table"]}
+    assert admin.post("/api/v1/attributes", json=spec).status_code == 201
+    fields = _fields(admin, "Asset")
+    assert fields["gqlSteward"]["name"] == "String"  # the id, as before
+    assert fields["gqlStewardAsset"]["name"] == "Asset"
+    written = data(admin, """mutation($id: ID!, $a: CustomAttributesInput) {
+                             updateAsset(id: $id, attributes: $a) { asset {
+                             gqlSteward gqlStewardAsset { id name type } } } }""",
+                   id=ORDERS, a={"gqlSteward": "team/finance"})
+    assert written["updateAsset"]["asset"] == {"gqlSteward": "team/finance", "gqlStewardAsset": {
+        "id": "team/finance", "name": "Finance", "type": "Team"}}
+
+
 def test_depth_cost_and_page_limits_refuse_before_running(
         clients: dict[str, httpx.Client]) -> None:
     admin = clients["admin"]
