@@ -9,9 +9,9 @@ and kept under /tmp), one client, the projection lag under a paced stream of wri
 after its ack a write is in every projection), and the health check while two pathological
 queries run.
 
-    python -m bench.write_path                    # demo catalog, 8 clients for 30 s (mix),
-                                                  # then 15 s of writes only
-    python -m bench.write_path --seconds 60
+    python -m bench.write_path                    # demo catalog, 8 clients for 60 s (mix),
+                                                  # then 30 s of writes only
+    python -m bench.write_path --seconds 20       # a quicker look
     python -m bench.write_path --assets 100000    # 100k assets, 100 writes/s for 20 s
 
 Targets (issue 12): single write p95 <= 15 ms alone, <= 100 ms under the 8-client mix, >= 200
@@ -247,7 +247,7 @@ def large(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--assets", type=int, help="a synthetic catalog of this many assets "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,10 @@ from publishing.urls import served
 
 if TYPE_CHECKING:
     from access.service import AccessService
+
+
+class StaleRead(Exception):
+    """A write landed on an asset after a patch read it without the lock: it reads again."""
 
 
 @dataclass(frozen=True)
@@ -328,19 +333,23 @@ class AssetService:
 
     # -- writes ------------------------------------------------------------------------------
     def upsert_many(self, items: list[Any], *, actor: str, message: str = "bulk upsert",
-                    expected: dict[str, int] | None = None) -> list[WriteResult]:
-        """All-or-nothing upsert; each item replaces its asset's statements."""
+                    expected: dict[str, int] | None = None,
+                    read: dict[str, frozenset[Quad]] | None = None) -> list[WriteResult]:
+        """All-or-nothing upsert; each item replaces its asset's statements. ``read``: what
+        the items were made from, by asset IRI; StaleRead when an asset no longer reads so."""
         inputs = prepare(items, self._layout, self.context_url, self.vocabulary)
         for attempt in range(RETRIES + 1):
             try:
-                return self._upsert(inputs, actor=actor, message=message, expected=expected)
+                return self._upsert(inputs, actor=actor, message=message, expected=expected,
+                                    read=read)
             except StaleChange:  # on a shared log, another node wrote them first: read again
                 if attempt == RETRIES:
                     raise
         raise AssertionError("unreachable")
 
     def _upsert(self, inputs: list[AssetInput], *, actor: str, message: str,
-                expected: dict[str, int] | None) -> list[WriteResult]:
+                expected: dict[str, int] | None,
+                read: dict[str, frozenset[Quad]] | None = None) -> list[WriteResult]:
         with self._journal.lock:
             removed: list[Quad] = []
             added: list[Quad] = []
@@ -352,6 +361,8 @@ class AssetService:
                 # an asset hidden from it as a whole looks absent.
                 current = known[a.iri] = self._current(a.iri)
                 current = self.access.visible(current)
+                if read is not None and a.iri in read and read[a.iri] != frozenset(current):
+                    raise StaleRead(f"asset {a.key!r} changed since it was read")
                 version = self._version_of(current)
                 if expected is not None and a.key in expected and expected[a.key] != version:
                     raise PreconditionFailed(
@@ -376,7 +387,8 @@ class AssetService:
                 for a, v, status in plan]
 
     def upsert(self, item: Any, *, actor: str, if_match: int | None = None,
-               key: str | None = None) -> WriteResult:
+               key: str | None = None, read: dict[str, frozenset[Quad]] | None = None
+               ) -> WriteResult:
         if key is not None:
             key = self.key(key)
         if key is not None and isinstance(item, dict):
@@ -385,7 +397,8 @@ class AssetService:
                 raise InputError(f"the body's id {given!r} differs from the URL's {key!r}")
             item = {**item, "id": key}
         expected = {key: if_match} if key is not None and if_match is not None else None
-        return self.upsert_many([item], actor=actor, message="upsert", expected=expected)[0]
+        return self.upsert_many([item], actor=actor, message="upsert", expected=expected,
+                                read=read)[0]
 
     def patch(self, key: str, patch: Any, *, actor: str, if_match: int | None = None) -> WriteResult:
         if not isinstance(patch, dict):
@@ -395,17 +408,28 @@ class AssetService:
                      (not isinstance(patch[k], str) or self.key(patch[k]) != key))
         if bad:
             raise InputError("a patch cannot change an asset's id")
+        iri = self._iri(key)
         for attempt in range(RETRIES + 1):
-            with self._journal.lock:
-                current = self.get(key)
+            # Read and merge without the journal's lock, so writers queue only for the commit;
+            # the commit checks that the asset still reads as merged (else this tries again).
+            # The last try holds the lock throughout: a busy asset still gets its patch.
+            last = attempt == RETRIES
+            with self._journal.lock if last else nullcontext():
+                quads = self._visible(iri)
+                if not quads:
+                    self.get(key)  # the right NotFound, deleted or never there
+                current = self.document(iri, quads)
                 merged = _merge_patch(current, patch)
                 merged.pop("@context", None)
                 try:
                     return self.upsert(merged, actor=actor, key=key,
                                        if_match=if_match if if_match is not None else
-                                       int(current.get("version", 0)))
+                                       int(current.get("version", 0)),
+                                       read={iri: frozenset(quads)})
+                except StaleRead:
+                    continue
                 except PreconditionFailed:  # another node changed it meanwhile (shared log)
-                    if if_match is not None or attempt == RETRIES:
+                    if if_match is not None or last:
                         raise
         raise AssertionError("unreachable")
 

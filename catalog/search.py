@@ -30,6 +30,7 @@ from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
+from graph_store.projector import in_locked_phase
 from graph_store.protocol import GraphStore
 from search import graph_filters, nl
 from search import suggest as autocomplete
@@ -110,6 +111,7 @@ class SearchService:
         # one reader-and-writer of the text index at a time, so that an older read of an asset
         # never overwrites a newer one (taken inside the journal lock where both are held)
         self._indexing = threading.Lock()
+        self._refresh_later: set[str] = set()  # what the reasoners changed, for ``follow``
         self._worker: EmbeddingWorker | None = None
         self._text_stale = False
         self.use_embedder(embedder or MiniLMEmbedder())
@@ -132,10 +134,15 @@ class SearchService:
         never raises (the writes are durable already): a failure marks the text index stale
         and the next search repairs it."""
         seq = batch[-1].seq
+        later, self._refresh_later = self._refresh_later, set()
         try:
             with self._indexing:
                 iris = self._docs.affected([cs for cs in batch if cs.versions]) or set()
                 docs, gone = self._read(iris)
+                if later - iris:
+                    more, less = graph_filters.entailment_changed(*self._read(later - iris),
+                                                                  self.text)
+                    docs, gone = docs + more, gone + less
                 if docs or gone:
                     self.text.apply(docs, gone, max(seq, self.text.seq))
                 else:
@@ -146,6 +153,7 @@ class SearchService:
             log.exception("search indexing of changesets %d..%d failed; it will be retried",
                           batch[0].seq, seq)
             self._text_stale = True
+            self._refresh_later |= later
             if self._worker is not None:  # the vectors re-read what changed, from the log
                 self._worker.submit(seq, lambda: self._catch_up_items(self.vectors.seq, seq))
 
@@ -333,9 +341,12 @@ class SearchService:
         (``on_inferred``). Only documents whose entailed part changed are rewritten, and
         vectors re-embedded only where an asset's text changed."""
         self._docs.forget_inferred_graphs()
-        wanted = {self._layout.iri(i) for i in iris}
+        wanted = {iri for iri in map(self._layout.iri, iris) if self._layout.is_versioned(iri)}
+        if in_locked_phase():  # this batch's ``follow`` comes next, without the journal lock
+            self._refresh_later |= wanted
+            return
         with self._journal.lock, self._indexing:
-            docs, gone = self._read({i for i in wanted if self._layout.is_versioned(i)})
+            docs, gone = self._read(wanted)
             docs, gone = graph_filters.entailment_changed(docs, gone, self.text)
             if docs or gone:
                 self.text.apply(docs, gone, self.text.seq)

@@ -148,6 +148,9 @@ class OxigraphStore:
 
     def _apply(self, changeset: Changeset) -> None:
         try:
+            if not changeset.removed and len(changeset.added) <= BULK_LIMIT:
+                self._store.extend(changeset.added)  # one transaction, with no text to parse
+                return
             if changeset.size <= ATOMIC_LIMIT and not _has_blank(changeset.removed + changeset.added):
                 self._store.update(f"DELETE DATA {{ {_triples_text(changeset.removed)} }} ;"
                                    f" INSERT DATA {{ {_triples_text(changeset.added)} }}")

@@ -26,11 +26,21 @@ tracer = trace.get_tracer("semcat")
 log = logging.getLogger(__name__)
 
 QUIET_S = 0.02  # a batch starts once no write has come for this long...
-MAX_DELAY_S = 0.25  # ...or this long after its first write
+MAX_DELAY_S = 0.25  # ...or this long after its first write, or once it holds this many
+MAX_QUADS = 500  # changed statements: writers wait for a locked phase, so it is kept short
 
 # Brings one projection up to the last of the changesets, given in log order; the store is as
 # the last one left it. Never raises for a projection that can repair itself later.
 Follow = Callable[[Sequence[Changeset]], None]
+
+_phase = threading.local()
+
+
+def in_locked_phase() -> bool:
+    """Whether this thread runs a batch's locked projections: work they set off that needs no
+    lock (re-indexing what the reasoners changed) can wait for the same batch's unlocked ones,
+    instead of keeping writers out."""
+    return getattr(_phase, "locked", False)
 
 
 class Projector:
@@ -51,7 +61,7 @@ class Projector:
             self._thread.start()
 
     def _inline(self, cs: Changeset) -> None:
-        self._project(self._locked, [cs])
+        self._project_locked([cs])
         self._project(self._unlocked, [cs])
         self.position = cs.seq
 
@@ -70,7 +80,8 @@ class Projector:
                 # Let a burst of writes through before taking their lock: the batch grows,
                 # and writers do not queue behind one projection per write.
                 started = time.monotonic()
-                while not self._stopping and time.monotonic() - started < MAX_DELAY_S:
+                while not self._stopping and time.monotonic() - started < MAX_DELAY_S and \
+                        sum(cs.size for cs in self._pending) < MAX_QUADS:
                     seen = len(self._pending)
                     self._changed.wait(QUIET_S)
                     if len(self._pending) == seen:
@@ -78,11 +89,18 @@ class Projector:
             with self._journal.lock:  # no write lands while these project the batch
                 with self._changed:
                     batch, self._pending = self._pending, []
-                self._project(self._locked, batch)
+                self._project_locked(batch)
             self._project(self._unlocked, batch)
             with self._changed:
                 self.position = batch[-1].seq
                 self._changed.notify_all()
+
+    def _project_locked(self, batch: Sequence[Changeset]) -> None:
+        _phase.locked = True
+        try:
+            self._project(self._locked, batch)
+        finally:
+            _phase.locked = False
 
     @tracer.start_as_current_span("projections.follow")
     def _project(self, projections: list[tuple[str, Follow]],

@@ -99,6 +99,12 @@ class FactView:
                     found[q.predicate, q.object].append(q.graph_name)  # type: ignore[arg-type]
         return found
 
+    def read_about(self, subjects: set[Term]) -> None:
+        """Read what the store infers about each subject at once: what new statements entail
+        is mostly about their subjects, and one read apiece beats a look-up per consequence."""
+        for s in subjects:
+            self._stored_about(s)
+
     def is_stored(self, t: Triple) -> bool:
         # Overdeletion asks this of many subjects it never enumerates: one point look-up each,
         # not a read of everything about the subject.
