@@ -202,3 +202,32 @@ def test_derived_pii_is_routed_before_the_ack(tmp_path: Path) -> None:
             rows = cat.sparql.query(f"SELECT ?c WHERE {{ ?c a <{SC}Column> }}").rows()
         assert not [r["c"].value for r in rows
                     if r["c"].value.rsplit(".", 1)[1].startswith(("buyer_email", "contact"))]
+
+
+def test_concurrent_patches_of_one_asset_lose_nothing(tmp_path: Path) -> None:
+    """A patch reads and merges without the journal lock; a write landing in between makes it
+    read again, so two writers patching different fields of one asset both keep theirs."""
+    with Catalog.open(Settings(data=tmp_path / "data")) as cat:
+        cat.assets.upsert_many(SCAFFOLD, actor="test")
+        key, rounds = "acme/schema/pg/crash.s", 25
+        start = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def patcher(field: str) -> None:
+            start.wait()
+            try:
+                for i in range(rounds):
+                    cat.assets.patch(key, {field: f"{field} {i}"}, actor="test")
+            except BaseException as e:
+                failures.append(e)
+
+        threads = [threading.Thread(target=patcher, args=(f,)) for f in ("name", "description")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures
+        doc = cat.assets.get(key)
+        assert (doc["name"], doc["description"]) == (f"name {rounds - 1}",
+                                                     f"description {rounds - 1}")
+        assert doc["version"] == 1 + 2 * rounds
