@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote
 
 from pyoxigraph import NamedNode
@@ -35,7 +36,7 @@ RESERVED_WORKSPACES = frozenset({
 class GraphLayout:
     base: str
 
-    @property
+    @cached_property  # the layout never changes; reasoning asks per statement
     def id_base(self) -> str:
         """Every catalogued resource's IRI starts here; the rest of the IRI is its key."""
         return f"{self.base}/id/"
@@ -43,21 +44,21 @@ class GraphLayout:
     def graph(self, *parts: str) -> NamedNode:
         return NamedNode(f"{self.base}/graph/" + "/".join(quote(p, safe="") for p in parts))
 
-    @property
+    @cached_property
     def ontology(self) -> NamedNode:
         return self.graph("ontology")
 
-    @property
+    @cached_property
     def custom_ontology(self) -> NamedNode:
         """The catalog's own terms (ontology edits, custom attributes): kept apart from the
         shipped ontology graph, which is replaced whenever semcat.ttl changes."""
         return self.graph("ontology", "custom")
 
-    @property
+    @cached_property
     def shapes(self) -> NamedNode:
         return self.graph("shapes")
 
-    @property
+    @cached_property
     def directory(self) -> NamedNode:
         """Workspace-independent resources: platforms, people, tags, classifications, glossary."""
         return self.graph("directory")
@@ -65,7 +66,7 @@ class GraphLayout:
     def partition(self, workspace: str, partition: str) -> NamedNode:
         return self.graph(workspace, partition)
 
-    @property
+    @cached_property
     def inferred_root(self) -> NamedNode:
         """Inferred graphs sit under this IRI (itself a graph: the reasoner's status)."""
         return self.graph("inferred")
