@@ -12,6 +12,7 @@ import pytest
 from catalog import Catalog, Settings
 from graph_store.errors import InputError
 from reasoning.explain import Explanation
+from search.model import SearchRequest
 
 WS, PG = "acme", "platform/pg"
 BASE = "http://127.0.0.1:8000"
@@ -207,6 +208,21 @@ def test_propagation_along_table_and_column_lineage_multi_hop(cat: Catalog) -> N
     assert EMAIL in derived(cat, ckey("mart", "contact"))
     cat.assets.upsert(column("mart", "contact", derived=("raw.contact",)), actor="test")
     assert EMAIL not in derived(cat, ckey("mart", "contact"))
+
+
+def test_propagated_classifications_reach_the_search_index(cat: Catalog) -> None:
+    """The write classifies a raw column; the rules propagate it to columns the write never
+    touched, and the text index re-reads those after the journal lock is let go."""
+    def found() -> set[str]:
+        hits = cat.search.run(SearchRequest(mode="keyword", limit=200,
+                                            filters={"classification": (NAME,)})).hits
+        return {h.id for h in hits}
+
+    assert ckey("mart", "contact") not in found()
+    cat.assets.upsert(column("raw", "contact", classifications=[NAME]), actor="test")
+    assert {ckey("raw", "contact"), ckey("mart", "contact")} <= found()
+    cat.assets.upsert(column("raw", "contact"), actor="test")
+    assert ckey("mart", "contact") not in found()
 
 
 def test_classifications_flagged_not_to_propagate_stay_put(cat: Catalog) -> None:
