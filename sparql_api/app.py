@@ -3,6 +3,7 @@ Catalog's lifetime."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -76,9 +77,15 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
             # commands on the same data directory ask this server (catalog/running_server.py)
             note = running_server.announce(data, running_server.client_url(
                 cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
+            # What the catalog loaded to serve (ontology, shapes, models, indexes' readers)
+            # lives as long as the process: kept out of the collector's full passes, each of
+            # which would otherwise walk it with every thread stopped (50-300 ms measured)
+            gc.collect()
+            gc.freeze()
             async with mcp.running():  # /mcp (mcp_server/http.py)
                 yield
         finally:
+            gc.unfreeze()
             if graph is not None:
                 graph.close()
             if note is not None and data is not None:

@@ -4,10 +4,11 @@ projection lag, sizes on disk). One registry per app, so apps never share counts
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, GCCollector, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -26,6 +27,7 @@ class Metrics:
                                  registry=self.registry)
         self.problems = Counter("semcat_problems", "Errors answered, by problem code (e.g. "
                                 "query-timeout, forbidden)", ("code",), registry=self.registry)
+        GCCollector(registry=self.registry)  # python_gc_collections_total, by generation
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -50,6 +52,8 @@ class CatalogCollector(Collector):
         for name, behind in cat.projection_lag().items():
             lag.add_metric((name,), behind)
         yield lag
+        yield GaugeMetricFamily("semcat_gc_frozen_objects", "Objects loaded at start that the "
+                                "garbage collector's full passes skip", value=gc.get_freeze_count())
         data = cat.settings.data
         if data is not None:
             size = GaugeMetricFamily("semcat_disk_bytes", "Bytes on disk, by part of the data "

@@ -103,6 +103,10 @@ def test_readiness_and_metrics(server: Server, http: httpx.Client) -> None:
     store_bytes = next(line for line in text.splitlines()
                        if line.startswith('semcat_disk_bytes{part="store"}'))
     assert float(store_bytes.split()[1]) > 0
+    frozen = next(line for line in text.splitlines()
+                  if line.startswith("semcat_gc_frozen_objects "))
+    assert float(frozen.split()[1]) > 10_000  # what the catalog loaded to serve
+    assert 'python_gc_collections_total{generation="2"}' in text
 
 
 def test_metrics_and_backups_are_for_instance_admins(tmp_path: Path) -> None:
