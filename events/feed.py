@@ -20,8 +20,10 @@ from graph_store.changeset import Changeset
 log = logging.getLogger(__name__)
 
 Build = Callable[[Changeset], list[Event]]
-MAX_RECENT_CHANGESETS = 20_000
-MAX_RECENT_QUADS = 1_000_000  # a bulk load's events are read back from the log instead
+# Live readers are seconds behind at most; each quad held here is walked by every one of the
+# garbage collector's full passes (which stop all threads), so memory keeps only a little
+MAX_RECENT_CHANGESETS = 2_000
+MAX_RECENT_QUADS = 50_000
 
 
 class EventFeed:
