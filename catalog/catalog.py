@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -11,12 +10,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 
 from access.audit import AuditLog
 from access.identity import KeyStore, Principal
 from access.service import AccessService
-from catalog import backup, replica
+from catalog import backup, rdf_files, replica
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
@@ -31,7 +30,7 @@ from catalog.sparql_search import SparqlSearch, graph_select
 from events import EventService, Owners
 from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound, SemcatError
-from graph_store.formats import parse_rdf, rdf_format, rdf_format_for_path, serialize_quads
+from graph_store.formats import parse_rdf, rdf_format, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
 from graph_store.overlay import Restricted
@@ -360,37 +359,8 @@ class Catalog:
     def load(self, paths: Iterable[Path], *, actor: str = "cli", graph: str | None = None,
              on_file: Callable[[Path, int], None] | None = None) -> list[Changeset | None]:
         """Load RDF files, one changeset per file (all of a file or none of it)."""
-        target = NamedNode(graph) if graph else None
-        if target is not None and self.layout.is_inferred(target):
-            raise InputError(f"{graph} is an inferred graph, maintained by the reasoner; load "
-                             "into an asserted graph")
-        results = []
-        for path in paths:
-            if not path.is_file():
-                raise InputError(f"no such file: {path}")
-            fmt = rdf_format_for_path(path)
-            raw = path.read_bytes()
-            data = gzip.decompress(raw) if path.suffix == ".gz" else raw
-            quads = parse_rdf(data, fmt, base_iri=path.resolve().as_uri())
-            if not quads:
-                raise InputError(f"{path.name}: no triples in it, read as {fmt.name}" + (
-                    " (JSON without a JSON-LD @context, such as a DataHub export, yields none)"
-                    if fmt == RdfFormat.JSON_LD else "") + "; nothing loaded")
-            routes: dict[Any, NamedNode] = {}
-            placed = []
-            for q in quads:
-                if not isinstance(q.graph_name, DefaultGraph):
-                    placed.append(q)
-                    continue
-                g = target or routes.get(q.subject)
-                if g is None:
-                    g = routes[q.subject] = self.sparql.route(q.subject)
-                placed.append(Quad(q.subject, q.predicate, q.object, g))
-            cs = self.journal.commit([], placed, actor=actor, message=f"load {path.name}",
-                                     pinned=target)
-            results.append(cs)
-            if on_file:
-                on_file(path, len(placed))
+        results = rdf_files.load(self.journal, self.layout, self.sparql.route, paths,
+                                 actor=actor, graph=graph, on_file=on_file)
         self.settle()  # a batch load ends with its projections in place
         return results
 
