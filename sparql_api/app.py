@@ -79,7 +79,8 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
                 cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
             # What the catalog loaded to serve (ontology, shapes, models, indexes' readers)
             # lives as long as the process: kept out of the collector's full passes, each of
-            # which would otherwise walk it with every thread stopped (50-300 ms measured)
+            # which would otherwise walk it with every thread stopped (130-300 ms each in the
+            # 8-client mix of bench/write_path.py)
             gc.collect()
             gc.freeze()
             async with mcp.running():  # /mcp (mcp_server/http.py)
