@@ -3,6 +3,8 @@
 pyoxigraph and rdflib both fetch over HTTP for SERVICE and LOAD, and neither offers a parse-only
 call that could tell us, so we look for the keywords after blanking out comments, strings and
 IRIs, where they cannot be keywords. False positives are impossible to exploit: they only refuse.
+Engines read codepoint escapes (``\u0053ERVICE``, ``<a\u0041#>``) before they parse, so every
+check reads the text both as written and with its escapes replaced (``readings``).
 ``query_dataset`` reads a query's FROM / FROM NAMED, which the engines' dataset argument replaces.
 """
 
@@ -20,12 +22,28 @@ _NOT_CODE = re.compile(
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
     r'|"(?:[^"\\\n]|\\.)*"'
     r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|<(?:[^<>\"{}|^`\\\s]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
     r"|#[^\n]*",
     re.DOTALL,
 )
 # ?service and $load are variables, never keywords; "SERVICE:x" is SERVICE then :x
 _OUTBOUND = re.compile(r"(?<![\w:?$])(SERVICE|LOAD)\b", re.IGNORECASE)
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def readings(text: str) -> tuple[str, ...]:
+    """``text`` as written and, if it has codepoint escapes, as an engine reads it once they
+    are replaced (SPARQL 1.1, 19.2; rdflib does so for the whole text, pyoxigraph in IRIs): a
+    check must hold for both, or an escape could hide a keyword or start a false comment."""
+    if "\\" not in text:
+        return (text,)
+
+    def char(m: re.Match[str]) -> str:
+        point = int(m.group(1) or m.group(2), 16)
+        return chr(point) if point <= 0x10FFFF and not 0xD800 <= point <= 0xDFFF else "\ufffd"
+
+    decoded = _CODEPOINT.sub(char, text)
+    return (text,) if decoded == text else (text, decoded)
 
 
 def blank_non_code(text: str) -> str:
@@ -35,7 +53,8 @@ def blank_non_code(text: str) -> str:
 
 
 def refuse_outbound(text: str) -> None:
-    found = _OUTBOUND.search(blank_non_code(text))
+    found = next((m for t in readings(text) if (m := _OUTBOUND.search(blank_non_code(t)))),
+                 None)
     if found:
         keyword = found.group(1).upper()
         raise Forbidden(
@@ -54,7 +73,7 @@ def query_dataset(text: str, base_iri: str | None = None) -> tuple[list[str], li
 
     Engines take a dataset argument *instead of* these clauses, so whoever builds the dataset
     must read them; rdflib parses only queries that mention FROM outside strings and IRIs."""
-    if not _FROM.search(blank_non_code(text)):
+    if not any(_FROM.search(blank_non_code(t)) for t in readings(text)):
         return [], []
     try:
         algebra = translateQuery(parseQuery(text), base=base_iri).algebra

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from graph_store.errors import InputError
-from graph_store.sparql_guard import blank_non_code
+from graph_store.sparql_guard import blank_non_code, readings
 
 ENGINE_STACK_BYTES = 64 * 1024 * 1024
 
@@ -41,21 +41,13 @@ _REGEX_CALL = re.compile(
 _REPEAT = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 
 
-def check_sparql(text: str, limits: SparqlLimits, *, what: str = "query") -> None:
-    """Refuse ``text`` (400, naming the limit and its setting) when it is too large, too deeply
-    nested, joins too many patterns, or asks a regular expression for huge repetitions.
-
-    Triples inside INSERT DATA / DELETE DATA are a flat list the engines never nest, so they
-    count towards size and depth only: a bulk update of 100,000 triples stays legal."""
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > limits.max_bytes:
-        hint = "; load bulk data with the Graph Store protocol" if what == "update" else ""
-        raise InputError(f"the {what} is {size:,} bytes; the limit is {limits.max_bytes:,} "
-                         f"(SEMCAT_SPARQL_MAX_BYTES){hint}", limit="sparql_max_bytes")
+def _shape(code: str) -> tuple[int, int]:
+    """How deep ``code`` (strings, IRIs and comments blanked) nests, and how many joins it has
+    outside INSERT DATA / DELETE DATA blocks."""
     depth = deepest = joins = 0
     data_at: int | None = None  # depth of the open INSERT DATA / DELETE DATA block
     pending_data = False
-    for token in _TOKEN.finditer(blank_non_code(text)):
+    for token in _TOKEN.finditer(code):
         kind = token.lastgroup
         if kind == "data":
             pending_data = True
@@ -70,6 +62,23 @@ def check_sparql(text: str, limits: SparqlLimits, *, what: str = "query") -> Non
             depth -= 1
         elif kind == "join" and data_at is None:
             joins += 1
+    return deepest, joins
+
+
+def check_sparql(text: str, limits: SparqlLimits, *, what: str = "query") -> None:
+    """Refuse ``text`` (400, naming the limit and its setting) when it is too large, too deeply
+    nested, joins too many patterns, or asks a regular expression for huge repetitions.
+
+    Triples inside INSERT DATA / DELETE DATA are a flat list the engines never nest, so they
+    count towards size and depth only: a bulk update of 100,000 triples stays legal."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.max_bytes:
+        hint = "; load bulk data with the Graph Store protocol" if what == "update" else ""
+        raise InputError(f"the {what} is {size:,} bytes; the limit is {limits.max_bytes:,} "
+                         f"(SEMCAT_SPARQL_MAX_BYTES){hint}", limit="sparql_max_bytes")
+    # as written and with codepoint escapes replaced: an escape must not hide a bracket
+    shapes = [_shape(blank_non_code(t)) for t in readings(text)]
+    deepest, joins = max(d for d, _ in shapes), max(j for _, j in shapes)
     if deepest > limits.max_depth:
         raise InputError(f"the {what} nests brackets, braces or parentheses {deepest} deep; the "
                          f"limit is {limits.max_depth} (SEMCAT_SPARQL_MAX_DEPTH)",

@@ -52,6 +52,9 @@ CRASHERS = {
     "an update of 10,000 nested braces": ("INSERT { ?s ?p ?o } WHERE " + "{" * 10000
                                           + "?s ?p ?o" + "}" * 10000,
                                           "SEMCAT_SPARQL_MAX_DEPTH", True),
+    "nesting behind an escaped IRI's '#'": (
+        "INSERT { <urn:a> <urn:b> ?x } WHERE { VALUES ?v { <http://a\\u0041#> } BIND("
+        + "(" * 100000 + "1" + ")" * 100000 + " AS ?x) }", "SEMCAT_SPARQL_MAX_DEPTH", True),
     "a regex of 99,999,999 repetitions": ('SELECT * WHERE { ?s ?p ?o FILTER(REGEX(STR(?o), '
                                           '"a{99999999}")) }', "repeats 99,999,999 times", False),
 }

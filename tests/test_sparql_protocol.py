@@ -659,6 +659,24 @@ def test_using_never_fetches(http: httpx.Client, listener: Listener) -> None:
     assert not ask(http, f"ASK {{ VALUES ?s {{ <{s1}> <{s2}> }} ?s ?p ?o }}")
 
 
+def test_codepoint_escapes_hide_no_service_or_load(http: httpx.Client,
+                                                  listener: Listener) -> None:
+    """Engines replace \\uXXXX escapes before they parse: an escaped IRI whose '#' looked like
+    a comment to the guard hid the rest of the line, and an escaped keyword is a keyword."""
+    before = len(listener.hits)
+    escaped_iri = "<http://a\\u0041#>"
+    for text in (f"SELECT * WHERE {{ VALUES ?v {{ {escaped_iri} }} SERVICE <{listener.url}/x> "
+                 "{ ?x ?y ?z } }",
+                 f"SELECT * WHERE {{ \\u0053ERVICE <{listener.url}/x> {{ ?x ?y ?z }} }}"):
+        assert "SERVICE" in assert_text_error(http.get("/sparql", params={"query": text}), 403)
+    g = ex("g")
+    r = update(http, f'INSERT DATA {{ {escaped_iri} <http://example.org/p> "1" }} ; '
+                     f"LOAD <{listener.url}/load> INTO GRAPH <{g}>")
+    assert "LOAD" in assert_text_error(r, 403)
+    assert not ask(http, "ASK { <http://aA#> ?p ?o }")
+    assert listener.hits[before:] == []
+
+
 @pytest.mark.parametrize("text", [
     'SELECT ?x WHERE { BIND("SERVICE <http://example.org/>" AS ?x) }',
     "SELECT ?x WHERE { BIND('''LOAD\n<http://example.org/>''' AS ?x) }",
