@@ -79,10 +79,11 @@ def read_directory(store: GraphStore, layout: GraphLayout) -> Directory:
 
 def resolve(store: GraphStore, layout: GraphLayout, principal: Principal,
         snap: Directory) -> Caller:
-    """The caller ``principal`` is, by the directory: their user, teams, attributes, grants."""
-    user = user_for(store, layout, principal.subject, snap)
+    """The caller ``principal`` is, by the directory: their user, teams, attributes, grants
+    (a delegated key's grants only)."""
+    user = None if principal.delegated else user_for(store, layout, principal.subject, snap)
     teams = set(snap.user_teams.get(user, ())) if user else set()
-    for group in principal.groups:
+    for group in () if principal.delegated else principal.groups:
         team = snap.team_names.get(group.lower()) or snap.team_names.get(
             f"team/{group}".lower())
         if team:

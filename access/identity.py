@@ -43,17 +43,18 @@ class Principal:
     grants: tuple[tuple[str, str], ...] = ()  # (workspace, role) pairs an API key carries
     admin: bool = False          # instance admin: open mode, local CLI, admin keys
     key_id: str | None = None
+    delegated: bool = False      # a key's grants only: not the subject's roles, teams, attributes
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Principal:
         return cls(data["subject"], data["via"], frozenset(data["groups"]),
                    tuple((g["workspace"], g["role"]) for g in data["grants"]),
-                   bool(data["admin"]), data["keyId"])
+                   bool(data["admin"]), data["keyId"], bool(data.get("delegated", False)))
 
     def to_json(self) -> dict[str, Any]:
         return {"subject": self.subject, "via": self.via, "groups": sorted(self.groups),
                 "grants": [{"workspace": w, "role": r} for w, r in self.grants],
-                "admin": self.admin, "keyId": self.key_id}
+                "admin": self.admin, "keyId": self.key_id, "delegated": self.delegated}
 
 
 LOCAL_ADMIN = Principal("local", "local", admin=True)   # CLI and in-process use
@@ -73,6 +74,7 @@ class KeyInfo:
     created: str
     expires: str | None
     revoked: str | None
+    delegated: bool = False  # made by a workspace admin for someone else (see KeyStore.create)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,8 +89,10 @@ def _iso(t: datetime) -> str:
 
 
 def _info(row: tuple[Any, ...]) -> KeyInfo:
-    key_id, subject, workspace, role, admin, label, created, expires, revoked = row[:9]
-    return KeyInfo(key_id, subject, workspace, role, bool(admin), label, created, expires, revoked)
+    key_id, subject, workspace, role, admin, label, created, expires, revoked, delegated = \
+        row[:10]
+    return KeyInfo(key_id, subject, workspace, role, bool(admin), label, created, expires, revoked,
+                   bool(delegated))
 
 
 def _digest(secret: str) -> str:
@@ -106,11 +110,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created TEXT NOT NULL,
     expires TEXT,
     revoked TEXT,
-    secret_sha256 TEXT NOT NULL
+    secret_sha256 TEXT NOT NULL,
+    delegated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS api_keys_subject ON api_keys(subject);
 """
-_COLUMNS = "id, subject, workspace, role, admin, label, created, expires, revoked"
+_COLUMNS = "id, subject, workspace, role, admin, label, created, expires, revoked, delegated"
 
 
 class KeyStore:
@@ -120,6 +125,11 @@ class KeyStore:
         self.audit = audit
         self._lock = threading.Lock()
         self._db = connect(path, _SCHEMA)
+        with self._lock:  # a key file from before delegated keys
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(api_keys)")}
+            if "delegated" not in columns:
+                self._db.execute("ALTER TABLE api_keys ADD COLUMN delegated INTEGER NOT NULL "
+                                 "DEFAULT 0")
 
     @classmethod
     def at(cls, data: Path | None, *, audit: Recorder | None = None) -> KeyStore:
@@ -130,30 +140,39 @@ class KeyStore:
             self._db.close()
 
     def create(self, subject: str, *, workspace: str | None = None, role: str | None = None,
-               admin: bool = False, label: str = "",
-               expires_days: float | None = None) -> tuple[KeyInfo, str]:
-        """A new key for ``subject``; the token is returned here and never again."""
+               admin: bool = False, label: str = "", expires_days: float | None = None,
+               delegated: bool = False) -> tuple[KeyInfo, str]:
+        """A new key for ``subject``; the token is returned here and never again.
+
+        A ``delegated`` key (what a workspace admin makes for someone else) carries its grant
+        and nothing else: it acts as ``subject`` by name, but without the subject's own roles,
+        teams and attributes, which its maker may not have and could otherwise borrow."""
         if not subject.strip():
             raise InputError("a key needs a subject (the user it authenticates), e.g. user/alice")
         if (workspace is None) != (role is None):
             raise InputError("give both a workspace and a role (the key grants that role in "
                              "that workspace), or neither")
+        if delegated and (admin or workspace is None):
+            raise InputError("a delegated key carries one workspace role and nothing else")
         if expires_days is not None and not 0 < expires_days <= MAX_KEY_DAYS:
             raise InputError(f"expires_days must be more than 0 and at most {MAX_KEY_DAYS} "
                              f"(100 years), not {expires_days}")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = _now()
         expires = _iso(now + timedelta(days=expires_days)) if expires_days is not None else None
-        info = KeyInfo(key_id, subject, workspace, role, admin, label, _iso(now), expires, None)
+        info = KeyInfo(key_id, subject, workspace, role, admin, label, _iso(now), expires, None,
+                       delegated)
         with self._lock:
             self._db.execute(
-                f"INSERT INTO api_keys ({_COLUMNS}, secret_sha256) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO api_keys ({_COLUMNS}, secret_sha256) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?)",
                 (key_id, subject, workspace, role, int(admin), label, info.created, expires,
-                 None, _digest(secret)))
+                 None, int(delegated), _digest(secret)))
         if self.audit is not None:
             self.audit.record(action="key.create", targets=[f"key/{key_id}"],
                               detail={"subject": subject, "workspace": workspace, "role": role,
-                                      "admin": admin, "label": label, "expires": expires})
+                                      "admin": admin, "label": label, "expires": expires,
+                                      "delegated": delegated})
         return info, f"{TOKEN_PREFIX}{key_id}_{secret}"
 
     def verify(self, token: str) -> Principal:
@@ -177,7 +196,7 @@ class KeyStore:
             raise Unauthenticated(f"API key {key_id} expired at {info.expires}")
         grants = ((info.workspace, info.role),) if info.workspace and info.role else ()
         return Principal(info.subject, "api-key", grants=grants, admin=info.admin,
-                         key_id=key_id)
+                         key_id=key_id, delegated=info.delegated)
 
     def revoked(self, principal: Principal) -> str | None:
         """Why a principal that came with an API key may no longer act (the key was revoked,

@@ -25,6 +25,8 @@ class Principal(Closed):
     grants: list[Grant]
     admin: bool
     keyId: str | None
+    delegated: bool = Field(False, description="A key a workspace admin made: its grants "
+                            "only, none of the subject's own roles, teams or attributes")
 
 
 class ApiKey(Closed):
@@ -37,6 +39,9 @@ class ApiKey(Closed):
     created: str = timestamp()
     expires: str | None = timestamp()
     revoked: str | None = timestamp()
+    delegated: bool = Field(False, description="Made by a workspace admin for someone else: "
+                            "carries its workspace role only, none of the subject's own roles, "
+                            "teams or attributes")
 
 
 class NewApiKey(ApiKey):

@@ -217,6 +217,20 @@ def test_workspace_admins_hand_out_roles_in_their_workspace_only(
                                                    "role": "editr"})
         assert typo.status_code == 400 and "no role 'editr'" in typo.text
         assert ws_admin.get("/api/v1/audit").status_code == 403
+        # alice's team owns the restricted payroll table: a key made for her by a workspace
+        # admin carries the role it hands out, not her team's rights (its maker holds it)
+        for_alice = ws_admin.post("/api/v1/keys", json={"subject": "user/alice",
+                                                        "workspace": "acme", "role": "viewer"})
+        assert for_alice.status_code == 201 and for_alice.json()["delegated"] is True
+        own = ws_admin.post("/api/v1/keys", json={"subject": "user/dave", "workspace": "acme",
+                                                  "role": "viewer"})
+        assert own.status_code == 201 and own.json()["delegated"] is False
     erin = httpx.get(f"{secure.url}/api/v1/assets/{CUSTOMERS}",
                      headers={"X-API-Key": ok.json()["token"]})
     assert erin.status_code == 200
+    lent = {"X-API-Key": for_alice.json()["token"]}
+    assert httpx.get(f"{secure.url}/api/v1/assets/{CUSTOMERS}", headers=lent).status_code == 200
+    assert httpx.get(f"{secure.url}/api/v1/assets/{PAYROLL}", headers=lent).status_code == 404
+    assert as_["alice"].get(f"/api/v1/assets/{PAYROLL}").status_code == 200
+    assert httpx.get(f"{secure.url}/api/v1/assets/{PAYROLL}",
+                     headers={"X-API-Key": made.json()["token"]}).status_code == 404

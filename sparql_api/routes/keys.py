@@ -36,14 +36,19 @@ async def me(request: Request) -> JSONResponse:
              response_model=NewApiKey)
 async def create_key(request: Request, body: KeyRequest) -> JSONResponse:
     catalog = catalog_of(request)
+    principal = principal_of(request)
     if body.admin or body.workspace is None or body.role is None:
-        require_admin(principal_of(request))
+        require_admin(principal)
     else:  # workspace admins hand out roles in their workspace
         await call(catalog.access.require, "manage-access", body.workspace)
         await call(catalog.access.check_role, body.workspace, body.role)
+    # A key acts as its subject: one made by a workspace admin for someone else carries only
+    # the role it hands out, or its maker would borrow the subject's rights everywhere
+    delegated = not principal.admin and body.subject != principal.subject
     info, token = await call(catalog.keys.create, body.subject,
                              workspace=body.workspace, role=body.role, admin=body.admin,
-                             label=body.label, expires_days=body.expires_days)
+                             label=body.label, expires_days=body.expires_days,
+                             delegated=delegated)
     return JSONResponse({**info.to_json(), "token": token}, status_code=201,
                         headers={"Location": f"/api/v1/keys/{info.id}", "Cache-Control": "no-store"})
 
