@@ -213,13 +213,12 @@ class PartitionRouting:
                         q.graph_name):
                     now, _ = state(r)
                     targets[r] = self._home(now) or q.graph_name  # type: ignore[assignment]
-        return self._place(states, targets, removed, added, rem_by, add_by, policy_change,
-                           config)
+        return self._place(states, targets, removed, added, rem_by, add_by)
 
     def _place(self, states: dict[NamedNode, tuple[set[Quad], set[Quad]]],
                targets: dict[NamedNode, NamedNode], removed: set[Quad], added: set[Quad],
-               rem_by: dict[object, set[Quad]], add_by: dict[object, set[Quad]],
-               policy_change: bool, config: PartitionConfig) -> tuple[set[Quad], set[Quad]]:
+               rem_by: dict[object, set[Quad]], add_by: dict[object, set[Quad]]
+               ) -> tuple[set[Quad], set[Quad]]:
         """The change with every routed asset's statements in their graphs. A statement the
         caller adds naming an asset it may not read stays beside its subject: it must not
         reveal, by where it lands or by a refusal, that the asset exists (SHACL then judges
@@ -258,9 +257,7 @@ class PartitionRouting:
             out_add -= add_by.get(s, set())
             out_rem |= now - placed
             out_add |= placed - now
-        if policy_change:
-            self.config = config
-        return out_rem, out_add
+        return out_rem, out_add  # the new config takes effect once applied (on_applied)
 
     def _derivation(self, view: Overlay, touched: set[NamedNode], config: PartitionConfig,
                     removed: set[Quad], added: set[Quad]) -> Derivation:

@@ -16,7 +16,14 @@ from contextvars import ContextVar
 
 from pyoxigraph import NamedNode, Quad
 
-from access.directory import Directory, read_directory, resolve, role_named, user_for
+from access.directory import (
+    Directory,
+    read_directory,
+    read_policies,
+    resolve,
+    role_named,
+    user_for,
+)
 from access.identity import LOCAL_ADMIN, Principal
 from access.model import (
     EVERY_WORKSPACE,
@@ -338,6 +345,10 @@ class AccessService(PartitionRouting):
         if any(q.predicate in (CONSTRUCT_TEXT, ENABLED) or q.object == RULE_CLASS
                for q in (*cs.removed, *cs.added)):
             self._rule_cache = None
+        # routing reads the policies as a change proposes them; they hold from here on, not
+        # before: a proposal refused after routing (by authorisation, say) changes nothing
+        if self._touches_policies(set(cs.removed), set(cs.added)):
+            self.config = self._config(read_policies(self._store, self._layout))
         snap = self._directory
         for q in (*cs.removed, *cs.added):
             if q.predicate in WATCHED or (q.predicate == TYPE and q.object in ACCESS_TYPES) \

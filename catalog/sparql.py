@@ -157,7 +157,7 @@ class SparqlService:
         removed, added = evaluate_update(
             text, self._store, graphs=self.data_graphs(), route=self.route,
             base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris,
-            outbound=self._outbound(), limits=self.limits)
+            outbound=self._outbound(), limits=self.limits, readable=self.access.readable())
         touched = {q.graph_name for q in (*removed, *added)}
         for graph in touched:
             self._refuse_inferred(graph)

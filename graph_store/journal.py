@@ -63,6 +63,8 @@ def utc_now() -> str:
 Results = list[dict[str, Any]]
 # Validates a change before it is logged: (violations, warnings) as JSON-ready results.
 Check = Callable[[set[Quad], set[Quad]], tuple[Results, Results]]
+# Authorisation alone, for a change that turns out to change nothing: raises Forbidden.
+Permit = Callable[[set[Quad], set[Quad]], None]
 # Rewrites a change before it is checked (e.g. moves assets between access partitions); gets the
 # assets' current quads where the caller knows them.
 Prepare = Callable[[set[Quad], set[Quad], Mapping[str, list[Quad]]], tuple[set[Quad], set[Quad]]]
@@ -70,12 +72,16 @@ Prepare = Callable[[set[Quad], set[Quad], Mapping[str, list[Quad]]], tuple[set[Q
 
 class Journal:
     def __init__(self, store: GraphStore, changelog: ChangeLogBackend, layout: GraphLayout, *,
-                 prepare: Prepare | None = None, check: Check | None = None) -> None:
+                 prepare: Prepare | None = None, check: Check | None = None,
+                 permit: Permit | None = None) -> None:
         self.store = store
         self.changelog = changelog
         self.layout = layout
         self.prepare = prepare  # e.g. routes assets to their access partitions
         self.check = check  # validation and authorisation; skipped by unchecked commits
+        # a caller must be allowed what it asks even when it is so already: else a refusal
+        # that comes only for a real change tells hidden statements from absent ones
+        self.permit = permit
         # projections of the log (indexes, reasoners, audit), in the order they are told
         self.on_applied: list[Callable[[Changeset], None]] = []
         self.lock = WriteLock(changelog.sync)
@@ -165,6 +171,7 @@ class Journal:
         rem = {q for q in removed if q.predicate not in _SYSTEM_TERMS}
         add = {q for q in added if q.predicate not in _SYSTEM_TERMS}
         rem, add = rem - add, add - rem
+        wanted = rem, add
         if not exact:
             rem = {q for q in rem if self._exists(q)}
             add = {q for q in add if not self._exists(q)}
@@ -174,6 +181,8 @@ class Journal:
             if pinned is not None:
                 _refuse_relocation(pinned, asked, add)
         if not rem and not add:
+            if self.permit is not None and checked and (wanted[0] or wanted[1]):
+                self.permit(*wanted)
             return None
         warnings: Results = []
         if self.check is not None and checked:

@@ -47,11 +47,15 @@ class _Overlay(Store):
     formula_aware = False
     transaction_aware = False
 
-    def __init__(self, base: GraphStore, graphs: list[ox.NamedNode], route: Router) -> None:
+    def __init__(self, base: GraphStore, graphs: list[ox.NamedNode], route: Router,
+                 readable: frozenset[str] | None = None) -> None:
         super().__init__()
         self.base = base
         self.graphs = graphs  # the graphs the default graph stands for, and GRAPH may name
         self.route = route
+        # What GRAPH, USING and WITH may read (None: everything): a hidden graph reads as
+        # empty, as in a query, so no refusal can quote its data back
+        self.readable = readable
         self.added: set[ox.Quad] = set()
         self.removed: set[ox.Quad] = set()
 
@@ -61,9 +65,21 @@ class _Overlay(Store):
             return None
         return [ox.NamedNode(str(ident))]
 
+    def _may_read(self, graph: ox.NamedNode) -> bool:
+        return self.readable is None or graph.value in self.readable or graph in self.graphs
+
+    def _open(self, graph: ox.NamedNode) -> None:
+        """Later operations read ``graph``, written to by this update, if its caller may read
+        it or it is new."""
+        if graph not in self.graphs and (self._may_read(graph) or next(
+                iter(self.base.quads(None, None, None, graph)), None) is None):
+            self.graphs.append(graph)
+
     def _match(self, s: Node | None, p: Node | None, o: Node | None,
                graphs: list[ox.NamedNode] | None) -> Iterator[ox.Quad]:
         ts, tp, to = (to_oxigraph(t) if t is not None else None for t in (s, p, o))
+        if graphs is not None:
+            graphs = [g for g in graphs if self._may_read(g)]
         allowed = {g.value for g in (graphs if graphs is not None else self.graphs)}
         for g in graphs if graphs is not None else [None]:
             for q in self.base.quads(ts, tp, to, g):  # type: ignore[arg-type]
@@ -94,10 +110,10 @@ class _Overlay(Store):
         q = ox.Quad(s, p, o, graph)  # type: ignore[arg-type]
         if q in self.removed:
             self.removed.discard(q)
-        elif next(iter(self.base.quads(s, p, o, graph)), None) is None:  # type: ignore[arg-type]
+        elif not self._may_read(graph) or next(  # a hidden graph's statements look absent
+                iter(self.base.quads(s, p, o, graph)), None) is None:  # type: ignore[arg-type]
             self.added.add(q)
-        if graph not in self.graphs:  # a graph this update creates: later operations see it
-            self.graphs.append(graph)  # type: ignore[arg-type]
+        self._open(graph)  # type: ignore[arg-type]
 
     def addN(self, quads: Iterable[Any]) -> None:
         for s, p, o, c in quads:
@@ -119,8 +135,7 @@ class _Overlay(Store):
         return sum(1 for _ in self._match(None, None, None, self._graph_names(context)))
 
     def add_graph(self, graph: Graph) -> None:
-        if ox.NamedNode(str(graph.identifier)) not in self.graphs:
-            self.graphs.append(ox.NamedNode(str(graph.identifier)))
+        self._open(ox.NamedNode(str(graph.identifier)))
 
     def remove_graph(self, graph: Graph) -> None:
         self.remove((None, None, None), graph)
@@ -177,15 +192,16 @@ def evaluate_update(
     text: str, store: GraphStore, *, graphs: list[ox.NamedNode], route: Router,
     base_iri: str | None = None, using: list[str] | None = None,
     using_named: list[str] | None = None, outbound: bool = False,
-    limits: SparqlLimits = SparqlLimits(),
+    limits: SparqlLimits = SparqlLimits(), readable: frozenset[str] | None = None,
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The (removed, added) quads that ``text`` would cause, computed without writing;
-    SERVICE and LOAD only with ``outbound``."""
+    SERVICE and LOAD only with ``outbound``; graphs named in it read as empty unless in
+    ``graphs`` or ``readable``."""
     check_sparql(text, limits, what="update")
     if not outbound:
         refuse_outbound(text)
     check_update_syntax(text, base_iri)
-    overlay = _Overlay(store, list(graphs), route)
+    overlay = _Overlay(store, list(graphs), route, readable)
     data = _data_operations(text)
     if data is not None and not (using or using_named):
         for kind, insert in data:

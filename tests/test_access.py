@@ -143,6 +143,46 @@ def test_writes_without_rights_change_nothing(cat: Catalog) -> None:
     assert cat.assets.get(EXPERIMENTS)["updatedBy"] == "user/carol"
 
 
+def test_an_update_reads_no_graph_its_caller_may_not(cat: Catalog) -> None:
+    """GRAPH, USING and WITH name hidden graphs as empty ones: nothing of them comes back in
+    what the update would write, nor in the refusal that quotes it."""
+    payroll = graph_of(cat, PAYROLL)
+    hidden = next(g for g in payroll if "%7C" not in g)
+    leak = (f"BIND(IRI(CONCAT('{BASE}/id/acme/x/', ENCODE_FOR_URI(?n))) AS ?leak)")
+    texts = [f"INSERT {{ ?leak <urn:p> 'x' }} USING <{BASE}/graph/{hidden}> WHERE {{ "
+             f"<{BASE}/id/{PAYROLL}> <{SC}name> ?n {leak} }}",
+             f"INSERT {{ ?leak <urn:p> 'x' }} WHERE {{ GRAPH <{BASE}/graph/{hidden}> {{ "
+             f"<{BASE}/id/{PAYROLL}> <{SC}name> ?n }} {leak} }}",
+             f"WITH <{BASE}/graph/{hidden}> INSERT {{ ?leak <urn:p> 'x' }} WHERE {{ "
+             f"<{BASE}/id/{PAYROLL}> <{SC}name> ?n {leak} }}"]
+    seq = cat.journal.applied_seq
+    with cat.access.acting_as(BOB):
+        for text in texts:
+            assert cat.sparql.update(text, actor="bob") is None  # the WHERE matched nothing
+    # finance owns payroll: the same update reads it (and is refused: alice only views acme)
+    with cat.access.acting_as(ALICE), pytest.raises(Forbidden, match="payroll"):
+        cat.sparql.update(texts[0], actor="alice")
+    assert cat.journal.applied_seq == seq
+
+
+def test_refused_writes_leave_routing_and_give_no_existence_oracle(cat: Catalog) -> None:
+    seq = cat.journal.applied_seq
+    with cat.access.acting_as(BOB):
+        with pytest.raises(Forbidden):  # removing every policy target: refused
+            cat.sparql.update(f"DELETE WHERE {{ ?s <{SC}targetClassification> ?o }}",
+                              actor="bob")
+        # inserting what a hidden asset already says is refused like anything else
+        for name in ("payroll", "not its name"):
+            with pytest.raises(Forbidden):
+                cat.sparql.update(f"INSERT DATA {{ <{BASE}/id/{PAYROLL}> <{SC}name> "
+                                  f"'{name}' }}", actor="bob")
+    assert cat.journal.applied_seq == seq
+    cat.assets.patch(PAYROLL, {"description": "a routine edit"}, actor="admin")
+    assert not any(g.startswith("acme/general") for g in graph_of(cat, PAYROLL))
+    with cat.access.acting_as(BOB), pytest.raises(NotFound):
+        cat.assets.get(PAYROLL)
+
+
 def test_a_new_policy_moves_the_assets_it_tests_in_the_same_changeset(cat: Catalog) -> None:
     cat.assets.upsert({"id": "classification/finance-only", "type": "Classification",
                        "name": "Finance only"}, actor="admin")
