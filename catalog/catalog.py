@@ -128,7 +128,8 @@ class Catalog:
             self.journal, self.store, layout, self.access, self.ontology,
             rewrite=lambda text, dataset: SparqlSearch(self.search, layout).rewrite(text, dataset),
             default_workspace=settings.default_workspace, limits=settings.sparql_limits(),
-            allow_outbound=settings.allow_outbound, pool=self.queries)
+            allow_outbound=settings.allow_outbound, pool=self.queries,
+            update_timeout_s=settings.query_timeout_s)
         self.search = SearchService(self.journal, self.store, layout, self.access, data=data,
                                     vocabulary=lambda: self.vocabulary,
                                     graph_select=graph_select(

@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(
         default=30.0,
         description="Deadline for a SPARQL query over /sparql: the query is stopped there (its "
-        "worker process ended), freeing its CPU and memory.",
+        "worker process ended), freeing its CPU and memory. A SPARQL Update's WHERE clause has "
+        "the same deadline.",
     )
     rate_limit: str = Field(
         default="50/second;1000/minute",

@@ -50,8 +50,9 @@ class SparqlService:
                  access: AccessService, ontology: OntologyEditor, *,
                  rewrite: Callable[[str, Dataset], str], default_workspace: str,
                  limits: SparqlLimits = SparqlLimits(), allow_outbound: bool = False,
-                 pool: QueryPool | None = None) -> None:
+                 pool: QueryPool | None = None, update_timeout_s: float = 30.0) -> None:
         self._journal = journal
+        self._update_timeout_s = update_timeout_s
         self._store = store
         self._layout = layout
         self.access = access  # narrows every dataset to the caller's graphs
@@ -157,7 +158,8 @@ class SparqlService:
         removed, added = evaluate_update(
             text, self._store, graphs=self.data_graphs(), route=self.route,
             base_iri=self.base_iri, using=using_graph_uris, using_named=using_named_graph_uris,
-            outbound=self._outbound(), limits=self.limits, readable=self.access.readable())
+            outbound=self._outbound(), limits=self.limits, readable=self.access.readable(),
+            timeout_s=self._update_timeout_s)
         touched = {q.graph_name for q in (*removed, *added)}
         for graph in touched:
             self._refuse_inferred(graph)

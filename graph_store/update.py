@@ -24,7 +24,8 @@ from rdflib.plugins.sparql.update import evalUpdate
 from rdflib.store import Store
 from rdflib.term import Node
 
-from graph_store.errors import InputError, QuerySyntaxError, SemcatError
+from graph_store.errors import InputError, QuerySyntaxError, QueryTimeout, SemcatError
+from graph_store.interrupt import deadline
 from graph_store.protocol import GraphStore
 from graph_store.rdflib_bridge import to_oxigraph, to_rdflib
 from graph_store.sparql_errors import readable_syntax_error
@@ -193,10 +194,11 @@ def evaluate_update(
     base_iri: str | None = None, using: list[str] | None = None,
     using_named: list[str] | None = None, outbound: bool = False,
     limits: SparqlLimits = SparqlLimits(), readable: frozenset[str] | None = None,
+    timeout_s: float = 30.0,
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The (removed, added) quads that ``text`` would cause, computed without writing;
     SERVICE and LOAD only with ``outbound``; graphs named in it read as empty unless in
-    ``graphs`` or ``readable``."""
+    ``graphs`` or ``readable``; QueryTimeout once its WHERE clauses run past ``timeout_s``."""
     check_sparql(text, limits, what="update")
     if not outbound:
         refuse_outbound(text)
@@ -216,18 +218,31 @@ def evaluate_update(
         _apply_using(algebra, using or [], using_named or [])
     dataset = _Dataset(store=overlay, default_union=True)
     try:
-        for op in algebra.algebra:  # in order: each operation sees the ones before it
-            if op.name == "Create":  # rdflib has none; a graph exists while it holds triples
-                graph = [ox.NamedNode(str(op.graphiri))]
-                if next(overlay._match(None, None, None, graph), None) and not op.silent:
-                    raise InputError(f"CREATE GRAPH: {op.graphiri} already exists")
-                continue
-            evalUpdate(dataset, Update(algebra.prologue, [op]))
+        with deadline(timeout_s, _PastDeadline):
+            _evaluate(algebra, dataset, overlay)
+    except _PastDeadline:
+        raise QueryTimeout(f"the update ran past the {timeout_s:g} s deadline and was stopped; "
+                           "nothing was written. Narrow its WHERE clause") from None
     except SemcatError:
         raise
     except Exception as e:  # rdflib raises bare Exception too (e.g. unsupported operations)
         raise InputError(f"SPARQL update could not be evaluated: {e}") from e
     return sorted(overlay.removed, key=str), sorted(overlay.added, key=str)
+
+
+class _PastDeadline(BaseException):
+    """Raised into the evaluating thread; a BaseException, so rdflib's handlers let it by."""
+
+
+def _evaluate(algebra: Any, dataset: Any, overlay: _Overlay) -> None:
+    """Each operation in order: each sees the ones before it."""
+    for op in algebra.algebra:
+        if op.name == "Create":  # rdflib has none; a graph exists while it holds triples
+            graph = [ox.NamedNode(str(op.graphiri))]
+            if next(overlay._match(None, None, None, graph), None) and not op.silent:
+                raise InputError(f"CREATE GRAPH: {op.graphiri} already exists")
+            continue
+        evalUpdate(dataset, Update(algebra.prologue, [op]))
 
 
 _PROLOGUE = re.compile(r"\s*(?:PREFIX\s+[\w.-]*:|BASE)", re.IGNORECASE)

@@ -1,0 +1,34 @@
+"""A SPARQL Update's WHERE clause runs in the server's process (rdflib over the store): past the
+query deadline it is stopped there, answers 503, writes nothing and holds no CPU afterwards."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from catalog import Catalog, Settings
+from graph_store.errors import QueryTimeout
+
+NAME = "<https://w3id.org/semcat#name>"
+
+
+def test_an_update_past_its_deadline_is_stopped_and_writes_nothing() -> None:
+    with Catalog.open(Settings(data=None, query_timeout_s=1.0)) as cat:
+        cat.assets.upsert_many([{"type": "DataPlatform", "id": f"platform/p{i}",
+                                 "name": f"platform {i}"} for i in range(300)], actor="admin")
+        seq = cat.journal.applied_seq
+        started = time.monotonic()
+        with pytest.raises(QueryTimeout, match="1 s deadline"):
+            cat.sparql.update(f"INSERT {{ <urn:x> <urn:y> ?n1 }} WHERE {{ ?a {NAME} ?n1 . "
+                              f"?b {NAME} ?n2 . ?c {NAME} ?n3 FILTER(false) }}", actor="admin")
+        assert time.monotonic() - started < 10
+        assert cat.journal.applied_seq == seq
+        cpu = time.process_time()
+        time.sleep(0.5)  # nothing left running on this thread's behalf
+        assert time.process_time() - cpu < 0.2
+        assert not [t for t in threading.enumerate() if t.name == "semcat-deadline"]
+        # the next update (and its own deadline) work as usual
+        done = cat.sparql.update("INSERT DATA { <urn:a> <urn:b> 'c' }", actor="admin")
+        assert done is not None
