@@ -313,9 +313,11 @@ class LineageService:
             removed += [q for q in view.quads(b, TRANSFORMATION, None)
                         if q.object != Literal(transformation)]
             added.append(Quad(b, TRANSFORMATION, Literal(transformation), home))
+        # the message names the edited asset only: whoever may read it sees the message, and
+        # the upstream end may be hidden from them (the diff shows it to those who may see it)
         return self._journal.commit(removed, added, actor=actor,
-                                    message=f"lineage: {self._layout.key(b.value)} derived from "
-                                            f"{self._layout.key(a.value)}")
+                                    message=f"lineage: an upstream edge of "
+                                            f"{self._layout.key(b.value)}")
 
     def remove_edge(self, source: str, target: str, *, actor: str) -> Changeset:
         """The edge and its kind (or the influence) from ``source`` to ``target``."""
@@ -326,8 +328,8 @@ class LineageService:
             raise NotFound(f"no lineage edge from {self._layout.key(a.value)!r} to "
                            f"{self._layout.key(b.value)!r}")
         cs = self._journal.commit(found, [], actor=actor, exact=True,
-                                  message=f"lineage: {self._layout.key(b.value)} no longer "
-                                          f"derived from {self._layout.key(a.value)}")
+                                  message=f"lineage: an upstream edge of "
+                                          f"{self._layout.key(b.value)} removed")
         assert cs is not None  # the edge existed
         return cs
 

@@ -183,6 +183,27 @@ def test_refused_writes_leave_routing_and_give_no_existence_oracle(cat: Catalog)
         cat.assets.get(PAYROLL)
 
 
+def test_explanations_of_hidden_and_absent_assets_read_the_same(cat: Catalog) -> None:
+    with cat.access.acting_as(BOB):
+        answers = []
+        for key in (PAYROLL, "acme/table/pg/db.s.no_such_table"):
+            with pytest.raises(NotFound) as e:
+                cat.explain(key)
+            answers.append(str(e.value).replace(key, "KEY"))
+    assert answers[0] == answers[1]
+
+
+def test_a_lineage_edge_from_a_hidden_asset_is_not_named_in_messages(cat: Catalog) -> None:
+    cat.lineage.add_edge(EXPERIMENTS, CUSTOMERS, actor="admin")  # research: hidden from bob
+    try:
+        with cat.access.acting_as(BOB):
+            messages = [v.message for v in cat.assets.versions(CUSTOMERS)]
+        assert any(m.startswith("lineage:") for m in messages)
+        assert not [m for m in messages if "experiments" in m]
+    finally:
+        cat.lineage.remove_edge(EXPERIMENTS, CUSTOMERS, actor="admin")
+
+
 def test_a_new_policy_moves_the_assets_it_tests_in_the_same_changeset(cat: Catalog) -> None:
     cat.assets.upsert({"id": "classification/finance-only", "type": "Classification",
                        "name": "Finance only"}, actor="admin")
