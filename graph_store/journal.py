@@ -179,6 +179,8 @@ class Journal:
             asked = add
             rem, add = self.prepare(rem, add, known or {})
             if pinned is not None:
+                if self.permit is not None and checked:  # 403 before a 409 naming a partition
+                    self.permit(*wanted)
                 _refuse_relocation(pinned, asked, add)
         if not rem and not add:
             if self.permit is not None and checked and (wanted[0] or wanted[1]):

@@ -10,7 +10,7 @@ from pyoxigraph import NamedNode
 
 from access.identity import Principal
 from catalog import Catalog, Settings
-from graph_store.errors import Forbidden, InputError, NotFound
+from graph_store.errors import Conflict, Forbidden, InputError, NotFound
 from tests.access_scenario import (
     CUSTOMERS,
     EMAIL,
@@ -202,6 +202,16 @@ def test_a_lineage_edge_from_a_hidden_asset_is_not_named_in_messages(cat: Catalo
         assert not [m for m in messages if "experiments" in m]
     finally:
         cat.lineage.remove_edge(EXPERIMENTS, CUSTOMERS, actor="admin")
+
+
+def test_a_graph_store_write_about_a_hidden_asset_is_refused_without_naming_it(
+        cat: Catalog) -> None:
+    body = f"<{BASE}/id/{PAYROLL}> <{SC}description> 'zz' .".encode()
+    with cat.access.acting_as(BOB), pytest.raises(Forbidden) as refused:
+        cat.sparql.post_graph(f"{BASE}/graph/acme/general", body, "text/turtle", actor="bob")
+    assert "restricted" not in str(refused.value) and "finance" not in str(refused.value)
+    with pytest.raises(Conflict, match="access partition"):  # an admin learns where it goes
+        cat.sparql.post_graph(f"{BASE}/graph/acme/general", body, "text/turtle", actor="admin")
 
 
 def test_a_new_policy_moves_the_assets_it_tests_in_the_same_changeset(cat: Catalog) -> None:
