@@ -214,6 +214,20 @@ def test_a_graph_store_write_about_a_hidden_asset_is_refused_without_naming_it(
         cat.sparql.post_graph(f"{BASE}/graph/acme/general", body, "text/turtle", actor="admin")
 
 
+def test_a_write_that_changes_nothing_still_needs_the_right_to_write(cat: Catalog) -> None:
+    same = {"description": cat.assets.get(CUSTOMERS).get("description")}
+    assert cat.assets.patch(CUSTOMERS, same, actor="admin").status == "unchanged"
+    with cat.access.acting_as(BOB), pytest.raises(Forbidden):  # bob only reads acme
+        cat.assets.patch(CUSTOMERS, same, actor="bob")
+    db = "acme/database/pg/db"
+    cat.lineage.add_edge(CUSTOMERS, db, actor="admin")
+    try:
+        with cat.access.acting_as(BOB), pytest.raises(Forbidden):
+            cat.lineage.add_edge(CUSTOMERS, db, actor="bob")  # there already: still refused
+    finally:
+        cat.lineage.remove_edge(CUSTOMERS, db, actor="admin")
+
+
 def test_a_new_policy_moves_the_assets_it_tests_in_the_same_changeset(cat: Catalog) -> None:
     cat.assets.upsert({"id": "classification/finance-only", "type": "Classification",
                        "name": "Finance only"}, actor="admin")
