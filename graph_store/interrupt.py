@@ -22,10 +22,16 @@ def deadline(seconds: float, error: type[BaseException]) -> Iterator[None]:
     def watch() -> None:
         if stopped.wait(seconds):
             return
-        with lock:
-            if state["running"]:
+        # again and again until the block is left: code that catches everything (a bare
+        # ``except:`` in a library) may swallow one delivery
+        while True:
+            with lock:
+                if not state["running"]:
+                    return
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, ctypes.py_object(error))
                 state["fired"] = True
+            if stopped.wait(0.05):
+                return
 
     watcher = threading.Thread(target=watch, name="semcat-deadline", daemon=True)
     watcher.start()
