@@ -13,7 +13,9 @@ from contextlib import contextmanager
 
 @contextmanager
 def deadline(seconds: float, error: type[BaseException]) -> Iterator[None]:
-    """Raise ``error`` in this thread if the block is still running after ``seconds``."""
+    """Raise ``error`` in this thread if the block is still running after ``seconds``, and
+    from the ``with`` if the block ends normally after that (code that swallowed the stop may
+    have cut its work short)."""
     thread = ctypes.c_ulong(threading.get_ident())
     lock = threading.Lock()
     state = {"running": True, "fired": False}
@@ -44,3 +46,5 @@ def deadline(seconds: float, error: type[BaseException]) -> Iterator[None]:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, None)
         stopped.set()
         watcher.join()
+    if state["fired"]:  # finished after all, perhaps on a swallowed stop: not to be trusted
+        raise error
