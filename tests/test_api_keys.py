@@ -172,7 +172,7 @@ def test_open_mode_makes_anonymous_callers_admin(server: Server) -> None:
     """The suite's default server runs with SEMCAT_OPEN=1."""
     me = httpx.get(server.url + "/api/v1/me", timeout=30).json()
     assert me == {"subject": "anonymous", "via": "open", "groups": [], "grants": [],
-                  "admin": True, "keyId": None}
+                  "admin": True, "keyId": None, "delegated": False}
 
 
 def test_serve_open_flag(tmp_path: Path) -> None:

@@ -129,7 +129,8 @@ def test_a_valid_token_authenticates_with_its_groups(oidc_server: Server, issuer
     r = me(oidc_server, issuer.token())
     assert r.status_code == 200, r.text
     assert r.json() == {"subject": "alice@acme.test", "via": "oidc", "admin": False,
-                        "groups": ["data-eng", "finance"], "grants": [], "keyId": None}
+                        "groups": ["data-eng", "finance"], "grants": [], "keyId": None,
+                        "delegated": False}
     assert httpx.get(oidc_server.url + "/api/v1/assets", timeout=30, headers={
         "Authorization": f"Bearer {issuer.token()}"}).status_code == 200
 
