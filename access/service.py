@@ -260,6 +260,13 @@ class AccessService(PartitionRouting):
             raise ValidationFailed(f"{len(problems)} reference(s) to unknown assets; nothing "
                                    "was written", report=problems[:100])
 
+    def permit(self, removed: set[Quad], added: set[Quad]) -> None:
+        """Forbidden unless the caller may make this change, whether or not the store holds
+        it already: a refusal that came only for a real change would tell hidden statements
+        from absent ones (the journal's hook for changes that change nothing)."""
+        self.authorize_workspaces(removed, added)
+        self.authorize(removed, added)
+
     def authorize(self, removed: set[Quad], added: set[Quad], *,
                   moved: set[object] = frozenset()) -> None:  # type: ignore[assignment]
         """Raise Forbidden unless the caller may make every part of this change (but the

@@ -97,7 +97,7 @@ class Catalog:
         self.changelog = replica.open_changelog(settings, data)  # SQLite, or shared (catalog/replica.py)
         self.access = AccessService(self.store, layout)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
-                               check=self._check_change, permit=self._permit)
+                               check=self._check_change, permit=self.access.permit)
         self.replayed = self.journal.recover()
         self.audit = AuditLog.at(data, base=settings.base)
         self.keys = KeyStore.at(data, audit=self.audit)
@@ -323,11 +323,6 @@ class Catalog:
             self.access.check_references(removed, added)
             self.access.authorize(removed, added, moved=moved)
         return violations, warnings
-
-    def _permit(self, removed: set[Quad], added: set[Quad]) -> None:
-        """A change that changes nothing still needs its caller's right to make it."""
-        self.access.authorize_workspaces(removed, added, moved=set())
-        self.access.authorize(removed, added, moved=set())
 
     def _disjointness(self) -> DisjointnessGuard:
         """The disjoint class pairs, rebuilt as the shapes (so the class hierarchy) recompile."""
