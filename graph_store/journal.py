@@ -181,7 +181,12 @@ class Journal:
             if pinned is not None:
                 if self.permit is not None and checked:  # 403 before a 409 naming a partition
                     self.permit(*wanted)
-                _refuse_relocation(pinned, asked, add)
+                moved, placed = _relocated(pinned, asked, add)
+                if placed and self.permit is not None and checked:
+                    # the caller may write where it asked but not where the statements go:
+                    # refused as a write there, so the 409 never names a partition it cannot read
+                    self.permit(set(), placed)
+                _refuse_relocation(pinned, moved, placed)
         if not rem and not add:
             if self.permit is not None and checked and (wanted[0] or wanted[1]):
                 self.permit(*wanted)
@@ -321,8 +326,16 @@ class StaleChange(Conflict):
     position it was validated at."""
 
 
-def _refuse_relocation(graph: NamedNode, asked: set[Quad], placed: set[Quad]) -> None:
-    moved = [q for q in asked if q.graph_name == graph and q not in placed]
+def _relocated(graph: NamedNode, asked: set[Quad],
+               added: set[Quad]) -> tuple[list[Quad], set[Quad]]:
+    """The statements written to ``graph`` that routing does not leave there, and where it
+    places them instead."""
+    moved = [q for q in asked if q.graph_name == graph and q not in added]
+    triples = {(q.subject, q.predicate, q.object) for q in moved}
+    return moved, {p for p in added if (p.subject, p.predicate, p.object) in triples}
+
+
+def _refuse_relocation(graph: NamedNode, moved: list[Quad], placed: set[Quad]) -> None:
     if not moved:
         return
     q = moved[0]

@@ -214,6 +214,17 @@ def test_a_graph_store_write_about_a_hidden_asset_is_refused_without_naming_it(
         cat.sparql.post_graph(f"{BASE}/graph/acme/general", body, "text/turtle", actor="admin")
 
 
+def test_an_editor_is_not_told_the_partition_of_an_asset_it_cannot_read(cat: Catalog) -> None:
+    """Write rights where the statements were sent do not reveal where they belong."""
+    body = f"<{BASE}/id/{PAYROLL}> <{SC}description> 'zz' .".encode()
+    editor = Principal("user/ed", "api-key", grants=(("acme", "editor"),))  # not in finance
+    before = cat.journal.applied_seq
+    with cat.access.acting_as(editor), pytest.raises(Forbidden) as refused:
+        cat.sparql.post_graph(f"{BASE}/graph/acme/general", body, "text/turtle", actor="user/ed")
+    assert "restricted" not in str(refused.value) and "finance" not in str(refused.value)
+    assert cat.journal.applied_seq == before
+
+
 def test_a_write_that_changes_nothing_still_needs_the_right_to_write(cat: Catalog) -> None:
     same = {"description": cat.assets.get(CUSTOMERS).get("description")}
     assert cat.assets.patch(CUSTOMERS, same, actor="admin").status == "unchanged"
