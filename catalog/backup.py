@@ -39,15 +39,19 @@ class BackupInfo:
     version: str  # of semcat that took it
 
 
-def take(store: OxigraphStore, journal: Journal, data: Path, target: Path) -> BackupInfo:
+def take(store: OxigraphStore, journal: Journal, data: Path, target: Path,
+         files: tuple[str, ...] = SQLITE_FILES) -> BackupInfo:
+    """A backup of ``data`` into ``target``: the store and ``files`` (the node's own files too,
+    by default; a snapshot for another node takes only the change log)."""
     target = target.resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InputError(f"{target} exists and is not an empty directory; back up into a new one")
     target.mkdir(parents=True, exist_ok=True)
     with journal.lock:  # no changeset is logged or applied meanwhile
         seq = journal.applied_seq
+        journal.checkpoint()  # the log's mark at ``seq``: the restored catalog replays nothing
         store.backup(target / STORE)
-        for name in SQLITE_FILES:
+        for name in files:
             if (data / name).exists():
                 _copy_sqlite(data / name, target / name)
         if (data / FORMAT_FILE).exists():

@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat
 from access.audit import AuditLog
 from access.identity import KeyStore, Principal
 from access.service import AccessService
-from catalog import backup, rdf_files, replica
+from catalog import backup, rdf_files, replica, snapshots
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
@@ -84,8 +84,11 @@ class Catalog:
         self.settings = settings
         self.layout = layout = GraphLayout(settings.base)
         data = settings.data
+        self.bootstrapped: snapshots.SnapshotInfo | None = None
         if data is not None:
             data.mkdir(parents=True, exist_ok=True)
+            # a new node of a shared log starts from the newest snapshot (catalog/snapshots.py)
+            self.bootstrapped = snapshots.bootstrap(settings, data)
             check_format(data)
         # Problems that keep parts of the catalog from working as stored (a vocabulary that
         # does not compile): reported by /healthz, repaired by an admin's next edit.
@@ -182,6 +185,7 @@ class Catalog:
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
         self.provenance.catch_up()  # who asserted what, for changesets it has not seen
         self.replica = replica.Replica.start(self.journal)  # other nodes' writes, with a shared log
+        self.snapshots = snapshots.Publisher.start(self.store, self.journal, data, settings)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -197,6 +201,7 @@ class Catalog:
                                  workspace=self.settings.default_workspace)
 
     def close(self) -> None:
+        snapshots.stop(self.snapshots)
         replica.stop(self.replica)  # no more changesets of other nodes
         self.ingestion.close()  # a background run stops first: it writes through the journal
         self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
@@ -377,6 +382,10 @@ class Catalog:
         if self.settings.data is None or not isinstance(self.store, OxigraphStore):
             raise InputError("an in-memory catalog, or one on a remote store, has nothing on disk to back up")
         return backup.take(self.store, self.journal, self.settings.data, target)
+
+    def publish_snapshot(self) -> snapshots.SnapshotInfo:
+        """A snapshot of this node, for new nodes of its shared log to start from."""
+        return snapshots.publish(self.store, self.journal, self.settings.data, self.settings)
 
     def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
                inferred: bool = False) -> None:

@@ -282,6 +282,19 @@ class Settings(BaseSettings):
         "servers show how far each node has read); unset, an ephemeral consumer. Names must "
         "differ between nodes.",
     )
+    log_snapshot_every: int = Field(
+        default=10_000, ge=0,
+        description="With a shared change log: a node publishes a snapshot of itself (store "
+        "and log index) to the JetStream object store {stream}_SNAPSHOTS once the log has "
+        "moved this many changesets past the newest snapshot (checked every 10 s), so new "
+        "nodes start from it; 0, only on request (POST /api/v1/snapshots, `semcat snapshot`).",
+    )
+    log_bootstrap: bool = Field(
+        default=True,
+        description="With a shared change log: a node that starts on an empty data directory "
+        "installs the newest snapshot and replays only the log after it; off, it replays the "
+        "whole log.",
+    )
     neo4j_url: str | None = Field(
         default=None,
         description="Bolt URL (e.g. neo4j://host:7687) of a Neo4j database (or another Bolt/"

@@ -196,6 +196,15 @@ def backup(
               highlight=False)
 
 
+def snapshot(data: DataDir = DEFAULT_DATA) -> None:
+    """Publish a snapshot of this node of a shared change log (SEMCAT_LOG_URL), for new nodes
+    to start from instead of replaying the whole log. Works while `semcat serve` runs."""
+    with connect(data) as backend, err.status("publishing a snapshot..."):
+        info = backend.snapshot()
+    err.print(f"published a snapshot of changeset {info['seq']:,} ({info['bytes']:,} bytes)",
+              highlight=False)
+
+
 def restore(
     source: Annotated[Path, typer.Argument(help="A directory made by `semcat backup`.")],
     data: DataDir = DEFAULT_DATA,

@@ -69,6 +69,8 @@ class Backend(Protocol):
 
     def backup(self, target: Path) -> dict[str, Any]: ...
 
+    def snapshot(self) -> dict[str, Any]: ...
+
     def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
         """The lineage graph around ``asset`` (or its impact), every page of it."""
         ...
@@ -131,6 +133,9 @@ class Local:
 
     def backup(self, target: Path) -> dict[str, Any]:
         return asdict(self.cat.backup(target))
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self.cat.publish_snapshot())
 
     def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
         walk = self.cat.lineage.impact if impact else self.cat.lineage.lineage
@@ -241,6 +246,9 @@ class Remote:
         """The server writes the backup: it alone may read its store."""
         return dict(self._send("POST", "/api/v1/backups",
                                json={"target": str(target.resolve())}).json())
+
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self._send("POST", "/api/v1/snapshots").json())
 
     def lineage(self, asset: str, *, impact: bool, **params: Any) -> dict[str, Any]:
         path = "/api/v1/lineage/impact" if impact else "/api/v1/lineage"

@@ -27,7 +27,7 @@ from graph_store.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from semcat.admin_commands import audit_app, backup, keys_app, restore, rules_app
+from semcat.admin_commands import audit_app, backup, keys_app, restore, rules_app, snapshot
 from semcat.backends import connect
 from semcat.console import (
     DEFAULT_DATA,
@@ -69,6 +69,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(graph_app, name="graph-projection")
 app.command()(backup)
+app.command()(snapshot)
 app.command()(lineage)
 app.command()(mcp)
 app.command()(ingest)

@@ -1,4 +1,4 @@
-"""What an operator watches and does: readiness, Prometheus metrics, backups."""
+"""What an operator watches and does: readiness, Prometheus metrics, backups, snapshots."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ class Backup(BaseModel):
     seq: int
     created: str
     version: str
+
+
+class Snapshot(BaseModel):
+    seq: int
+    created: str
+    version: str
+    base: str
+    bytes: int
 
 
 @router.get("/readyz", summary="Ready to serve: the store is open and every projection of the "
@@ -66,4 +74,18 @@ async def create_backup(request: Request) -> JSONResponse:
     if not isinstance(target, str) or not Path(target).is_absolute():
         raise InputError("give the backup's target as an absolute path: {\"target\": \"/...\"}")
     info = await call(cat.backup, Path(target))
+    return JSONResponse(asdict(info), status_code=201)
+
+
+@router.post("/api/v1/snapshots", status_code=201, response_model=Snapshot,
+             summary="Publish a snapshot of this node for new nodes of its shared change log "
+             "to start from (instance admins)",
+             openapi_extra={"requestBody": {"required": False, "description": "None needed",
+                                            "content": {"application/json": {"schema": {
+                                                "type": "object", "maxProperties": 0}}}}})
+async def publish_snapshot(request: Request) -> JSONResponse:
+    cat = catalog_of(request)
+    if not cat.access.caller().admin:
+        raise Forbidden("snapshots are for instance admins")
+    info = await call(cat.publish_snapshot)
     return JSONResponse(asdict(info), status_code=201)

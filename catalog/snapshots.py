@@ -1,0 +1,179 @@
+"""Snapshot bootstrap for the nodes of a shared change log (issue 18; docs/scaling.md).
+
+A node publishes a snapshot of itself (its store and its index of the log, consistent as of
+one changeset, taken as `semcat backup` takes them) to a JetStream object store beside the log's
+stream: every ``log_snapshot_every`` changesets, and on request. A node that starts on an empty
+data directory installs the newest snapshot and replays only the log after it, so joining
+costs the snapshot's size, not the log's length. What is a node's own (API keys, audit trail,
+jobs, webhook subscriptions) is not in a snapshot; search indexes are rebuilt as it opens.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from catalog import backup
+from catalog.data_dir import CHANGELOG, FORMAT_FILE, STORE, holds_catalog
+from catalog.settings import Settings
+from graph_store.errors import BackendError, InputError
+from graph_store.journal import Journal
+from graph_store.nats_snapshots import SnapshotBucket
+from graph_store.oxigraph_store import OxigraphStore
+from graph_store.protocol import GraphStore
+
+log = logging.getLogger(__name__)
+CHECK_S = 10.0  # how often a node asks whether it is time for a snapshot
+STAGING = ".bootstrap"  # a snapshot being installed, inside the data directory
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    seq: int  # the last changeset in the snapshot
+    created: str
+    version: str  # of semcat that took it
+    base: str  # the catalog's base IRI
+    bytes: int
+
+
+def bucket(settings: Settings) -> SnapshotBucket | None:
+    """The object store of the shared log's snapshots; None without a shared log."""
+    if not settings.log_url:
+        return None
+    servers = [s.strip() if "://" in s else "nats://" + s.strip()
+               for s in settings.log_url.split(",")]
+    return SnapshotBucket(servers, f"{settings.log_stream}_SNAPSHOTS",
+                          replicas=settings.log_replicas)
+
+
+def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
+    """Install the newest snapshot into ``data`` when it holds no catalog yet; None when there
+    is nothing to install (no shared log, a catalog already there, no snapshot published)."""
+    if not settings.log_url or not settings.log_bootstrap or holds_catalog(data):
+        return None
+    staging = data / STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # an install cut short: its files are not in use
+    shutil.rmtree(data / STORE, ignore_errors=True)  # (a catalog's store has a log beside it)
+    staging.mkdir(parents=True)
+    snapshots = bucket(settings)
+    assert snapshots is not None
+    try:
+        archive = staging / "snapshot.tar"
+        about = snapshots.get(archive)
+        if about is None:
+            return None
+        info = SnapshotInfo(**{k: about[k] for k in SnapshotInfo.__dataclass_fields__})
+        if info.base != settings.base:
+            raise BackendError(f"the newest snapshot of stream {settings.log_stream} is of a "
+                               f"catalog with base IRI {info.base}, not {settings.base}: give "
+                               "every node of one catalog the same SEMCAT_BASE_IRI")
+        with tarfile.open(archive) as tar:
+            tar.extractall(staging / "snapshot", filter="data")
+        archive.unlink()
+        # the change log last: until it is in place, the directory holds no catalog, and a
+        # node killed meanwhile starts the install again
+        for name in (STORE, FORMAT_FILE, CHANGELOG):
+            if (staging / "snapshot" / name).exists():
+                os.replace(staging / "snapshot" / name, data / name)
+        log.info("installed the snapshot of changeset %d (%s, %d bytes); the log after it "
+                 "follows", info.seq, info.created, info.bytes)
+        return info
+    except (KeyError, TypeError) as e:
+        raise BackendError(f"the newest snapshot is not one this semcat reads: {e}") from e
+    finally:
+        snapshots.close()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(store: GraphStore, journal: Journal, data: Path | None,
+            settings: Settings) -> SnapshotInfo:
+    """Take a snapshot of this node and make it the newest for new nodes."""
+    snapshots = bucket(settings)
+    if snapshots is None or data is None or not isinstance(store, OxigraphStore):
+        raise InputError("snapshots are for nodes of a shared change log (SEMCAT_LOG_URL) with "
+                         "an embedded store; `semcat backup` backs up a single node")
+    try:
+        with tempfile.TemporaryDirectory(dir=data, prefix=".snapshot-") as tmp:
+            taken = backup.take(store, journal, data, Path(tmp) / "snapshot",
+                                files=(CHANGELOG,))
+            archive = Path(tmp) / "snapshot.tar"
+            with tarfile.open(archive, "w") as tar:
+                for name in (STORE, FORMAT_FILE, CHANGELOG, backup.MANIFEST):
+                    if (Path(tmp) / "snapshot" / name).exists():
+                        tar.add(Path(tmp) / "snapshot" / name, arcname=name)
+            info = SnapshotInfo(seq=taken.seq, version=importlib.metadata.version("semcat"),
+                                created=datetime.now(UTC).isoformat(timespec="seconds"),
+                                base=settings.base, bytes=archive.stat().st_size)
+            snapshots.put(archive, asdict(info))
+    finally:
+        snapshots.close()
+    log.info("published a snapshot of changeset %d (%d bytes)", info.seq, info.bytes)
+    return info
+
+
+def newest(settings: Settings) -> dict[str, Any] | None:
+    """What the newest published snapshot holds, if any."""
+    snapshots = bucket(settings)
+    if snapshots is None:
+        return None
+    try:
+        return snapshots.describe()
+    finally:
+        snapshots.close()
+
+
+class Publisher:
+    """Publishes a snapshot once the log has moved ``every`` changesets past the newest one
+    (whoever published it: nodes that share a log take turns without speaking to each other)."""
+
+    def __init__(self, store: GraphStore, journal: Journal, data: Path, settings: Settings) -> None:
+        self._args = store, journal, data, settings
+        self._journal, self._every = journal, settings.log_snapshot_every
+        self._stopping = threading.Event()
+        self.published: int | None = None  # the newest snapshot's changeset, once known
+        self._thread = threading.Thread(target=self._run, name="semcat-snapshots", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start(cls, store: GraphStore, journal: Journal, data: Path | None,
+              settings: Settings) -> Publisher | None:
+        if not settings.log_url or not settings.log_snapshot_every or data is None or \
+                not isinstance(store, OxigraphStore):
+            return None
+        return cls(store, journal, data, settings)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(CHECK_S):
+            try:
+                if self.published is None or self._due():
+                    about = newest(self._args[3])  # another node may have published meanwhile
+                    self.published = about["seq"] if about else 0
+                if self._due():
+                    started = time.monotonic()
+                    self.published = publish(*self._args).seq
+                    log.info("the snapshot took %.1f s", time.monotonic() - started)
+            except Exception as e:  # the broker away: the next check tries again
+                log.warning("could not publish a snapshot of the catalog: %s", e)
+
+    def _due(self) -> bool:
+        return self.published is not None and \
+            self._journal.applied_seq - self.published >= self._every
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+
+def stop(publisher: Publisher | None) -> None:
+    if publisher is not None:
+        publisher.close()
