@@ -222,17 +222,23 @@ def test_a_node_killed_mid_stream_rejoins_with_nothing_lost_or_duplicated(
     assert stores[0] == stores[1] == stores[2]
 
 
-def test_a_new_node_bootstraps_from_the_log(nodes: list[Server], nats: Node,
-                                           tmp_path: Path) -> None:
-    name = uniq()
+def test_a_new_node_bootstraps_from_a_snapshot_and_the_log(nodes: list[Server], nats: Node,
+                                                           tmp_path: Path) -> None:
+    name, later = uniq(), uniq()
     assert httpx.post(nodes[0].url + "/api/v1/assets", json=table(name),
                       timeout=30).status_code in (200, 201)
-    fresh = Server(tmp_path / "fresh", env=node_env(nats)).start()
+    r = httpx.post(nodes[2].url + "/api/v1/snapshots", timeout=60)
+    assert r.status_code == 201, r.text
+    assert httpx.post(nodes[1].url + "/api/v1/assets", json=table(later),
+                      timeout=30).status_code in (200, 201)  # after the snapshot: from the log
+    fresh = Server(tmp_path / "fresh", env=node_env(nats), args=("--log-level", "info")).start()
     try:
-        got = eventually(lambda: (g := httpx.get(f"{fresh.url}/api/v1/assets/{key(name)}",
-                                                 timeout=10)).status_code == 200 and g,
-                         "the new node has the log's assets")
-        assert got.json()["version"] == 1
+        for asset in (name, later):
+            got = eventually(lambda a=asset: (g := httpx.get(
+                f"{fresh.url}/api/v1/assets/{key(a)}", timeout=10)).status_code == 200 and g,
+                "the new node has the log's assets")
+            assert got.json()["version"] == 1
+        assert f"installed the snapshot of changeset {r.json()['seq']}" in fresh.output()
         assert eventually(lambda: versions(fresh.url) == versions(nodes[0].url),
                           "the new node's store equals an old one's")
     finally:
