@@ -185,7 +185,8 @@ class Catalog:
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
         self.provenance.catch_up()  # who asserted what, for changesets it has not seen
         self.replica = replica.Replica.start(self.journal)  # other nodes' writes, with a shared log
-        self.snapshots = snapshots.Publisher.start(self.store, self.journal, data, settings)
+        self.snapshots = snapshots.Publisher.start(self.store, self.journal, settings,
+                                                   self.publish_snapshot)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -385,7 +386,8 @@ class Catalog:
 
     def publish_snapshot(self) -> snapshots.SnapshotInfo:
         """A snapshot of this node, for new nodes of its shared log to start from."""
-        return snapshots.publish(self.store, self.journal, self.settings.data, self.settings)
+        return snapshots.publish(self.store, self.journal, self.settings.data, self.settings,
+                                 vectors=self.search.copy_vectors)
 
     def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
                inferred: bool = False) -> None:

@@ -11,6 +11,7 @@ read-your-writes.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -448,6 +449,17 @@ class SearchService:
             self.vectors.seq = seq
             self.vectors.save()
         return ReindexReport(len(docs), t1 - t0, len(docs), time.perf_counter() - t1, seq)
+
+    def copy_vectors(self, target: Path) -> int:
+        """The vector index as saved, into the directory ``target`` (for a new node: embedding
+        a catalog again takes far longer than copying it); returns the changeset it reflects."""
+        with self.vectors.lock:
+            self.vectors.save()
+            target.mkdir(parents=True, exist_ok=True)
+            for f in self.vectors.files():
+                if f.exists():
+                    shutil.copy2(f, target / f.name)
+            return self.vectors.seq
 
     def close(self) -> None:
         if self._worker is not None:

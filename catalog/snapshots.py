@@ -18,6 +18,7 @@ import tarfile
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,9 @@ from graph_store.protocol import GraphStore
 log = logging.getLogger(__name__)
 CHECK_S = 10.0  # how often a node asks whether it is time for a snapshot
 STAGING = ".bootstrap"  # a snapshot being installed, inside the data directory
+SEARCH = "search"  # the search indexes' directory (of which a snapshot holds the vectors)
+# copies the vector index into a directory; returns the changeset it reflects
+CopyVectors = Callable[[Path], int]
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,18 @@ def bucket(settings: Settings) -> SnapshotBucket | None:
 def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
     """Install the newest snapshot into ``data`` when it holds no catalog yet; None when there
     is nothing to install (no shared log, a catalog already there, no snapshot published)."""
-    if not settings.log_url or not settings.log_bootstrap or holds_catalog(data):
+    if not settings.log_url or not settings.log_bootstrap or settings.store_url or \
+            holds_catalog(data):  # a remote store is shared: it is where the others are
         return None
     staging = data / STAGING
     shutil.rmtree(staging, ignore_errors=True)  # an install cut short: its files are not in use
-    shutil.rmtree(data / STORE, ignore_errors=True)  # (a catalog's store has a log beside it)
+    for leftover in (STORE, SEARCH):  # (a catalog's store has a log beside it)
+        shutil.rmtree(data / leftover, ignore_errors=True)
     staging.mkdir(parents=True)
     snapshots = bucket(settings)
     assert snapshots is not None
     try:
-        archive = staging / "snapshot.tar"
+        archive = staging / "snapshot.tar.gz"
         about = snapshots.get(archive)
         if about is None:
             return None
@@ -82,7 +88,7 @@ def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
         archive.unlink()
         # the change log last: until it is in place, the directory holds no catalog, and a
         # node killed meanwhile starts the install again
-        for name in (STORE, FORMAT_FILE, CHANGELOG):
+        for name in (STORE, SEARCH, FORMAT_FILE, CHANGELOG):
             if (staging / "snapshot" / name).exists():
                 os.replace(staging / "snapshot" / name, data / name)
         log.info("installed the snapshot of changeset %d (%s, %d bytes); the log after it "
@@ -95,22 +101,29 @@ def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def publish(store: GraphStore, journal: Journal, data: Path | None,
-            settings: Settings) -> SnapshotInfo:
-    """Take a snapshot of this node and make it the newest for new nodes."""
+def publish(store: GraphStore, journal: Journal, data: Path | None, settings: Settings,
+            vectors: CopyVectors | None = None) -> SnapshotInfo:
+    """Take a snapshot of this node and make it the newest for new nodes: the store and the
+    log's index, and the vector index (``vectors`` copies it, as of a changeset no later than
+    the store's; the new node embeds what followed). The text index is rebuilt, faster than
+    it would travel."""
     snapshots = bucket(settings)
     if snapshots is None or data is None or not isinstance(store, OxigraphStore):
         raise InputError("snapshots are for nodes of a shared change log (SEMCAT_LOG_URL) with "
                          "an embedded store; `semcat backup` backs up a single node")
     try:
         with tempfile.TemporaryDirectory(dir=data, prefix=".snapshot-") as tmp:
+            if vectors is not None:  # first: they may lag the store, never lead it
+                vectors(Path(tmp) / SEARCH)
             taken = backup.take(store, journal, data, Path(tmp) / "snapshot",
                                 files=(CHANGELOG,))
-            archive = Path(tmp) / "snapshot.tar"
-            with tarfile.open(archive, "w") as tar:
-                for name in (STORE, FORMAT_FILE, CHANGELOG, backup.MANIFEST):
-                    if (Path(tmp) / "snapshot" / name).exists():
-                        tar.add(Path(tmp) / "snapshot" / name, arcname=name)
+            archive = Path(tmp) / "snapshot.tar.gz"
+            # the fastest gzip: a store's files (and its write-ahead log) shrink about 4 times
+            with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
+                for path in (*(Path(tmp) / "snapshot" / name for name in (
+                        STORE, FORMAT_FILE, CHANGELOG, backup.MANIFEST)), Path(tmp) / SEARCH):
+                    if path.exists():
+                        tar.add(path, arcname=path.name)
             info = SnapshotInfo(seq=taken.seq, version=importlib.metadata.version("semcat"),
                                 created=datetime.now(UTC).isoformat(timespec="seconds"),
                                 base=settings.base, bytes=archive.stat().st_size)
@@ -136,31 +149,32 @@ class Publisher:
     """Publishes a snapshot once the log has moved ``every`` changesets past the newest one
     (whoever published it: nodes that share a log take turns without speaking to each other)."""
 
-    def __init__(self, store: GraphStore, journal: Journal, data: Path, settings: Settings) -> None:
-        self._args = store, journal, data, settings
-        self._journal, self._every = journal, settings.log_snapshot_every
+    def __init__(self, journal: Journal, settings: Settings,
+                 take: Callable[[], SnapshotInfo]) -> None:
+        self._journal, self._settings, self._take = journal, settings, take
+        self._every = settings.log_snapshot_every
         self._stopping = threading.Event()
         self.published: int | None = None  # the newest snapshot's changeset, once known
         self._thread = threading.Thread(target=self._run, name="semcat-snapshots", daemon=True)
         self._thread.start()
 
     @classmethod
-    def start(cls, store: GraphStore, journal: Journal, data: Path | None,
-              settings: Settings) -> Publisher | None:
-        if not settings.log_url or not settings.log_snapshot_every or data is None or \
+    def start(cls, store: GraphStore, journal: Journal, settings: Settings,
+              take: Callable[[], SnapshotInfo]) -> Publisher | None:
+        if not settings.log_url or not settings.log_snapshot_every or settings.data is None or \
                 not isinstance(store, OxigraphStore):
             return None
-        return cls(store, journal, data, settings)
+        return cls(journal, settings, take)
 
     def _run(self) -> None:
         while not self._stopping.wait(CHECK_S):
             try:
                 if self.published is None or self._due():
-                    about = newest(self._args[3])  # another node may have published meanwhile
+                    about = newest(self._settings)  # another node may have published meanwhile
                     self.published = about["seq"] if about else 0
                 if self._due():
                     started = time.monotonic()
-                    self.published = publish(*self._args).seq
+                    self.published = self._take().seq
                     log.info("the snapshot took %.1f s", time.monotonic() - started)
             except Exception as e:  # the broker away: the next check tries again
                 log.warning("could not publish a snapshot of the catalog: %s", e)

@@ -55,6 +55,9 @@ def test_a_new_node_starts_from_the_snapshot_and_replays_only_the_log_after_it(
                                            for i in range(5))], actor="test")
         a.assets.patch("acme/table/snowflake/db.sales.early0", {"description": "quokka v2"},
                        actor="test")
+        a.search.start_vectors()
+        assert a.search.wait(vectors=True)
+        embedded = len(a.search.vectors)
         info = a.publish_snapshot()
         assert info.seq == a.journal.applied_seq and info.bytes > 0
         assert snapshots.newest(a.settings) == {**info.__dict__}
@@ -67,6 +70,8 @@ def test_a_new_node_starts_from_the_snapshot_and_replays_only_the_log_after_it(
             assert b.replayed == a.journal.applied_seq - info.seq  # the tail, not the log
             assert b.journal.applied_seq == a.journal.applied_seq
             assert versions(b) == versions(a)
+            # the vectors came with it: what was embedded is not embedded again
+            assert b.search.vectors.seq == info.seq and len(b.search.vectors) == embedded > 0
             assert b.assets.get("acme/table/snowflake/db.sales.early0")["description"] == \
                 "quokka v2"
             # the text index is the node's own: rebuilt from the installed store
