@@ -21,6 +21,7 @@ from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
 from catalog.data_dir import check_format, upgrade
 from catalog.jsonld import BUILT_IN, Vocabulary
+from catalog.leadership import Leadership
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
 from catalog.search import SearchService
@@ -177,6 +178,10 @@ class Catalog:
         self.events = EventService(self.store, layout, self.journal, data=data, access=self.access,
                                    nats=settings.events_nats(), webhooks=settings.webhooks(),
                                    owners=Owners(Principal.from_json, self.keys.revoked))
+        # the work done once per cluster runs on the elected node (catalog/leadership.py)
+        self.leadership = Leadership(settings, self.changelog)
+        self.leadership.singleton("NATS events", lambda: self.events.publish(
+            self.leadership.positions()), self.events.stop_publishing)
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
@@ -202,6 +207,7 @@ class Catalog:
         self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
         self.projector.close()  # what is pending is projected first
         self.inference.join()  # a full rematerialisation beside the writers writes the store
+        self.leadership.close()  # another node takes the once-per-cluster work over
         self.events.close()
         if self.queries is not None:
             self.queries.close()
