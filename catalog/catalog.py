@@ -174,14 +174,16 @@ class Catalog:
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
+        # the work done once per cluster runs on the elected node (catalog/leadership.py)
+        self.leadership = Leadership(settings, self.changelog)
         # the change stream (SSE, brokers, webhooks): enqueued in the write, sent by threads of its own
         self.events = EventService(self.store, layout, self.journal, data=data, access=self.access,
                                    nats=settings.events_nats(), webhooks=settings.webhooks(),
-                                   owners=Owners(Principal.from_json, self.keys.revoked))
-        # the work done once per cluster runs on the elected node (catalog/leadership.py)
-        self.leadership = Leadership(settings, self.changelog)
+                                   owners=Owners(Principal.from_json, self.keys.revoked),
+                                   shared=self.leadership.records("WEBHOOKS"))
         self.leadership.singleton("NATS events", lambda: self.events.publish(
             self.leadership.positions()), self.events.stop_publishing)
+        self.leadership.singleton("webhooks", self.events.webhooks.deliver, lambda stop: stop())
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance

@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 from catalog.settings import Settings
 from graph_store.changelog import ChangeLogBackend
 from graph_store.nats_changelog import NatsChangeLog
-from graph_store.nats_lease import NatsLease, Positions
+from graph_store.nats_lease import NatsLease, Positions, Records
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +78,11 @@ class Leadership:
     def positions(self) -> Positions | None:
         """Where singletons keep positions the next leader resumes from (None: one node)."""
         return self.lease.positions() if self.lease is not None else None
+
+    def records(self, name: str) -> Records | None:
+        """A bucket of records every node follows, for the state a singleton needs wherever
+        it runs next (None: one node, which keeps its state in its data directory)."""
+        return self.lease.records(name) if self.lease is not None else None
 
     def singleton(self, name: str, start: Callable[[], T], stop: Callable[[T], None]
                   ) -> Callable[[], None]:

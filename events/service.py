@@ -20,6 +20,7 @@ from events.nats_publisher import NatsPublisher
 from events.publisher import ConfirmedPosition, LogPublisher, SharedPositions
 from events.visibility import EventFilter, visible
 from events.webhook_delivery import WebhookConfig
+from events.webhook_mirror import Records
 from events.webhooks import Access, Owners, WebhookService
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
@@ -43,7 +44,8 @@ class Readers(Access, Protocol):
 class EventService:
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal, *,
                  access: Readers, data: Path | None, nats: NatsConfig | None = None,
-                 webhooks: WebhookConfig | None = None, owners: Owners | None = None) -> None:
+                 webhooks: WebhookConfig | None = None, owners: Owners | None = None,
+                 shared: Records | None = None) -> None:
         self._store = store
         self._layout = layout
         self._readable = access.readable
@@ -59,7 +61,8 @@ class EventService:
         self.webhooks = WebhookService(
             self.feed, data, webhooks or WebhookConfig(), access=access,
             owners=owners or Owners(lambda owner: owner),
-            visible=lambda events, wanted, delta: self.visible(events, wanted, delta=delta))
+            visible=lambda events, wanted, delta: self.visible(events, wanted, delta=delta),
+            shared=shared)  # several nodes: the subscriptions every node knows
 
     def publish(self, shared: SharedPositions | None = None) -> LogPublisher | None:
         """Start publishing to the NATS stream configured (None: none is), from the position

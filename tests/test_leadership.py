@@ -1,9 +1,10 @@
 """One elected node runs the work done once per cluster (catalog/leadership.py): three `semcat
-serve` processes on one shared log, each configured to publish events to NATS. Exactly one is
-the leader; each change is published once, not once per node; when the leader is killed
-(SIGKILL) another takes over within a bound and publishing resumes from the cluster's
-confirmed position, with nothing lost (at least once: events the dead leader sent but had not
-confirmed are sent again, and the events stream drops those copies by id)."""
+serve` processes on one shared log, each configured to publish events to NATS, with a webhook
+made on a node that does not lead. Exactly one node leads; each change is published and
+delivered once, not once per node; when the leader is killed (SIGKILL) another takes over
+within a bound and both resume from the cluster's positions, with nothing lost (at least once:
+what the dead leader sent but had not confirmed is sent again; the events stream drops those
+copies by id, a webhook receiver sees them twice)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.conftest import Server
 from tests.test_assets_api import SCAFFOLD
 from tests.test_multi_node import eventually, table, uniq
 from tests.test_nats_changelog import Node, require_server, stream_state
+from tests.test_webhooks import Receiver
 
 TTL = 2.0  # the lease: a dead leader is replaced within about 1.3 ttl
 TAKEOVER_BOUND_S = 15.0  # generous: three servers and a broker share two busy cores here
@@ -84,6 +86,18 @@ def tap(broker: Node) -> Iterator[Tap]:
 
 
 @pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def delivered(receiver: Receiver) -> Counter[str]:
+    """How often each event reached the webhook's receiver."""
+    return Counter(h.headers["webhook-id"] for h in receiver.at("/hook"))
+
+
+@pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory, broker: Node,
           tap: Tap) -> Iterator[list[Server]]:
     root = tmp_path_factory.mktemp("nodes")
@@ -95,7 +109,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, broker: Node,
                 "SEMCAT_LOG_NODE": f"node{i}", "SEMCAT_LEADER_LEASE_TTL_S": str(TTL),
                 "SEMCAT_EVENTS_NATS_URL": broker.url, "SEMCAT_EVENTS_NATS_STREAM": EVENTS,
                 "SEMCAT_EVENTS_NATS_SUBJECT_PREFIX": PREFIX,
-                "SEMCAT_EVENTS_NATS_FROM": "start"}).start())
+                "SEMCAT_EVENTS_NATS_FROM": "start",
+                "SEMCAT_WEBHOOKS_ALLOW_PRIVATE": "true"}).start())
         r = httpx.post(started[0].url + "/api/v1/assets:bulk", json=SCAFFOLD, timeout=30)
         assert r.status_code == 200, r.text
         yield started
@@ -114,24 +129,44 @@ def test_exactly_one_node_leads_and_the_others_name_it(nodes: list[Server]) -> N
         assert f"semcat_leader {1.0 if srv is leader else 0.0}" in metrics
 
 
-def test_each_change_is_published_once_not_once_per_node(nodes: list[Server], tap: Tap) -> None:
+def test_a_webhook_made_on_any_node_is_known_to_every_node(nodes: list[Server],
+                                                          receiver: Receiver) -> None:
+    [leader] = eventually(lambda: len(found := leaders(nodes)) == 1 and found, "one leader",
+                          TAKEOVER_BOUND_S)
+    follower = next(srv for srv in nodes if srv is not leader)  # the leader delivers it
+    r = httpx.post(follower.url + "/api/v1/webhooks", json={"url": receiver.url + "/hook",
+                                                              "types": ["asset.created"]},
+                   timeout=30)
+    assert r.status_code == 201, r.text
+    for srv in nodes:
+        eventually(lambda srv=srv: httpx.get(f"{srv.url}/api/v1/webhooks/{r.json()['id']}",
+                                             timeout=10).status_code == 200,
+                   f"{srv.url} knows the webhook")
+
+
+def test_each_change_is_published_and_delivered_once_not_once_per_node(
+        nodes: list[Server], tap: Tap, receiver: Receiver) -> None:
     eventually(lambda: len(leaders(nodes)) == 1, "one leader", TAKEOVER_BOUND_S)
     positions = [write(nodes[i % 3]) for i in range(9)]  # through every node
     ids = [f"{p}-0" for p in positions]
     eventually(lambda: all(tap.seen[i] for i in ids), "every change published")
+    eventually(lambda: all(delivered(receiver)[i] for i in ids), "every change delivered")
     time.sleep(2)  # time for copies from the other nodes, were there any
     assert [tap.seen[i] for i in ids] == [1] * 9
     assert max(tap.seen.values()) == 1, "an event was published more than once"
+    assert [delivered(receiver)[i] for i in ids] == [1] * 9
+    assert max(delivered(receiver).values()) == 1, "an event was delivered more than once"
 
 
-def test_a_killed_leader_is_replaced_and_publishing_resumes_with_nothing_lost(
-        nodes: list[Server], tap: Tap, broker: Node) -> None:
+def test_a_killed_leader_is_replaced_and_its_work_resumes_with_nothing_lost(
+        nodes: list[Server], tap: Tap, broker: Node, receiver: Receiver) -> None:
     [leader] = eventually(lambda: len(found := leaders(nodes)) == 1 and found, "one leader",
                           TAKEOVER_BOUND_S)
     others = [srv for srv in nodes if srv is not leader]
     before = [write(srv) for srv in (leader, *others)]
-    eventually(lambda: all(tap.seen[f"{p}-0"] for p in before), "published by the leader")
-    published = len(tap.seen)
+    eventually(lambda: all(tap.seen[f"{p}-0"] and delivered(receiver)[f"{p}-0"]
+                           for p in before), "published and delivered by the leader")
+    published, sent = len(tap.seen), len(delivered(receiver))
     leader.kill()  # SIGKILL: the lease is not given up, it expires
     killed = time.monotonic()
     during = [write(others[i % 2]) for i in range(4)]  # nobody publishes these yet
@@ -142,6 +177,8 @@ def test_a_killed_leader_is_replaced_and_publishing_resumes_with_nothing_lost(
     ids = [f"{p}-0" for p in (*before, *during, *after)]
     eventually(lambda: all(tap.seen[i] for i in ids), "every change published, at least once",
                TAKEOVER_BOUND_S)
+    eventually(lambda: all(delivered(receiver)[i] for i in ids),
+               "every change delivered, at least once", TAKEOVER_BOUND_S)
     for srv in others:
         eventually(lambda srv=srv: health(srv)["leader"] == f"node{nodes.index(new)}",
                    f"{srv.url} names the new leader", TTL)
@@ -150,8 +187,11 @@ def test_a_killed_leader_is_replaced_and_publishing_resumes_with_nothing_lost(
     assert stored == len(tap.seen)
     assert took < TAKEOVER_BOUND_S
     twice = sum(n > 1 for n in tap.seen.values())
-    assert twice < published / 2, "the new leader started over instead of resuming"
-    print(f"takeover in {took:.1f} s; {published} events before, {twice} sent twice")
+    assert twice < published / 2, "the new leader published from the start again"
+    again = sum(n > 1 for n in delivered(receiver).values())
+    assert again < sent, "the new leader delivered from the start again"
+    print(f"takeover in {took:.1f} s; NATS: {published} events before, {twice} sent twice; "
+          f"webhook: {sent} before, {again} twice")
 
 
 def test_with_the_embedded_log_the_one_node_always_leads() -> None:
