@@ -184,6 +184,9 @@ class Catalog:
         self.leadership.singleton("NATS events", lambda: self.events.publish(
             self.leadership.positions()), self.events.stop_publishing)
         self.leadership.singleton("webhooks", self.events.webhooks.deliver, lambda stop: stop())
+        self.leadership.mirror("SCHEDULES", self.ingestion.schedules, self.ingestion.schedules.wake)
+        self.leadership.singleton("ingestion schedules", self.ingestion.schedules.firing,
+                                  lambda stop: stop())
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
@@ -205,11 +208,11 @@ class Catalog:
 
     def close(self) -> None:
         replica.stop(self.replica)  # no more changesets of other nodes
+        self.leadership.close()  # another node takes the once-per-cluster work over
         self.ingestion.close()  # a background run stops first: it writes through the journal
         self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
         self.projector.close()  # what is pending is projected first
         self.inference.join()  # a full rematerialisation beside the writers writes the store
-        self.leadership.close()  # another node takes the once-per-cluster work over
         self.events.close()
         if self.queries is not None:
             self.queries.close()

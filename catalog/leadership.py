@@ -1,12 +1,14 @@
 """One elected node for the work done once per cluster (issue 18; docs/scaling.md).
 
 Several nodes on a shared change log each apply every changeset, but some work must happen
-once per cluster, not once per node: publishing the change stream to NATS, projecting the
-property graph. Each such service is registered here once (``Leadership.singleton``, the one
-place that says "only on the leader") and runs while this node holds the cluster's lease
-(graph_store/nats_lease.py), stopping when it loses it. Their positions are kept where the
-next leader reads them (the property graph in itself, the NATS publisher in the lease's
-position bucket), so a new leader resumes where the last stopped: at least once, never lost.
+once per cluster, not once per node: publishing the change stream to NATS, delivering
+webhooks, firing ingestion schedules, projecting the property graph. Each such service is
+registered here once (``Leadership.singleton``, the one place that says "only on the leader")
+and runs while this node holds the cluster's lease (graph_store/nats_lease.py), stopping when
+it loses it. What they need is where the next leader finds it: webhook subscriptions and
+schedules on every node (``mirror``, graph_store/nats_records.py), positions in the lease's
+position bucket (the property graph's in itself), so a new leader resumes where the last one
+stopped: at least once, never lost.
 
 With the embedded SQLite log there is one node, and it is always the leader: a singleton
 starts as it is registered, with no NATS anywhere.
@@ -25,7 +27,8 @@ from typing import Any, Generic, TypeVar
 from catalog.settings import Settings
 from graph_store.changelog import ChangeLogBackend
 from graph_store.nats_changelog import NatsChangeLog
-from graph_store.nats_lease import NatsLease, Positions, Records
+from graph_store.nats_lease import NatsLease, Positions
+from graph_store.nats_records import Local, Mirror, Records
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -83,6 +86,11 @@ class Leadership:
         """A bucket of records every node follows, for the state a singleton needs wherever
         it runs next (None: one node, which keeps its state in its data directory)."""
         return self.lease.records(name) if self.lease is not None else None
+
+    def mirror(self, name: str, local: Local, absorbed: Callable[[], None]) -> Mirror | None:
+        """Keep ``local`` equal on every node through bucket ``name`` (None: one node)."""
+        records = self.records(name)
+        return Mirror(local, records, absorbed=absorbed) if records is not None else None
 
     def singleton(self, name: str, start: Callable[[], T], stop: Callable[[T], None]
                   ) -> Callable[[], None]:

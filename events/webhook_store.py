@@ -263,6 +263,10 @@ class WebhookStore:
                        [row[n] for n in names])
         self.save_position(sub_id, Position(row["position_seq"], row["position_index"]))
 
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM subscriptions ORDER BY seq")]
+
     def positions(self) -> dict[str, Position]:
         with self._lock:
             rows = self._db.execute("SELECT id, position_seq, position_index FROM subscriptions")

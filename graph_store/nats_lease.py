@@ -10,7 +10,8 @@ before the servers can drop the key, which is ``ttl`` after it *sent* its last s
 renewal: two holders never overlap, as long as the machines' clocks tick at the same rate.
 
 Beside the lease, ``positions()`` keeps the guarded work's positions in a second bucket
-(without a ttl), so that the next holder resumes where the last one stopped.
+(without a ttl), so that the next holder resumes where the last one stopped, and
+``records(name)`` the state it needs wherever it runs (graph_store/nats_records.py).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nats.js.kv import KeyValue
 
 from graph_store.errors import BackendError
 from graph_store.nats_loop import BackgroundLoop
+from graph_store.nats_records import Records
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,7 +84,7 @@ class NatsLease:
     def records(self, name: str) -> Records:
         """A bucket of records every node keeps a copy of (``{bucket}_{name}``), such as the
         state the guarded work needs wherever it runs next."""
-        return Records(self, self._run(self._bucket(f"{self.bucket}_{name}", ttl=None)))
+        return Records(self._run(self._bucket(f"{self.bucket}_{name}", ttl=None)), self._run)
 
     def close(self) -> None:
         """Stop renewing; a lease held is given up at once (deleted), so that another process
@@ -231,48 +233,6 @@ class Positions:
 
     def save(self, name: str, seq: int) -> None:
         self._lease._run(self._kv.put(name, str(seq).encode()))
-
-
-class Records:
-    """Records by key, which every node follows (``watch``) into a copy of its own."""
-
-    def __init__(self, lease: NatsLease, kv: KeyValue) -> None:
-        self._lease, self._kv = lease, kv
-
-    def put(self, key: str, value: bytes) -> None:
-        self._lease._run(self._kv.put(key, value))
-
-    def delete(self, key: str) -> None:
-        self._lease._run(self._kv.delete(key))
-
-    def watch(self, apply: Callable[[str, bytes | None], None],
-              ready: Callable[[], None] = lambda: None) -> None:
-        """Call ``apply(key, value)`` (``None``: deleted) for every record now, then
-        ``ready()`` once, then ``apply`` for every change, in order, on a thread of the pool
-        (the lease's loop goes on renewing); the watch starts again after a failure, from the
-        current records."""
-        async def follow() -> None:
-            first = True
-            while True:
-                try:
-                    watcher = await self._kv.watchall()
-                    async for entry in watcher:
-                        if entry is None:  # the records as they were: all delivered
-                            if first:
-                                first = False
-                                await asyncio.to_thread(ready)
-                            continue
-                        gone = entry.operation in ("DEL", "PURGE")
-                        await asyncio.to_thread(apply, entry.key, None if gone else entry.value)
-                except asyncio.CancelledError:
-                    raise
-                except Exception as e:
-                    log.warning("watching %s failed (%s); again in 1 s", self._kv._name, e)
-                    await asyncio.sleep(1)
-
-        async def start() -> None:
-            asyncio.get_running_loop().create_task(follow(), name=f"watch {self._kv._name}")
-        self._lease._run(start())
 
 
 def _name(token: bytes | None) -> str | None:

@@ -1,10 +1,11 @@
 """One elected node runs the work done once per cluster (catalog/leadership.py): three `semcat
 serve` processes on one shared log, each configured to publish events to NATS, with a webhook
-made on a node that does not lead. Exactly one node leads; each change is published and
-delivered once, not once per node; when the leader is killed (SIGKILL) another takes over
-within a bound and both resume from the cluster's positions, with nothing lost (at least once:
-what the dead leader sent but had not confirmed is sent again; the events stream drops those
-copies by id, a webhook receiver sees them twice)."""
+and an ingestion schedule made on nodes that do not lead. Exactly one node leads; each change
+is published and delivered once, not once per node, and the schedule fires on the leader only;
+when the leader is killed (SIGKILL) another takes over within a bound and resumes from the
+cluster's positions, with nothing lost (at least once: what the dead leader sent but had not
+confirmed is sent again; the events stream drops those copies by id, a webhook receiver sees
+them twice), and the schedule fires there."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ import nats
 import pytest
 
 from catalog import Catalog, Settings
+from events.webhook_mirror import PUSH_S
 from graph_store.nats_loop import BackgroundLoop
 from tests.conftest import Server
 from tests.test_assets_api import SCAFFOLD
+from tests.test_ingestion_api import sqlite_source
 from tests.test_multi_node import eventually, table, uniq
 from tests.test_nats_changelog import Node, require_server, stream_state
 from tests.test_webhooks import Receiver
@@ -28,6 +31,7 @@ from tests.test_webhooks import Receiver
 TTL = 2.0  # the lease: a dead leader is replaced within about 1.3 ttl
 TAKEOVER_BOUND_S = 15.0  # generous: three servers and a broker share two busy cores here
 EVENTS = "LEAD_EVENTS"
+SCHEDULES = "/api/v1/ingestion/schedules"
 PREFIX = "lead.events"
 
 
@@ -129,23 +133,41 @@ def test_exactly_one_node_leads_and_the_others_name_it(nodes: list[Server]) -> N
         assert f"semcat_leader {1.0 if srv is leader else 0.0}" in metrics
 
 
-def test_a_webhook_made_on_any_node_is_known_to_every_node(nodes: list[Server],
-                                                          receiver: Receiver) -> None:
+def a_follower(nodes: list[Server]) -> Server:
     [leader] = eventually(lambda: len(found := leaders(nodes)) == 1 and found, "one leader",
                           TAKEOVER_BOUND_S)
-    follower = next(srv for srv in nodes if srv is not leader)  # the leader delivers it
-    r = httpx.post(follower.url + "/api/v1/webhooks", json={"url": receiver.url + "/hook",
-                                                              "types": ["asset.created"]},
-                   timeout=30)
+    return next(srv for srv in nodes if srv is not leader)
+
+
+@pytest.fixture(scope="module")
+def webhook(nodes: list[Server], receiver: Receiver) -> str:
+    """A webhook made on a node that does not lead (the leader delivers it)."""
+    r = httpx.post(a_follower(nodes).url + "/api/v1/webhooks",
+                   json={"url": receiver.url + "/hook", "types": ["asset.created"]}, timeout=30)
     assert r.status_code == 201, r.text
+    return r.json()["id"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def schedule(nodes: list[Server], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An ingestion schedule firing every two seconds, made on a node that does not lead."""
+    source = sqlite_source(tmp_path_factory.mktemp("source") / "shop.db", tables=1)
+    r = httpx.post(a_follower(nodes).url + SCHEDULES,
+                   json={"cron": "* * * * * */2", "run": source}, timeout=30)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]  # type: ignore[no-any-return]
+
+
+def test_a_webhook_made_on_any_node_is_known_to_every_node(nodes: list[Server],
+                                                          webhook: str) -> None:
     for srv in nodes:
-        eventually(lambda srv=srv: httpx.get(f"{srv.url}/api/v1/webhooks/{r.json()['id']}",
+        eventually(lambda srv=srv: httpx.get(f"{srv.url}/api/v1/webhooks/{webhook}",
                                              timeout=10).status_code == 200,
                    f"{srv.url} knows the webhook")
 
 
 def test_each_change_is_published_and_delivered_once_not_once_per_node(
-        nodes: list[Server], tap: Tap, receiver: Receiver) -> None:
+        nodes: list[Server], tap: Tap, receiver: Receiver, webhook: str) -> None:
     eventually(lambda: len(leaders(nodes)) == 1, "one leader", TAKEOVER_BOUND_S)
     positions = [write(nodes[i % 3]) for i in range(9)]  # through every node
     ids = [f"{p}-0" for p in positions]
@@ -158,11 +180,32 @@ def test_each_change_is_published_and_delivered_once_not_once_per_node(
     assert max(delivered(receiver).values()) == 1, "an event was delivered more than once"
 
 
+def runs(srv: Server) -> int:
+    """Ingestion runs a node has made (each node knows its own)."""
+    r = httpx.get(srv.url + "/api/v1/ingestion", params={"limit": 1000}, timeout=10)
+    return len(r.json()["items"])
+
+
+def test_a_schedule_made_on_any_node_fires_on_the_leader_only(nodes: list[Server],
+                                                              schedule: str) -> None:
+    [leader] = eventually(lambda: len(found := leaders(nodes)) == 1 and found, "one leader",
+                          TAKEOVER_BOUND_S)
+    for srv in nodes:  # it fired on the leader, and every node hears of it
+        eventually(lambda srv=srv: httpx.get(f"{srv.url}{SCHEDULES}/{schedule}",
+                                             timeout=10).json()["lastRun"], "a firing")
+    assert runs(leader) >= 1
+    assert [runs(srv) for srv in nodes if srv is not leader] == [0, 0]
+
+
 def test_a_killed_leader_is_replaced_and_its_work_resumes_with_nothing_lost(
-        nodes: list[Server], tap: Tap, broker: Node, receiver: Receiver) -> None:
+        nodes: list[Server], tap: Tap, broker: Node, receiver: Receiver, webhook: str,
+        schedule: str) -> None:
     [leader] = eventually(lambda: len(found := leaders(nodes)) == 1 and found, "one leader",
                           TAKEOVER_BOUND_S)
     others = [srv for srv in nodes if srv is not leader]
+    old = f"{write(others[0])}-0"
+    eventually(lambda: tap.seen[old] and delivered(receiver)[old], "an older change sent")
+    time.sleep(PUSH_S * 1.5)  # its position is shared (webhooks push theirs every PUSH_S)
     before = [write(srv) for srv in (leader, *others)]
     eventually(lambda: all(tap.seen[f"{p}-0"] and delivered(receiver)[f"{p}-0"]
                            for p in before), "published and delivered by the leader")
@@ -182,14 +225,19 @@ def test_a_killed_leader_is_replaced_and_its_work_resumes_with_nothing_lost(
     for srv in others:
         eventually(lambda srv=srv: health(srv)["leader"] == f"node{nodes.index(new)}",
                    f"{srv.url} names the new leader", TTL)
+    # the schedule fires on the new leader now; deleted on any node, it fires no more
+    eventually(lambda: runs(new) >= 1, "the schedule fires on the new leader")
+    assert httpx.delete(f"{others[0].url}{SCHEDULES}/{schedule}", timeout=10).status_code == 204
+    eventually(lambda: httpx.get(new.url + SCHEDULES, timeout=10).json()["items"] == [],
+               "the deletion reaches every node")
     # the stream holds each event once, whatever was sent twice
     stored, _, _ = stream_state(broker.url, EVENTS)
     assert stored == len(tap.seen)
     assert took < TAKEOVER_BOUND_S
+    # resumed from the shared positions, not from the start
+    assert tap.seen[old] == 1 and delivered(receiver)[old] == 1
     twice = sum(n > 1 for n in tap.seen.values())
-    assert twice < published / 2, "the new leader published from the start again"
     again = sum(n > 1 for n in delivered(receiver).values())
-    assert again < sent, "the new leader delivered from the start again"
     print(f"takeover in {took:.1f} s; NATS: {published} events before, {twice} sent twice; "
           f"webhook: {sent} before, {again} twice")
 
