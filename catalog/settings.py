@@ -285,9 +285,9 @@ class Settings(BaseSettings):
     leader_lease_ttl_s: float = Field(
         default=10.0, ge=1.0, le=300.0,
         description="With a shared change log, one node is elected to run the work done once "
-        "per cluster (NATS events, webhooks, the property graph): it holds a lease of this "
-        "many seconds on the NATS servers and renews it every third of it; when it dies, "
-        "another node takes over within about 1.3 times this.",
+        "per cluster (NATS events, webhooks, ingestion schedules, the property graph): it "
+        "holds a lease of this many seconds on the NATS servers and renews it every third of "
+        "it; when it dies, another node takes over within about 1.3 times this.",
     )
     neo4j_url: str | None = Field(
         default=None,
