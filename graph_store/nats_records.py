@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
+from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
@@ -18,16 +20,42 @@ Runner = Callable[[Coroutine[Any, Any, Any]], Any]  # runs a coroutine on the le
 
 
 class Records:
-    """Records by key, which every node follows (``watch``) into a copy of its own."""
+    """Records by key, which every node follows (``watch``) into a copy of its own.
+
+    A write names the revision this node last saw or wrote of the record, so a change made
+    elsewhere meanwhile wins over this node's (which then takes it, by the watch): a firing
+    recorded on one node never brings back a schedule deleted on another."""
 
     def __init__(self, kv: KeyValue, run: Runner) -> None:
         self._kv, self._run = kv, run
+        self._lock = threading.Lock()
+        self._seen: dict[str, int | None] = {}  # key → the last revision known; None: deleted
 
-    def put(self, key: str, value: bytes) -> None:
-        self._run(self._kv.put(key, value))
+    def put(self, key: str, value: bytes) -> bool:
+        """Write the record, unless it changed or was deleted since this node last saw it
+        (False: the other change wins)."""
+        with self._lock:
+            if key in self._seen and self._seen[key] is None:
+                return False
+            last = self._seen.get(key)
+        try:
+            revision = self._run(self._kv.put(key, value) if last is None
+                                 else self._kv.update(key, value, last=last))
+        except KeyWrongLastSequenceError:
+            return False
+        self._note(key, revision)
+        return True
 
     def delete(self, key: str) -> None:
         self._run(self._kv.delete(key))
+        with self._lock:
+            self._seen[key] = None
+
+    def _note(self, key: str, revision: int | None) -> None:
+        with self._lock:
+            known = self._seen.get(key, 0)
+            if revision is None or known is None or revision > known:
+                self._seen[key] = revision
 
     def watch(self, apply: Callable[[str, bytes | None], None],
               ready: Callable[[], None] = lambda: None) -> None:
@@ -47,6 +75,7 @@ class Records:
                                 await asyncio.to_thread(ready)
                             continue
                         gone = entry.operation in ("DEL", "PURGE")
+                        self._note(entry.key, None if gone else entry.revision)
                         await asyncio.to_thread(apply, entry.key, None if gone else entry.value)
                 except asyncio.CancelledError:
                     raise

@@ -89,3 +89,21 @@ def test_subscriptions_and_positions_travel_between_nodes(server: Node, tmp_path
     finally:
         a.close()
         b.close()
+
+
+def test_a_change_made_elsewhere_meanwhile_wins(server: Node) -> None:
+    """A node writes over the revision it knows: a record changed or deleted by another node
+    since is not brought back (a firing or a pause against a deleted subscription)."""
+    one = NatsLease(server.url, bucket="TEST", name="one", ttl=5.0)
+    two = NatsLease(server.url, bucket="TEST", name="two", ttl=5.0)
+    try:
+        mine, theirs = one.records("RACE"), two.records("RACE")
+        assert mine.put("k", b"1")
+        assert theirs.put("k", b"2")  # it knew no revision: it writes
+        assert not mine.put("k", b"3"), "over a revision that is no longer the last"
+        theirs.delete("k")
+        assert not mine.put("k", b"4") and not theirs.put("k", b"5"), "a deletion stays"
+        assert mine.put("other", b"x")
+    finally:
+        one.close()
+        two.close()
