@@ -21,6 +21,7 @@ from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
 from catalog.data_dir import check_format, upgrade
 from catalog.jsonld import BUILT_IN, Vocabulary
+from catalog.leadership import Leadership
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
 from catalog.search import SearchService
@@ -176,17 +177,27 @@ class Catalog:
         # entailed types and classifications follow the reasoners into the text index
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
+        # the work done once per cluster runs on the elected node (catalog/leadership.py)
+        self.leadership = Leadership(settings, self.changelog)
         # the change stream (SSE, brokers, webhooks): enqueued in the write, sent by threads of its own
         self.events = EventService(self.store, layout, self.journal, data=data, access=self.access,
                                    nats=settings.events_nats(), webhooks=settings.webhooks(),
-                                   owners=Owners(Principal.from_json, self.keys.revoked))
+                                   owners=Owners(Principal.from_json, self.keys.revoked),
+                                   shared=self.leadership.records("WEBHOOKS"))
+        self.leadership.singleton("NATS events", lambda: self.events.publish(
+            self.leadership.positions()), self.events.stop_publishing)
+        self.leadership.singleton("webhooks", self.events.webhooks.deliver, lambda stop: stop())
+        self.leadership.mirror("SCHEDULES", self.ingestion.schedules, self.ingestion.schedules.wake)
+        self.leadership.singleton("ingestion schedules", self.ingestion.schedules.firing,
+                                  lambda stop: stop())
+        if snapshots.Publisher.wanted(self.store, settings):  # for new nodes to start from
+            self.leadership.singleton("snapshots", lambda: snapshots.Publisher(
+                self.journal, settings, self.publish_snapshot), snapshots.Publisher.close)
         self.audit.catch_up(self.changelog)
         self.inference.catch_up()  # a fresh catalog's first materialisation; or the log is ahead
         self.classifier.catch_up()  # rule conclusions, propagation, inheritance
         self.provenance.catch_up()  # who asserted what, for changesets it has not seen
         self.replica = replica.Replica.start(self.journal)  # other nodes' writes, with a shared log
-        self.snapshots = snapshots.Publisher.start(self.store, self.journal, settings,
-                                                   self.publish_snapshot)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Catalog:
@@ -202,8 +213,8 @@ class Catalog:
                                  workspace=self.settings.default_workspace)
 
     def close(self) -> None:
-        snapshots.stop(self.snapshots)
         replica.stop(self.replica)  # no more changesets of other nodes
+        self.leadership.close()  # another node takes the once-per-cluster work over
         self.ingestion.close()  # a background run stops first: it writes through the journal
         self.jobs.close()  # so does a job, at its next chunk (resumed on the next start)
         self.projector.close()  # what is pending is projected first

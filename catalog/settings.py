@@ -295,6 +295,13 @@ class Settings(BaseSettings):
         "installs the newest snapshot and replays only the log after it; off, it replays the "
         "whole log.",
     )
+    leader_lease_ttl_s: float = Field(
+        default=10.0, ge=1.0, le=300.0,
+        description="With a shared change log, one node is elected to run the work done once "
+        "per cluster (NATS events, webhooks, ingestion schedules, the property graph): it "
+        "holds a lease of this many seconds on the NATS servers and renews it every third of "
+        "it; when it dies, another node takes over within about 1.3 times this.",
+    )
     neo4j_url: str | None = Field(
         default=None,
         description="Bolt URL (e.g. neo4j://host:7687) of a Neo4j database (or another Bolt/"

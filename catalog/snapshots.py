@@ -146,8 +146,8 @@ def newest(settings: Settings) -> dict[str, Any] | None:
 
 
 class Publisher:
-    """Publishes a snapshot once the log has moved ``every`` changesets past the newest one
-    (whoever published it: nodes that share a log take turns without speaking to each other)."""
+    """Publishes a snapshot once the log has moved ``every`` changesets past the newest one,
+    whoever published that (two nodes that both believe they lead, for a moment, take turns)."""
 
     def __init__(self, journal: Journal, settings: Settings,
                  take: Callable[[], SnapshotInfo]) -> None:
@@ -158,13 +158,11 @@ class Publisher:
         self._thread = threading.Thread(target=self._run, name="semcat-snapshots", daemon=True)
         self._thread.start()
 
-    @classmethod
-    def start(cls, store: GraphStore, journal: Journal, settings: Settings,
-              take: Callable[[], SnapshotInfo]) -> Publisher | None:
-        if not settings.log_url or not settings.log_snapshot_every or settings.data is None or \
-                not isinstance(store, OxigraphStore):
-            return None
-        return cls(journal, settings, take)
+    @staticmethod
+    def wanted(store: GraphStore, settings: Settings) -> bool:
+        """Whether this node publishes snapshots (while it leads: catalog/leadership.py)."""
+        return bool(settings.log_url and settings.log_snapshot_every and settings.data
+                    is not None and isinstance(store, OxigraphStore))
 
     def _run(self) -> None:
         while not self._stopping.wait(CHECK_S):
@@ -186,8 +184,3 @@ class Publisher:
     def close(self) -> None:
         self._stopping.set()
         self._thread.join()
-
-
-def stop(publisher: Publisher | None) -> None:
-    if publisher is not None:
-        publisher.close()

@@ -19,6 +19,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from events.feed import EventFeed
 from events.model import Event, Position
@@ -30,19 +31,35 @@ FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 
 
+class SharedPositions(Protocol):
+    """Positions a cluster shares (graph_store/nats_lease.py's ``Positions``): the elected
+    node that publishes saves them there, and the next one resumes from them."""
+
+    def get(self, name: str) -> int | None: ...
+
+    def save(self, name: str, seq: int) -> None: ...
+
+
 class ConfirmedPosition:
     """The last changeset a broker acknowledged every event of: a small file in the data
     directory (``events/{name}.position``), replaced atomically after each acknowledged
-    batch; in memory for an in-memory catalog."""
+    batch; in memory for an in-memory catalog. With ``shared`` (several nodes, one of them
+    publishing at a time) the cluster's position comes first, and is saved too."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, shared: SharedPositions | None = None,
+                 name: str = "events") -> None:
+        self.path, self._shared, self._name = path, shared, name
         text = path.read_text().strip() if path is not None and path.exists() else ""
         self.new = not text  # nothing published from this data directory yet
         self.seq = int(text) if text.isdigit() else 0
+        cluster = shared.get(name) if shared is not None else None
+        if cluster is not None:  # what the last publisher of the cluster confirmed
+            self.new, self.seq = False, cluster
 
     def save(self, seq: int) -> None:
         self.seq = seq
+        if self._shared is not None:
+            self._shared.save(self._name, seq)
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

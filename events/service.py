@@ -17,9 +17,10 @@ from events.derive import TYPE, events_of
 from events.feed import EventFeed
 from events.model import Event, Position
 from events.nats_publisher import NatsPublisher
-from events.publisher import ConfirmedPosition, LogPublisher
+from events.publisher import ConfirmedPosition, LogPublisher, SharedPositions
 from events.visibility import EventFilter, visible
 from events.webhook_delivery import WebhookConfig
+from events.webhook_mirror import Records
 from events.webhooks import Access, Owners, WebhookService
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
@@ -43,7 +44,8 @@ class Readers(Access, Protocol):
 class EventService:
     def __init__(self, store: GraphStore, layout: GraphLayout, journal: Journal, *,
                  access: Readers, data: Path | None, nats: NatsConfig | None = None,
-                 webhooks: WebhookConfig | None = None, owners: Owners | None = None) -> None:
+                 webhooks: WebhookConfig | None = None, owners: Owners | None = None,
+                 shared: Records | None = None) -> None:
         self._store = store
         self._layout = layout
         self._readable = access.readable
@@ -54,19 +56,34 @@ class EventService:
                                   # group commit: the log is fsynced as writers let go
                                   durable=journal.changelog.sync)
             journal.on_applied.append(self.feed.on_applied)
-        self.publishers: list[LogPublisher] = []
-        if nats is not None:
-            where = data / "events" / "nats.position" if data is not None else None
-            confirmed = ConfirmedPosition(where)
-            if confirmed.new and nats.start == "now":  # not the history, unless asked
-                confirmed.save(journal.applied_seq)
-            self.publishers.append(NatsPublisher(
-                self.feed, confirmed, url=nats.url, stream=nats.stream,
-                prefix=nats.prefix).start())
+        self.publishers: list[LogPublisher] = []  # while publishing (on the elected node)
+        self.nats, self._data, self._journal = nats, data, journal
         self.webhooks = WebhookService(
             self.feed, data, webhooks or WebhookConfig(), access=access,
             owners=owners or Owners(lambda owner: owner),
-            visible=lambda events, wanted, delta: self.visible(events, wanted, delta=delta))
+            visible=lambda events, wanted, delta: self.visible(events, wanted, delta=delta),
+            shared=shared)  # several nodes: the subscriptions every node knows
+
+    def publish(self, shared: SharedPositions | None = None) -> LogPublisher | None:
+        """Start publishing to the NATS stream configured (None: none is), from the position
+        it confirmed last: in ``shared`` when several nodes take turns, else in the data
+        directory. The catalog calls this on the elected node only (catalog/leadership.py)."""
+        if self.nats is None:
+            return None
+        where = self._data / "events" / "nats.position" if self._data is not None else None
+        confirmed = ConfirmedPosition(where, shared, "nats-events")
+        if confirmed.new and self.nats.start == "now":  # not the history, unless asked
+            confirmed.save(self._journal.applied_seq)
+        publisher = NatsPublisher(self.feed, confirmed, url=self.nats.url,
+                                  stream=self.nats.stream, prefix=self.nats.prefix).start()
+        self.publishers.append(publisher)
+        return publisher
+
+    def stop_publishing(self, publisher: LogPublisher | None) -> None:
+        """Stop one publisher (what it had not confirmed, the next one sends again)."""
+        if publisher is not None:
+            publisher.close()
+            self.publishers.remove(publisher)
 
     @property
     def position(self) -> Position:
@@ -99,7 +116,7 @@ class EventService:
 
     def close(self) -> None:
         """Publishers and webhooks first (the next start sends what they had not confirmed)."""
-        for publisher in self.publishers:
-            publisher.close()
+        for publisher in list(self.publishers):
+            self.stop_publishing(publisher)
         self.webhooks.close()
         self.feed.close()

@@ -10,7 +10,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +60,7 @@ CREATE INDEX IF NOT EXISTS deliveries_of ON deliveries (subscription, status, n)
 Status = Literal["retrying", "delivered", "dead-lettered", "replay-pending"]
 SUB_COLUMNS = ("id, url, filter, format, delta, description, paused, paused_reason, owner, "
                "created, updated, position_seq, position_index")
+SHARED = SUB_COLUMNS + ", secret, previous_secret, previous_until"  # what a cluster shares
 DELIVERY_COLUMNS = ("n, subscription, event, type, status, attempts, status_code, latency_ms, "
                     "last_error, first_at, last_at, replays")
 
@@ -145,6 +146,9 @@ class WebhookStore:
             os.chmod(path, 0o600)  # it holds the signing secrets
         self._db = connect(path, SCHEMA)
         self._lock = threading.Lock()
+        # told the id of each subscription changed here (not by ``absorb``): the mirror
+        # shares it with the other nodes of a cluster (events/webhook_mirror.py)
+        self.on_change: Callable[[str], None] = lambda sub_id: None
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(subscriptions)")}
         for column, kind in (("previous_secret", "TEXT"), ("previous_until", "REAL")):
             if column not in columns:  # a file from before secrets had a grace period
@@ -178,6 +182,7 @@ class WebhookStore:
                         sub.description, int(sub.paused), sub.paused_reason,
                         json.dumps(sub.owner), sub.created, sub.updated, sub.position.seq,
                         sub.position.index, secret))
+        self.on_change(sub.id)
 
     def get(self, sub_id: str) -> Subscription | None:
         with self._lock:
@@ -198,16 +203,19 @@ class WebhookStore:
                        (sub.url, _filter_json(sub.filter), sub.format, int(sub.delta),
                         sub.description, int(sub.paused), sub.paused_reason, sub.updated,
                         sub.id))
+        self.on_change(sub.id)
 
     def pause(self, sub_id: str, reason: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE subscriptions SET paused = 1, paused_reason = ? WHERE id = ?",
                        (reason, sub_id))
+        self.on_change(sub_id)
 
     def delete(self, sub_id: str) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
             db.execute("DELETE FROM deliveries WHERE subscription = ?", (sub_id,))
+        self.on_change(sub_id)
 
     def secrets(self, sub_id: str, now: float | None = None) -> tuple[str, ...]:
         """The secrets that sign a delivery: the current one, and the one it replaced until
@@ -229,6 +237,40 @@ class WebhookStore:
                        "END, previous_until = CASE WHEN ? > 0 THEN ? END, secret = ?, "
                        "updated = ? WHERE id = ?",
                        (grace_s, grace_s, time.time() + grace_s, secret, updated, sub_id))
+        self.on_change(sub_id)
+
+    # -- the copy other nodes keep -------------------------------------------------------------
+    def export(self, sub_id: str) -> dict[str, Any] | None:
+        """A subscription as another node needs it to deliver (its secrets too, not its
+        deliveries); None once it is deleted."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {SHARED} FROM subscriptions WHERE id = ?",
+                                   (sub_id,)).fetchone()
+        return dict(zip(SHARED.split(", "), row, strict=True)) if row else None
+
+    def absorb(self, sub_id: str, row: dict[str, Any] | None) -> None:
+        """Take a subscription as another node exported it (None: deleted there), all but its
+        position, which only moves forward."""
+        with self._tx(synced=False) as db:
+            if row is None:
+                db.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
+                return
+            names = SHARED.split(", ")
+            db.execute(f"INSERT INTO subscriptions ({SHARED}) VALUES "
+                       f"({', '.join('?' * len(names))}) ON CONFLICT (id) DO UPDATE SET "
+                       + ", ".join(f"{n} = excluded.{n}" for n in names
+                                   if n not in ("id", "position_seq", "position_index")),
+                       [row[n] for n in names])
+        self.save_position(sub_id, Position(row["position_seq"], row["position_index"]))
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM subscriptions ORDER BY seq")]
+
+    def positions(self) -> dict[str, Position]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, position_seq, position_index FROM subscriptions")
+            return {r[0]: Position(r[1], r[2]) for r in rows.fetchall()}
 
     def save_position(self, sub_id: str, position: Position) -> None:
         """Only forwards: a position never goes back. Not fsynced: losing it to a power cut

@@ -24,6 +24,7 @@ from events.feed import EventFeed
 from events.model import Event, Position
 from events.visibility import EventFilter
 from events.webhook_delivery import Dispatcher, WebhookConfig, now_iso
+from events.webhook_mirror import Records, WebhookMirror
 from events.webhook_payload import new_secret
 from events.webhook_store import FILE, Delivery, Subscription, WebhookStore
 from graph_store.errors import Forbidden, InputError, NotFound
@@ -75,17 +76,42 @@ Visible = Callable[[Sequence[Event], EventFilter, bool], list[dict[str, Any]]]
 
 class WebhookService:
     def __init__(self, feed: EventFeed, data: Path | None, config: WebhookConfig, *,
-                 access: Access, owners: Owners, visible: Visible) -> None:
+                 access: Access, owners: Owners, visible: Visible,
+                 shared: Records | None = None) -> None:
         self._feed = feed
         self._access = access
         self._owners = owners
         self._visible = visible
         self.config = config
         self.store = WebhookStore(data / FILE if data is not None else None)
-        self.dispatcher = Dispatcher(feed, self.store, config, view=self._as_owner,
-                                     owner_problem=self._owner_problem)
+        self.dispatcher: Dispatcher | None = None  # while this node delivers (``deliver``)
+        # several nodes: every one knows every subscription (events/webhook_mirror.py)
+        self.mirror = WebhookMirror(self.store, shared, absorbed=self._refresh) \
+            if shared is not None else None
+
+    # -- delivering: on the elected node (catalog/leadership.py) -------------------------------
+    def deliver(self) -> Callable[[], None]:
+        """Deliver every subscription from its position until the returned function is
+        called (what was not confirmed then, the next node to deliver sends again)."""
+        dispatcher = Dispatcher(self._feed, self.store, self.config, view=self._as_owner,
+                                owner_problem=self._owner_problem)
+        self.dispatcher = dispatcher
         if any(not s.paused for s in self.store.all()):
-            self.dispatcher.refresh()
+            dispatcher.refresh()
+        end_pushing = self.mirror.pushing() if self.mirror is not None else None
+
+        def stop() -> None:
+            if self.dispatcher is dispatcher:
+                self.dispatcher = None
+            dispatcher.close()
+            if end_pushing is not None:
+                end_pushing()
+        return stop
+
+    def _refresh(self) -> None:
+        dispatcher = self.dispatcher
+        if dispatcher is not None:
+            dispatcher.refresh()
 
     # -- subscriptions -------------------------------------------------------------------------
     def create(self, url: str, wanted: EventFilter, *, format: str = "json",
@@ -102,7 +128,7 @@ class WebhookService:
         self.store.add(sub, secret)
         log.info("webhook %s created for %s to %s", sub.id, sub.owner_subject,
                  egress.origin(url))
-        self.dispatcher.refresh()
+        self._refresh()
         return sub, secret
 
     def page(self, *, cursor: str | None = None, limit: int = 50) -> tuple[list[Subscription],
@@ -147,13 +173,13 @@ class WebhookService:
                 raise Forbidden(f"webhook {sub_id} cannot deliver: {problem}; delete it and "
                                 "create a new one", reason=problem)
         self.store.replace(new)
-        self.dispatcher.refresh()
+        self._refresh()
         return new
 
     def delete(self, sub_id: str) -> None:
         self.get(sub_id)
         self.store.delete(sub_id)
-        self.dispatcher.refresh()
+        self._refresh()
 
     def rotate_secret(self, sub_id: str, grace_s: float = ROTATION_GRACE_S) -> str:
         """A new secret, signing from the next attempt on. The old one signs beside it for
@@ -164,7 +190,7 @@ class WebhookService:
         self.get(sub_id)
         secret = new_secret()
         self.store.set_secret(sub_id, secret, now_iso(), grace_s)
-        self.dispatcher.refresh()
+        self._refresh()
         return secret
 
     # -- deliveries ----------------------------------------------------------------------------
@@ -187,11 +213,12 @@ class WebhookService:
         if sub.paused:
             log.info("webhook %s: %d dead letters queued; delivered once it is resumed", sub_id,
                      queued)
-        self.dispatcher.refresh()
+        self._refresh()
         return queued
 
     def close(self) -> None:
-        self.dispatcher.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         self.store.close()
 
     # -- who may -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A schedule is a run config plus a cron expression (croniter's syntax: five fields, an optional
 sixth for seconds, or ``@daily`` and the like; times in UTC). It is kept in the run registry's
-file, so it outlives the process; each time it comes due, one thread queues a run through
+file, so it outlives the process (and, with several nodes, shared with every node: see
+``firing``); each time it comes due, one thread queues a run through
 ``BackgroundRuns.start`` as the principal who made the schedule, so the permissions are
 checked again at every firing (a principal who lost ``run-ingestion``, or whose API key was
 revoked, gets an error on the schedule instead of a run). A firing is skipped while the
@@ -133,9 +134,10 @@ class Schedules:
         self._principals = principals
         self._wake = threading.Event()
         self._closing = threading.Event()
-        self._thread: threading.Thread | None = None
-        if self._all():
-            self._ensure_thread()
+        self._thread: threading.Thread | None = None  # while this node fires (``firing``)
+        # told the id of each schedule changed here: several nodes share them
+        # (graph_store/nats_records.py), so whichever is elected fires them
+        self.on_change: Callable[[str], None] = lambda schedule_id: None
 
     # -- the API -------------------------------------------------------------------------------
     def add(self, body: Any, *, actor: str) -> Schedule:
@@ -162,7 +164,7 @@ class Schedules:
                 (schedule.id, cron, schedule.workspace, source, json.dumps(schedule.run),
                  actor, json.dumps(schedule.principal.to_json()), schedule.created))
         log.info("ingestion schedule %s added: %s at %r by %s", schedule.id, source, cron, actor)
-        self._ensure_thread()
+        self.on_change(schedule.id)
         self._wake.set()
         return schedule
 
@@ -184,6 +186,7 @@ class Schedules:
         with self._lock:
             self._db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
         log.info("ingestion schedule %s deleted", schedule_id)
+        self.on_change(schedule_id)
         self._wake.set()
 
     def close(self) -> None:
@@ -218,15 +221,58 @@ class Schedules:
             self._db.execute("UPDATE schedules SET last_fired = ?, last_run = COALESCE(?, "
                              "last_run), last_error = ? WHERE id = ?",
                              (now(), run_id, error, schedule.id))
+        self.on_change(schedule.id)
 
-    def _loop(self) -> None:
+    def firing(self) -> Callable[[], None]:
+        """Fire the schedules as they come due until the returned function is called: on the
+        node elected for it (catalog/leadership.py). A firing due while no node fired
+        (a fail-over, a restart) is skipped, not made up."""
+        stop = threading.Event()
+        thread = self._thread = threading.Thread(target=self._loop, args=(stop,), daemon=True,
+                                                 name="semcat-ingestion-schedules")
+        thread.start()
+
+        def end() -> None:
+            stop.set()
+            self._wake.set()
+            thread.join(10)
+        return end
+
+    def wake(self) -> None:
+        """Schedules changed elsewhere: look again."""
+        self._wake.set()
+
+    # -- the copy other nodes keep (graph_store/nats_records.py) --------------------------------
+    def ids(self) -> list[str]:
+        return [s.id for s in self._all()]
+
+    def export(self, schedule_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {COLUMNS} FROM schedules WHERE id = ?",
+                                   (schedule_id,)).fetchone()
+        return dict(zip(COLUMNS.split(", "), row, strict=True)) if row else None
+
+    def absorb(self, schedule_id: str, row: dict[str, Any] | None) -> None:
+        names = COLUMNS.split(", ")
+        with self._lock:
+            if row is None:
+                self._db.execute("DELETE FROM schedules WHERE id = ?", (schedule_id,))
+            else:
+                self._db.execute(
+                    f"INSERT INTO schedules ({COLUMNS}) VALUES ({', '.join('?' * len(names))}) "
+                    "ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+                        f"{n} = excluded.{n}" for n in names if n != "id"),
+                    [row[n] for n in names])
+        self._wake.set()
+
+    def _loop(self, stop: threading.Event) -> None:
         due: dict[str, datetime] = {}
-        while not self._closing.is_set():
+        while not self._closing.is_set() and not stop.is_set():
             current = datetime.now(UTC)
             schedules = {s.id: s for s in self._all()}
             due = {i: due.get(i) or s.next_time(current) for i, s in schedules.items()}
             for i, at in due.items():
-                if at <= current and not self._closing.is_set():
+                if at <= current and not self._closing.is_set() and not stop.is_set():
                     try:
                         self.fire(schedules[i])
                     except Exception:  # one bad schedule never stops the others
@@ -236,13 +282,6 @@ class Schedules:
                        default=MAX_SLEEP_S)
             self._wake.wait(min(max(wait, 0.0), MAX_SLEEP_S))
             self._wake.clear()
-
-    def _ensure_thread(self) -> None:
-        with self._lock:
-            if self._thread is None and not self._closing.is_set():
-                self._thread = threading.Thread(target=self._loop, daemon=True,
-                                                name="semcat-ingestion-schedules")
-                self._thread.start()
 
     def _may(self, workspace: str) -> bool:
         return may_run(self._access, workspace)

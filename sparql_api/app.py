@@ -73,7 +73,11 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
             cat.jobs.start()  # jobs a stopped or killed server left behind resume (jobs/service.py)
             if cat.settings.vectors_on_start:
                 cat.search.start_vectors()  # semantic search is ready from the first write on
-            graph = property_graph.follow(cat, cat.settings.property_graph())  # SEMCAT_NEO4J_URL
+            config = cat.settings.property_graph()  # SEMCAT_NEO4J_URL, projected by the leader
+            graph = cat.leadership.singleton(
+                "property graph", lambda: property_graph.follow(cat, config),
+                lambda projection: projection.close() if projection is not None else None) \
+                if config is not None else None
             # commands on the same data directory ask this server (catalog/running_server.py)
             note = running_server.announce(data, running_server.client_url(
                 cat.settings.host, cat.settings.port), cat.keys) if owned and data else None
@@ -88,7 +92,7 @@ def create_app(catalog: Catalog | None = None, *, settings: Settings | None = No
         finally:
             gc.unfreeze()
             if graph is not None:
-                graph.close()
+                graph()
             if note is not None and data is not None:
                 running_server.withdraw(data, note, cat.keys)
             if owned:

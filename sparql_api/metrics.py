@@ -52,6 +52,10 @@ class CatalogCollector(Collector):
         for name, behind in cat.projection_lag().items():
             lag.add_metric((name,), behind)
         yield lag
+        yield GaugeMetricFamily("semcat_leader", "1 on the node elected to run the work done "
+                                "once per cluster (NATS events, webhooks, ingestion "
+                                "schedules, the property graph), else 0",
+                                value=1 if cat.leadership.leader else 0)
         yield GaugeMetricFamily("semcat_gc_frozen_objects", "Objects loaded at start that the "
                                 "garbage collector's full passes skip", value=gc.get_freeze_count())
         data = cat.settings.data

@@ -80,6 +80,11 @@ class Health(Closed):
     status: Literal["ok", "degraded"]
     appliedSeq: int = Field(description="The last change-log seq the store has applied")
     problems: dict[str, str] = Field(description="Component → what is wrong with it")
+    role: Literal["leader", "follower"] = Field(
+        description="Whether this node runs the work done once per cluster (always the leader "
+        "with the embedded change log; elected among the nodes of a shared one)")
+    leader: str | None = Field(description="The elected node's name, as this node last saw "
+                               "it (null with the embedded change log)")
 
 
 class ContextDocument(Closed):

@@ -17,4 +17,5 @@ async def health(request: Request) -> JSONResponse:
     cat = catalog_of(request)
     problems = dict(cat.problems)
     return JSONResponse({"status": "degraded" if problems else "ok",
-                         "appliedSeq": cat.journal.applied_seq, "problems": problems})
+                         "appliedSeq": cat.journal.applied_seq, "problems": problems,
+                         "role": cat.leadership.role, "leader": cat.leadership.holder})
