@@ -271,8 +271,8 @@ def main(argv: list[str] | None = None) -> None:
                 tables = [a["id"] for a in http.get("/api/v1/assets", params={
                     "type": "Table", "limit": 200}).json()["items"]]
             alone = sequential(srv.url, args.n)
-            # the server's first seconds under the mix are reported apart: caches fill, the
-            # query workers start, the first edit of each demo asset takes the long way
+            # the server's first seconds under the mix are reported apart (caches fill, the
+            # query workers start), so that they neither hide nor inflate the steady state
             warm = mixed(srv.url, args.clients, args.warmup, tables) if args.warmup else None
             mix = mixed(srv.url, args.clients, args.seconds, tables)
             writes = mixed(srv.url, args.clients, args.seconds / 2, tables, WRITES_ONLY)
