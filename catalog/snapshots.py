@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 CHECK_S = 10.0  # how often a node asks whether it is time for a snapshot
 STAGING = ".bootstrap"  # a snapshot being installed, inside the data directory
 SEARCH = "search"  # the search indexes' directory (of which a snapshot holds the vectors)
+ATTEMPTS = 3  # to install the newest snapshot, before a node replays the whole log instead
 # copies the vector index into a directory; returns the changeset it reflects
 CopyVectors = Callable[[Path], int]
 
@@ -62,14 +63,38 @@ def bucket(settings: Settings) -> SnapshotBucket | None:
 
 def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
     """Install the newest snapshot into ``data`` when it holds no catalog yet; None when there
-    is nothing to install (no shared log, a catalog already there, no snapshot published)."""
+    is nothing to install (no shared log, a catalog already there, no snapshot published) or
+    it could not be installed (the node then replays the whole log, as without snapshots)."""
     if not settings.log_url or not settings.log_bootstrap or settings.store_url or \
             holds_catalog(data):  # a remote store is shared: it is where the others are
         return None
-    staging = data / STAGING
-    shutil.rmtree(staging, ignore_errors=True)  # an install cut short: its files are not in use
-    for leftover in (STORE, SEARCH):  # (a catalog's store has a log beside it)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _install(settings, data)
+        except BaseMismatch:
+            raise
+        except Exception as e:  # e.g. replaced by a newer snapshot while it was read
+            _clear(data)
+            log.warning("could not install the newest snapshot (attempt %d of %d): %s",
+                        attempt, ATTEMPTS, e)
+    log.warning("starting without a snapshot: this node replays the whole change log")
+    return None
+
+
+class BaseMismatch(BackendError):
+    """A snapshot of another catalog: the node's settings are wrong, and it must not start."""
+
+
+def _clear(data: Path) -> None:
+    """What an install cut short left (its files are not in use: the directory holds no
+    catalog until the change log is in place, and a catalog's store has a log beside it)."""
+    for leftover in (STAGING, STORE, SEARCH):
         shutil.rmtree(data / leftover, ignore_errors=True)
+
+
+def _install(settings: Settings, data: Path) -> SnapshotInfo | None:
+    _clear(data)
+    staging = data / STAGING
     staging.mkdir(parents=True)
     snapshots = bucket(settings)
     assert snapshots is not None
@@ -80,7 +105,7 @@ def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
             return None
         info = SnapshotInfo(**{k: about[k] for k in SnapshotInfo.__dataclass_fields__})
         if info.base != settings.base:
-            raise BackendError(f"the newest snapshot of stream {settings.log_stream} is of a "
+            raise BaseMismatch(f"the newest snapshot of stream {settings.log_stream} is of a "
                                f"catalog with base IRI {info.base}, not {settings.base}: give "
                                "every node of one catalog the same SEMCAT_BASE_IRI")
         with tarfile.open(archive) as tar:
@@ -94,8 +119,6 @@ def bootstrap(settings: Settings, data: Path) -> SnapshotInfo | None:
         log.info("installed the snapshot of changeset %d (%s, %d bytes); the log after it "
                  "follows", info.seq, info.created, info.bytes)
         return info
-    except (KeyError, TypeError) as e:
-        raise BackendError(f"the newest snapshot is not one this semcat reads: {e}") from e
     finally:
         snapshots.close()
         shutil.rmtree(staging, ignore_errors=True)

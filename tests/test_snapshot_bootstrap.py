@@ -153,3 +153,26 @@ def test_publishing_over_http_is_for_instance_admins(nats: Node, tmp_path: Path)
         assert "published a snapshot of changeset" in done.stderr
     finally:
         srv.stop()
+
+
+def test_a_snapshot_that_cannot_be_installed_leaves_the_node_to_replay_the_log(
+        nats: Node, tmp_path: Path) -> None:
+    """A broken or unreadable snapshot never keeps a node from joining: it replays the log."""
+    stream = "BAD" + uuid.uuid4().hex[:6].upper()
+    with Catalog.open(node(nats, tmp_path / "a", stream)) as a:
+        a.assets.upsert_many(SCAFFOLD, actor="test")
+        info = a.publish_snapshot()
+        garbage = tmp_path / "garbage.tar.gz"
+        garbage.write_bytes(b"not a tar archive at all")
+        bucket = snapshots.bucket(a.settings)
+        assert bucket is not None
+        try:
+            bucket.put(garbage, {**info.__dict__})
+        finally:
+            bucket.close()
+        (tmp_path / "b" / "store").mkdir(parents=True)  # as an install cut short leaves it
+        (tmp_path / "b" / "store" / "000001.sst").write_bytes(b"half")
+        with Catalog.open(node(nats, tmp_path / "b", stream)) as b:
+            assert b.bootstrapped is None and b.replayed == a.journal.applied_seq
+            assert versions(b) == versions(a)
+        assert not (tmp_path / "b" / ".bootstrap").exists()
