@@ -398,7 +398,7 @@ class Catalog:
     def publish_snapshot(self) -> snapshots.SnapshotInfo:
         """A snapshot of this node, for new nodes of its shared log to start from."""
         return snapshots.publish(self.store, self.journal, self.settings.data, self.settings,
-                                 vectors=self.search.copy_vectors)
+                                 indexes=self.search.copy_indexes)
 
     def export(self, output: IO[bytes], media_type: str = "application/n-quads", *,
                inferred: bool = False) -> None:

@@ -450,16 +450,18 @@ class SearchService:
             self.vectors.save()
         return ReindexReport(len(docs), t1 - t0, len(docs), time.perf_counter() - t1, seq)
 
-    def copy_vectors(self, target: Path) -> int:
-        """The vector index as saved, into the directory ``target`` (for a new node: embedding
-        a catalog again takes far longer than copying it); returns the changeset it reflects."""
+    def copy_indexes(self, target: Path) -> None:
+        """Both indexes, as committed, into the directory ``target`` (for a new node: indexing a
+        catalog again takes far longer than copying it; each catches up from its changeset)."""
+        assert self._dir is not None, "an in-memory catalog has no indexes on disk"
+        target.mkdir(parents=True, exist_ok=True)
+        with self._indexing:
+            self.text.copy_to(target / "text")
         with self.vectors.lock:
             self.vectors.save()
-            target.mkdir(parents=True, exist_ok=True)
             for f in self.vectors.files():
                 if f.exists():
                     shutil.copy2(f, target / f.name)
-            return self.vectors.seq
 
     def close(self) -> None:
         if self._worker is not None:

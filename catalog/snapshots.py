@@ -5,7 +5,7 @@ one changeset, taken as `semcat backup` takes them) to a JetStream object store 
 stream: every ``log_snapshot_every`` changesets, and on request. A node that starts on an empty
 data directory installs the newest snapshot and replays only the log after it, so joining
 costs the snapshot's size, not the log's length. What is a node's own (API keys, audit trail,
-jobs, webhook subscriptions) is not in a snapshot; search indexes are rebuilt as it opens.
+jobs, webhook subscriptions) is not in a snapshot; its search indexes catch up from theirs.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from graph_store.protocol import GraphStore
 log = logging.getLogger(__name__)
 CHECK_S = 10.0  # how often a node asks whether it is time for a snapshot
 STAGING = ".bootstrap"  # a snapshot being installed, inside the data directory
-SEARCH = "search"  # the search indexes' directory (of which a snapshot holds the vectors)
+SEARCH = "search"  # the search indexes' directory
 ATTEMPTS = 3  # to install the newest snapshot, before a node replays the whole log instead
-# copies the vector index into a directory; returns the changeset it reflects
-CopyVectors = Callable[[Path], int]
+# copies the search indexes into a directory, each with the changeset it reflects
+CopyIndexes = Callable[[Path], None]
 
 
 @dataclass(frozen=True)
@@ -125,19 +125,18 @@ def _install(settings: Settings, data: Path) -> SnapshotInfo | None:
 
 
 def publish(store: GraphStore, journal: Journal, data: Path | None, settings: Settings,
-            vectors: CopyVectors | None = None) -> SnapshotInfo:
+            indexes: CopyIndexes | None = None) -> SnapshotInfo:
     """Take a snapshot of this node and make it the newest for new nodes: the store and the
-    log's index, and the vector index (``vectors`` copies it, as of a changeset no later than
-    the store's; the new node embeds what followed). The text index is rebuilt, faster than
-    it would travel."""
+    log's index, and the search indexes (``indexes`` copies them, as of changesets no later
+    than the store's; the new node indexes what followed)."""
     snapshots = bucket(settings)
     if snapshots is None or data is None or not isinstance(store, OxigraphStore):
         raise InputError("snapshots are for nodes of a shared change log (SEMCAT_LOG_URL) with "
                          "an embedded store; `semcat backup` backs up a single node")
     try:
         with tempfile.TemporaryDirectory(dir=data, prefix=".snapshot-") as tmp:
-            if vectors is not None:  # first: they may lag the store, never lead it
-                vectors(Path(tmp) / SEARCH)
+            if indexes is not None:  # first: they may lag the store, never lead it
+                indexes(Path(tmp) / SEARCH)
             taken = backup.take(store, journal, data, Path(tmp) / "snapshot",
                                 files=(CHANGELOG,))
             archive = Path(tmp) / "snapshot.tar.gz"

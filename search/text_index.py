@@ -248,6 +248,34 @@ class TextIndex:
         self.seq = seq
         self._write_state()
 
+    def copy_to(self, target: Path) -> int:
+        """The index as last committed, into the new directory ``target`` beside its state
+        file; returns the changeset it reflects. Segment files are never rewritten, so they are
+        hard-linked; tantivy may finish a merge meanwhile and drop files, so a copy that lacks
+        a file its meta.json names is taken again."""
+        assert self.path is not None, "an index in memory has nothing to copy"
+        for _ in range(5):
+            with self._lock:
+                seq = self.seq
+                shutil.rmtree(target, ignore_errors=True)
+                target.mkdir(parents=True)
+                meta = (self.path / "meta.json").read_bytes()
+                for f in self.path.iterdir():
+                    if f.name.startswith(".") or f.name == "meta.json":
+                        continue  # locks, and the files tantivy's own clean-up tracks
+                    try:
+                        os.link(f, target / f.name)
+                    except FileNotFoundError:
+                        continue  # merged away: meta.json says whether it still counted
+                    except OSError:
+                        shutil.copy2(f, target / f.name)
+                (target / "meta.json").write_bytes(meta)
+            if _complete(target, json.loads(meta)):
+                target.with_suffix(".json").write_text(
+                    json.dumps({"schema": SCHEMA_VERSION, "seq": seq}))
+                return seq
+        raise BackendError("the search index kept changing while it was copied; try again")
+
     def close(self) -> None:
         with self._lock:
             self._writer.wait_merging_threads()
@@ -293,3 +321,15 @@ class TextIndex:
 
     def doc_freq(self, field: str, term: str) -> int:
         return int(self.searcher().doc_freq(field, term))
+
+
+def _complete(directory: Path, meta: dict[str, Any]) -> bool:
+    """Whether ``directory`` holds the files of every segment ``meta`` names."""
+    for segment in meta.get("segments", []):
+        sid = str(segment["segment_id"]).replace("-", "")
+        needed = [f"{sid}.store", f"{sid}.idx", f"{sid}.term"]
+        if segment.get("deletes"):
+            needed.append(f"{sid}.{segment['deletes']['opstamp']}.del")
+        if not all((directory / name).exists() for name in needed):
+            return False
+    return True

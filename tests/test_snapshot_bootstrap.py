@@ -4,6 +4,7 @@ only the log after it, and ends up exactly where the others are. On a real ``nat
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,7 +48,8 @@ def found(cat: Catalog, words: str) -> set[str]:
 
 
 def test_a_new_node_starts_from_the_snapshot_and_replays_only_the_log_after_it(
-        nats: Node, tmp_path: Path) -> None:
+        nats: Node, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="catalog.search")
     stream = "SNAP" + uuid.uuid4().hex[:6].upper()
     with Catalog.open(node(nats, tmp_path / "a", stream)) as a:
         assert a.bootstrapped is None  # the first node: nothing published yet
@@ -65,16 +67,18 @@ def test_a_new_node_starts_from_the_snapshot_and_replays_only_the_log_after_it(
             a.assets.upsert(table(f"late{i}", description="wombat ledger"), actor="test")
         a.assets.delete("acme/table/snowflake/db.sales.early1", actor="test")
 
+        caplog.clear()
         with Catalog.open(node(nats, tmp_path / "b", stream)) as b:
             assert b.bootstrapped is not None and b.bootstrapped.seq == info.seq
+            assert "rebuilt the text index" not in caplog.text  # it came with the snapshot
             assert b.replayed == a.journal.applied_seq - info.seq  # the tail, not the log
             assert b.journal.applied_seq == a.journal.applied_seq
             assert versions(b) == versions(a)
-            # the vectors came with it: what was embedded is not embedded again
+            # the vectors came with it too: what was embedded is not embedded again
             assert b.search.vectors.seq == info.seq and len(b.search.vectors) == embedded > 0
             assert b.assets.get("acme/table/snowflake/db.sales.early0")["description"] == \
                 "quokka v2"
-            # the text index is the node's own: rebuilt from the installed store
+            # the text index caught up from the snapshot's: the later tables are in it too
             assert found(b, "quokka") == {f"acme/table/snowflake/db.sales.early{i}"
                                           for i in (0, 2, 3, 4)}
             assert len(found(b, "wombat")) == 3
