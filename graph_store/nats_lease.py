@@ -193,9 +193,10 @@ class NatsLease:
         self.changes += 1
         if held:
             log.info("lease %s: %s now holds it", self.bucket, self.name)
-        else:
-            log.warning("lease %s: %s no longer holds it%s", self.bucket, self.name,
-                        f" ({holder} does)" if holder else "")
+        else:  # lost, or given up on close (which is routine)
+            closing = self._stopping is not None and self._stopping.is_set()
+            log.log(logging.INFO if closing else logging.WARNING, "lease %s: %s no longer "
+                    "holds it%s", self.bucket, self.name, f" ({holder} does)" if holder else "")
         if self._on_change is not None:
             try:
                 self._on_change(held)
