@@ -38,6 +38,8 @@ CHECK_S = 10.0  # how often a node asks whether it is time for a snapshot
 STAGING = ".bootstrap"  # a snapshot being installed, inside the data directory
 SEARCH = "search"  # the search indexes' directory
 ATTEMPTS = 3  # to install the newest snapshot, before a node replays the whole log instead
+TEMP = ".snapshot-"  # a snapshot being published, inside the data directory
+_publishing = threading.Lock()  # one at a time (on request and on schedule)
 # copies the search indexes into a directory, each with the changeset it reflects
 CopyIndexes = Callable[[Path], None]
 
@@ -134,7 +136,10 @@ def publish(store: GraphStore, journal: Journal, data: Path | None, settings: Se
         raise InputError("snapshots are for nodes of a shared change log (SEMCAT_LOG_URL) with "
                          "an embedded store; `semcat backup` backs up a single node")
     try:
-        with tempfile.TemporaryDirectory(dir=data, prefix=".snapshot-") as tmp:
+        with _publishing, tempfile.TemporaryDirectory(dir=data, prefix=TEMP) as tmp:
+            for stale in data.glob(TEMP + "*"):  # a publication a crash cut short
+                if stale != Path(tmp):
+                    shutil.rmtree(stale, ignore_errors=True)
             if indexes is not None:  # first: they may lag the store, never lead it
                 indexes(Path(tmp) / SEARCH)
             taken = backup.take(store, journal, data, Path(tmp) / "snapshot",
