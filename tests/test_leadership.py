@@ -22,10 +22,9 @@ from catalog import Catalog, Settings
 from events.webhook_mirror import PUSH_S
 from graph_store.nats_loop import BackgroundLoop
 from tests.conftest import Server
-from tests.test_assets_api import SCAFFOLD
 from tests.test_ingestion_api import sqlite_source
-from tests.test_multi_node import eventually, table, uniq
-from tests.test_nats_changelog import Node, require_server, stream_state
+from tests.test_multi_node import cluster, eventually, table, uniq
+from tests.test_nats_changelog import Node, running, stream_state
 from tests.test_webhooks import Receiver
 
 TTL = 2.0  # the lease: a dead leader is replaced within about 1.3 ttl
@@ -76,10 +75,8 @@ def write(srv: Server) -> int:
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    require_server()
-    node = Node(tmp_path_factory.mktemp("nats"), "lead").wait()
-    yield node
-    node.kill()
+    with running(tmp_path_factory.mktemp("nats"), "lead") as node:
+        yield node
 
 
 @pytest.fixture(scope="module")
@@ -104,23 +101,13 @@ def delivered(receiver: Receiver) -> Counter[str]:
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory, broker: Node,
           tap: Tap) -> Iterator[list[Server]]:
-    root = tmp_path_factory.mktemp("nodes")
-    started: list[Server] = []
-    try:
-        for i in range(3):
-            started.append(Server(root / f"node{i}", env={
-                "SEMCAT_LOG_URL": broker.url, "SEMCAT_QUERY_WORKERS": "1",
-                "SEMCAT_LOG_NODE": f"node{i}", "SEMCAT_LEADER_LEASE_TTL_S": str(TTL),
-                "SEMCAT_EVENTS_NATS_URL": broker.url, "SEMCAT_EVENTS_NATS_STREAM": EVENTS,
-                "SEMCAT_EVENTS_NATS_SUBJECT_PREFIX": PREFIX,
-                "SEMCAT_EVENTS_NATS_FROM": "start",
-                "SEMCAT_WEBHOOKS_ALLOW_PRIVATE": "true"}).start())
-        r = httpx.post(started[0].url + "/api/v1/assets:bulk", json=SCAFFOLD, timeout=30)
-        assert r.status_code == 200, r.text
+    with cluster(tmp_path_factory.mktemp("nodes"), [({
+            "SEMCAT_LOG_URL": broker.url, "SEMCAT_QUERY_WORKERS": "1",
+            "SEMCAT_LOG_NODE": f"node{i}", "SEMCAT_LEADER_LEASE_TTL_S": str(TTL),
+            "SEMCAT_EVENTS_NATS_URL": broker.url, "SEMCAT_EVENTS_NATS_STREAM": EVENTS,
+            "SEMCAT_EVENTS_NATS_SUBJECT_PREFIX": PREFIX, "SEMCAT_EVENTS_NATS_FROM": "start",
+            "SEMCAT_WEBHOOKS_ALLOW_PRIVATE": "true"}, ()) for i in range(3)]) as started:
         yield started
-    finally:
-        for srv in started:
-            srv.stop()
 
 
 def test_exactly_one_node_leads_and_the_others_name_it(nodes: list[Server]) -> None:

@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from catalog.attributes import AttributeSpec
 from graph_store.errors import BackendError, PreconditionFailed, ValidationFailed
 from tests.conftest import Server
 from tests.test_assets_api import SCAFFOLD
-from tests.test_nats_changelog import Node, require_server
+from tests.test_nats_changelog import Node, running
 
 LAG_BOUND_S = 10.0  # generous: three servers and a broker share two busy cores here
 VERSIONS = ("SELECT ?s ?v WHERE { GRAPH ?g { ?s <https://w3id.org/semcat#version> ?v } }")
@@ -80,21 +81,19 @@ def rest_tables(url: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    require_server()
-    node = Node(tmp_path_factory.mktemp("nats"), "log").wait()
-    yield node
-    node.kill()
+    with running(tmp_path_factory.mktemp("nats"), "log") as node:
+        yield node
 
 
-@pytest.fixture(scope="module")
-def nodes(tmp_path_factory: pytest.TempPathFactory, nats: Node) -> Iterator[list[Server]]:
-    root = tmp_path_factory.mktemp("nodes")
+@contextmanager
+def cluster(root: Path, configs: list[tuple[dict[str, str], tuple[str, ...]]]
+            ) -> Iterator[list[Server]]:
+    """``semcat serve`` nodes with these (environment, arguments), started one after the other
+    (the first creates the stream and writes the ontology), with a database and schema to put
+    tables in; all stopped after."""
     started: list[Server] = []
     try:
-        for i in range(3):  # one after the other: the first creates the stream and the ontology
-            # node 1 is given the log on the command line, the others in the environment
-            env = node_env(nats) if i != 1 else {"SEMCAT_QUERY_WORKERS": "1"}
-            args = ("--log", nats.url.removeprefix("nats://")) if i == 1 else ()
+        for i, (env, args) in enumerate(configs):
             started.append(Server(root / f"node{i}", env=env, args=args).start())
         r = httpx.post(started[0].url + "/api/v1/assets:bulk", json=SCAFFOLD, timeout=30)
         assert r.status_code == 200, r.text
@@ -102,6 +101,16 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, nats: Node) -> Iterator[list
     finally:
         for srv in started:
             srv.stop()
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory, nats: Node) -> Iterator[list[Server]]:
+    # node 1 is given the log on the command line, the others in the environment
+    with cluster(tmp_path_factory.mktemp("nodes"), [
+            (node_env(nats), ()),
+            ({"SEMCAT_QUERY_WORKERS": "1"}, ("--log", nats.url.removeprefix("nats://"))),
+            (node_env(nats), ())]) as started:
+        yield started
 
 
 def test_a_write_on_one_node_shows_on_the_others(nodes: list[Server]) -> None:

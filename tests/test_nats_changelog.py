@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nats
@@ -73,14 +74,22 @@ class Node:
         self.proc.wait(10)
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Node]:
+@contextmanager
+def running(root: Path, name: str) -> Iterator[Node]:
+    """One ``nats-server -js`` for a test or a module (skipped without the binary, failed
+    under CI=true)."""
     require_server()
-    node = Node(tmp_path, "solo").wait()
+    node = Node(root, name).wait()
     try:
         yield node
     finally:
         node.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Node]:
+    with running(tmp_path, "solo") as node:
+        yield node
 
 
 @pytest.fixture

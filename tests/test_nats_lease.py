@@ -13,19 +13,16 @@ import pytest
 
 from graph_store.errors import BackendError
 from graph_store.nats_lease import NatsLease
-from tests.test_nats_changelog import Node, require_server
-
-TTL = 1.5
+from tests.test_nats_changelog import Node, running
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Node]:
-    require_server()
-    node = Node(tmp_path, "solo").wait()
-    try:
+    with running(tmp_path, "solo") as node:
         yield node
-    finally:
-        node.kill()
+
+
+TTL = 1.5
 
 
 def until(check: Callable[[], bool], bound: float, what: str) -> float:

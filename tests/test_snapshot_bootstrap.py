@@ -19,7 +19,7 @@ from graph_store.errors import BackendError, InputError
 from search import SearchRequest
 from tests.conftest import Server
 from tests.test_assets_api import SCAFFOLD, table
-from tests.test_nats_changelog import Node, require_server
+from tests.test_nats_changelog import Node, running
 from tests.test_operations import semcat
 
 VERSIONS = "SELECT ?s ?v WHERE { GRAPH ?g { ?s <https://w3id.org/semcat#version> ?v } }"
@@ -27,10 +27,8 @@ VERSIONS = "SELECT ?s ?v WHERE { GRAPH ?g { ?s <https://w3id.org/semcat#version>
 
 @pytest.fixture(scope="module")
 def nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    require_server()
-    node = Node(tmp_path_factory.mktemp("nats"), "snapshots").wait()
-    yield node
-    node.kill()
+    with running(tmp_path_factory.mktemp("nats"), "snapshots") as node:
+        yield node
 
 
 def node(nats: Node, data: Path, stream: str, **extra: Any) -> Settings:

@@ -17,7 +17,13 @@ from events.visibility import EventFilter
 from events.webhook_mirror import WebhookMirror
 from events.webhook_store import Subscription, WebhookStore
 from graph_store.nats_lease import NatsLease
-from tests.test_nats_changelog import Node, require_server
+from tests.test_nats_changelog import Node, running
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Node]:
+    with running(tmp_path, "solo") as node:
+        yield node
 
 
 def sub(sub_id: str, url: str = "https://example.org/hook", seq: int = 5) -> Subscription:
@@ -31,16 +37,6 @@ def until(check: Callable[[], bool], what: str, bound: float = 5.0) -> None:
     while not check():
         assert time.monotonic() < deadline, f"not within {bound} s: {what}"
         time.sleep(0.02)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Node]:
-    require_server()
-    node = Node(tmp_path, "solo").wait()
-    try:
-        yield node
-    finally:
-        node.kill()
 
 
 class Member:
