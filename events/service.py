@@ -20,10 +20,10 @@ from events.nats_publisher import NatsPublisher
 from events.publisher import ConfirmedPosition, LogPublisher, SharedPositions
 from events.visibility import EventFilter, visible
 from events.webhook_delivery import WebhookConfig
-from events.webhook_mirror import Records
 from events.webhooks import Access, Owners, WebhookService
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
+from graph_store.nats_records import Records
 from graph_store.protocol import GraphStore
 
 

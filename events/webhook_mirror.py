@@ -22,7 +22,6 @@ from events.model import Position
 from events.webhook_store import WebhookStore
 from graph_store.nats_records import Mirror, Records
 
-__all__ = ["Records", "WebhookMirror"]
 log = logging.getLogger(__name__)
 PUSH_S = 1.0
 _POSITION = ".position"

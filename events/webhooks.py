@@ -24,10 +24,11 @@ from events.feed import EventFeed
 from events.model import Event, Position
 from events.visibility import EventFilter
 from events.webhook_delivery import Dispatcher, WebhookConfig, now_iso
-from events.webhook_mirror import Records, WebhookMirror
+from events.webhook_mirror import WebhookMirror
 from events.webhook_payload import new_secret
 from events.webhook_store import FILE, Delivery, Subscription, WebhookStore
 from graph_store.errors import Forbidden, InputError, NotFound
+from graph_store.nats_records import Records
 
 log = logging.getLogger(__name__)
 FORMATS = ("json", "slack")
