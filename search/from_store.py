@@ -24,6 +24,7 @@ from search.documents import AssetDoc, Column, Ref
 ABSTRACT = frozenset({"Asset", "DataAsset"})  # superclasses: no facet value of their own
 WITH_COLUMNS = frozenset({"Table", "View"})
 _NAME = SEMCAT + "name"
+_TYPE = NamedNode(RDF_TYPE)
 KEYWORD = DCAT + "keyword"  # free-text keywords (the DCAT connector keeps them)
 _P = {local: NamedNode(SEMCAT + local) for local in (
     "name", "qualifiedName", "description", "partOf", "platform", "workspace", "owner", "tag",
@@ -80,14 +81,13 @@ class DocBuilder:
         types: set[str] = set()
         classes: set[str] = set()
         names = self.classes()
-        for q in self.store.derived(NamedNode(iri)):
-            o = q.object
-            if not isinstance(o, NamedNode):
-                continue
-            if q.predicate.value == RDF_TYPE and o.value in names:
-                types.add(names[o.value])
-            elif q.predicate == _P["classification"]:
-                classes.add(o.value)
+        me = NamedNode(iri)  # by predicate: an asset's other inferred triples are many
+        for q in self.store.derived(me, _TYPE):
+            if isinstance(q.object, NamedNode) and q.object.value in names:
+                types.add(names[q.object.value])
+        for q in self.store.derived(me, _P["classification"]):
+            if isinstance(q.object, NamedNode):
+                classes.add(q.object.value)
         own = {r.key for r in asserted}
         refs = sorted((r for r in map(self._ref, map(NamedNode, classes)) if r.key not in own),
                       key=lambda r: r.key)
