@@ -78,10 +78,11 @@ _DIGEST = NamedNode(SEMCAT + "sourceDigest")
 
 
 class Catalog:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, elect: bool = True) -> None:
         """The whole wiring, in the order data flows: the log and the store it is applied to,
         who may do what, the vocabulary, the services over the store, the projections that
-        follow every applied changeset; then the projections catch up with the log."""
+        follow every applied changeset; then the projections catch up with the log.
+        ``elect``: whether this process may run the once-per-cluster work (CLI commands may not)."""
         self.settings = settings
         self.layout = layout = GraphLayout(settings.base)
         data = settings.data
@@ -178,7 +179,7 @@ class Catalog:
         self.inference.on_inferred.append(self.search.refresh)
         self.classifier.on_derived.append(self.search.refresh)
         # the work done once per cluster runs on the elected node (catalog/leadership.py)
-        self.leadership = Leadership(settings, self.changelog)
+        self.leadership = Leadership(settings, self.changelog, elect=elect)
         # the change stream (SSE, brokers, webhooks): enqueued in the write, sent by threads of its own
         self.events = EventService(self.store, layout, self.journal, data=data, access=self.access,
                                    nats=settings.events_nats(), webhooks=settings.webhooks(),
@@ -200,8 +201,8 @@ class Catalog:
         self.replica = replica.Replica.start(self.journal)  # other nodes' writes, with a shared log
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Catalog:
-        return cls(settings or Settings())
+    def open(cls, settings: Settings | None = None, *, elect: bool = True) -> Catalog:
+        return cls(settings or Settings(), elect=elect)
 
     @cached_property
     def openlineage(self) -> OpenLineageIngest:

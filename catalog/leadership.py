@@ -48,18 +48,22 @@ class Singleton(Generic[T]):
 class Leadership:
     """Whether this node is the cluster's leader, and the services that run only there."""
 
-    def __init__(self, settings: Settings, changelog: ChangeLogBackend) -> None:
+    def __init__(self, settings: Settings, changelog: ChangeLogBackend, *,
+                 elect: bool = True) -> None:
+        """``elect``: whether this process may lead. A CLI command may not: it would run the
+        cluster's webhooks and schedules for as long as it happened to be open."""
         self._singletons: list[Singleton[Any]] = []
         self._lock = threading.Lock()  # one reconciliation at a time
         self._changed = threading.Event()
         self._closing = False
         self.lease: NatsLease | None = None
         self._thread: threading.Thread | None = None
+        self.elect = elect
         if isinstance(changelog, NatsChangeLog):
             name = settings.log_node or f"{socket.gethostname()}-{os.getpid()}"
             self.lease = NatsLease(changelog.servers, bucket=f"{settings.log_stream}_LEADER",
                                    name=name, ttl=settings.leader_lease_ttl_s,
-                                   replicas=changelog.replicas,
+                                   replicas=changelog.replicas, candidate=elect,
                                    on_change=lambda held: self._changed.set())
             self._thread = threading.Thread(target=self._follow, name="semcat-leadership",
                                             daemon=True)
@@ -67,11 +71,11 @@ class Leadership:
 
     @property
     def leader(self) -> bool:
-        return self.lease is None or self.lease.held
+        return self.elect and (self.lease is None or self.lease.held)
 
     @property
     def role(self) -> str:
-        return "leader" if self.leader else "follower"
+        return "leader" if self.leader else "follower" if self.elect else "observer"
 
     @property
     def holder(self) -> str | None:

@@ -44,16 +44,18 @@ STREAM_NAME_IN_USE = 10058  # the bucket exists with another configuration (anot
 class NatsLease:
     """Hold key ``holder`` of bucket ``bucket`` while this process is alive and can reach the
     servers. ``on_change(held)`` is called on the lease's own thread (it must not block) each
-    time this process gains or loses the lease; ``held`` and ``holder`` say how things stand."""
+    time this process gains or loses the lease; ``held`` and ``holder`` say how things stand.
+    A process that is no ``candidate`` (a CLI command on a shared log) only watches."""
 
     def __init__(self, servers: str | Sequence[str], *, bucket: str, name: str, ttl: float,
                  replicas: int = 1, on_change: Callable[[bool], None] | None = None,
-                 connect_for: float = 30.0) -> None:
+                 connect_for: float = 30.0, candidate: bool = True) -> None:
         self.servers = [s.strip() for s in servers.split(",")] if isinstance(servers, str) \
             else list(servers)
         self.bucket, self.name, self.replicas = bucket, name, replicas
         self.ttl = ttl  # the bucket's, once bound to it (the first node's setting wins)
         self.held = False
+        self.candidate = candidate  # False: watches who holds the lease, never takes it
         self.holder: str | None = None  # the holder's name, as last seen
         self.changes = 0  # times this process gained or lost the lease
         self._token = json.dumps({"node": name, "id": uuid.uuid4().hex}).encode()
@@ -163,16 +165,17 @@ class NatsLease:
     async def _renew_or_take(self, began: float) -> None:
         kv = self._kv
         assert kv is not None
-        try:
-            if self._revision is None:
-                self._revision = await kv.create(KEY, self._token)
-            else:
-                self._revision = await kv.update(KEY, self._token, last=self._revision)
-            self._deadline = began + self.ttl
-            self._set(True, self.name)
-            return
-        except KeyWrongLastSequenceError:
-            pass
+        if self.candidate:
+            try:
+                if self._revision is None:
+                    self._revision = await kv.create(KEY, self._token)
+                else:
+                    self._revision = await kv.update(KEY, self._token, last=self._revision)
+                self._deadline = began + self.ttl
+                self._set(True, self.name)
+                return
+            except KeyWrongLastSequenceError:
+                pass
         try:  # someone else wrote it; or our renewal landed and only its answer was lost
             entry = await kv.get(KEY)
         except KeyNotFoundError:  # it expired just now: take it next round

@@ -302,7 +302,7 @@ def connect(data: Path) -> Iterator[Backend]:
     """The catalog in ``data``: opened here, or asked of the server that holds it."""
     settings = Settings(data=data)
     try:
-        cat = Catalog.open(settings)
+        cat = Catalog.open(settings, elect=False)
     except Conflict:
         server = running_server.find(data)
         if server is None:

@@ -45,7 +45,7 @@ Listing = Annotated[Literal["table", "json"], typer.Option(
     "--format", "-f", help="table for people, json for scripts.")]
 @contextmanager
 def open_catalog(data: Path, **overrides: object) -> Iterator[Catalog]:
-    with Catalog.open(Settings(data=data, **overrides)) as cat:  # type: ignore[arg-type]
+    with Catalog.open(Settings(data=data, **overrides), elect=False) as cat:  # type: ignore[arg-type]
         yield cat
 
 

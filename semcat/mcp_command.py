@@ -31,7 +31,7 @@ def mcp(
 
     logging.basicConfig(level=logging.WARNING)  # to stderr: stdout carries the protocol
     try:
-        cat = Catalog.open(Settings(data=data))
+        cat = Catalog.open(Settings(data=data), elect=False)  # `semcat serve` does that work
     except Conflict:
         server = running_server.find(data)
         if server is None:

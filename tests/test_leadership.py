@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -240,3 +241,25 @@ def test_with_the_embedded_log_the_one_node_always_leads() -> None:
         stop()
         assert started == ["on", "off it"]
 
+
+
+def test_a_process_that_may_not_lead_runs_no_singleton() -> None:
+    """What CLI commands open (semcat/backends.py): the cluster's work stays with the server."""
+    with Catalog.open(Settings(query_workers=0), elect=False) as cat:
+        assert not cat.leadership.leader and cat.leadership.role == "observer"
+        started: list[str] = []
+        stop = cat.leadership.singleton("probe", lambda: started.append("on") or "it",
+                                        lambda it: started.append(f"off {it}"))
+        assert started == []
+        stop()
+        assert started == []
+
+
+def test_cli_commands_open_their_catalog_as_observers(tmp_path: Path) -> None:
+    from semcat.backends import Local, connect
+    from semcat.console import open_catalog
+
+    with connect(tmp_path / "a") as backend:
+        assert isinstance(backend, Local) and backend.cat.leadership.role == "observer"
+    with open_catalog(tmp_path / "b") as cat:
+        assert cat.leadership.role == "observer"

@@ -154,3 +154,21 @@ def test_no_server_is_a_clear_error() -> None:
     with pytest.raises(BackendError, match="could not reach a NATS server"):
         NatsLease("nats://127.0.0.1:1", bucket="TEST_LEADER", name="a", ttl=TTL,
                   connect_for=1.0)
+
+
+def test_a_process_that_is_no_candidate_watches_and_never_takes_the_lease(server: Node) -> None:
+    watcher = NatsLease(server.url, bucket="TEST_LEADER", name="cli", ttl=TTL, candidate=False)
+    a = None
+    try:
+        time.sleep(TTL)  # a free lease, several rounds: a candidate would have taken it
+        assert not watcher.held and watcher.holder is None
+        a = lease(server, "a")
+        until(lambda: watcher.holder == "a", TTL, "the watcher sees who took it")
+        a.close()
+        a = None
+        time.sleep(TTL)
+        assert not watcher.held and watcher.changes == 0
+    finally:
+        for x in (a, watcher):
+            if x is not None:
+                x.close()
