@@ -6,9 +6,37 @@ cannot be stopped this way; queries run in worker processes instead (query_pool.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
+
+_hook_lock = threading.Lock()
+_blocks: dict[type[BaseException], int] = {}  # the errors of the blocks running now
+_hidden: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None  # (ours, theirs)
+
+
+def _unraisable(report: Any) -> None:
+    """A stop that lands in a finaliser or a weakref callback is swallowed there, and Python
+    reports it as unraisable; it is delivered again 50 ms later, so the report is noise."""
+    if report.exc_type not in _blocks and _hidden is not None:
+        _hidden[1](report)
+
+
+def _quiet(error: type[BaseException], entering: bool) -> None:
+    global _hidden
+    with _hook_lock:
+        _blocks[error] = _blocks.get(error, 0) + (1 if entering else -1)
+        if not _blocks[error]:
+            del _blocks[error]
+        if entering and (_hidden is None or sys.unraisablehook is not _hidden[0]):
+            _hidden = (_unraisable, sys.unraisablehook)
+            sys.unraisablehook = _unraisable
+        elif not _blocks and _hidden is not None:
+            if sys.unraisablehook is _hidden[0]:
+                sys.unraisablehook = _hidden[1]
+            _hidden = None
 
 
 @contextmanager
@@ -36,6 +64,7 @@ def deadline(seconds: float, error: type[BaseException]) -> Iterator[None]:
                 return
 
     watcher = threading.Thread(target=watch, name="semcat-deadline", daemon=True)
+    _quiet(error, True)
     watcher.start()
     try:
         yield
@@ -46,5 +75,6 @@ def deadline(seconds: float, error: type[BaseException]) -> Iterator[None]:
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, None)
         stopped.set()
         watcher.join()
+        _quiet(error, False)
     if state["fired"]:  # finished after all, perhaps on a swallowed stop: not to be trusted
         raise error

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,37 @@ def test_work_that_swallowed_the_stop_and_finished_counts_as_stopped() -> None:
         except Late:  # a library's catch-all: it returns what it has
             finished = True
     assert finished
+
+
+def test_a_stop_swallowed_in_a_finaliser_is_not_reported_as_unraisable() -> None:
+    """Delivered inside a ``__del__`` or a weakref callback, the stop is swallowed by Python
+    (and delivered again): that report is noise; any other unraisable report still goes out."""
+    import sys
+
+    from graph_store.interrupt import deadline
+
+    class Stop(Exception):
+        pass
+
+    reports: list[type[BaseException]] = []
+    before = sys.unraisablehook
+
+    def ours(report: Any) -> None:
+        reports.append(report.exc_type)
+    sys.unraisablehook = ours
+    try:
+        class Dying:
+            def __init__(self, error: type[BaseException]) -> None:
+                self.error = error
+
+            def __del__(self) -> None:
+                raise self.error
+
+        with deadline(5, Stop):
+            Dying(Stop)  # as if the stop had landed in a finaliser
+            Dying(ValueError)
+        Dying(Stop)  # outside a block: reported as usual
+        assert reports == [ValueError, Stop]
+        assert sys.unraisablehook is ours  # as it was before the block
+    finally:
+        sys.unraisablehook = before
