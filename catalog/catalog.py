@@ -99,7 +99,8 @@ class Catalog:
         self.store = open_store(settings.store_endpoints(), data, derived=layout.inferred_root.value)
         if data is not None:
             upgrade(data)  # the store's lock is ours: nobody else has the directory open
-        self.changelog = replica.open_changelog(settings, data)  # SQLite, or shared (catalog/replica.py)
+        # SQLite, or shared (catalog/replica.py)
+        self.changelog = replica.open_changelog(settings, data, self.store)
         self.access = AccessService(self.store, layout)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
                                check=self._check_change, permit=self.access.permit)

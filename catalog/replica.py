@@ -25,7 +25,10 @@ from catalog.settings import Settings
 from graph_store.changelog import ChangeLog, ChangeLogBackend
 from graph_store.errors import BackendError
 from graph_store.journal import Journal
+from graph_store.layout import GraphLayout
 from graph_store.nats_changelog import NatsChangeLog
+from graph_store.protocol import GraphStore
+from graph_store.remote_store import RemoteStore
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +37,10 @@ MAX_BACKOFF_S = 2.0
 _MARK = "shared-log"  # in the index's state table: this data directory follows a shared log
 
 
-def open_changelog(settings: Settings, data: Path | None) -> ChangeLogBackend:
+def open_changelog(settings: Settings, data: Path | None, store: GraphStore) -> ChangeLogBackend:
     """The embedded SQLite log, or, with ``log_url``, the shared one, indexed in the same
-    file (so the readers of the log beside a server, e.g. `semcat keys create`, read it)."""
+    file (so the readers of the log beside a server, e.g. `semcat keys create`, read it). A
+    remote store on a shared log is told so: the nodes apply each changeset to it once."""
     path = data / CHANGELOG if data is not None else None
     if not settings.log_url:
         _refuse_switch(path, shared=False)
@@ -48,6 +52,12 @@ def open_changelog(settings: Settings, data: Path | None) -> ChangeLogBackend:
     prefix = "semcat.log" if stream == "SEMCAT_LOG" else f"semcat.log-{stream}"
     changelog = NatsChangeLog(servers, index=path, stream=stream, prefix=prefix,
                               replicas=settings.log_replicas, consumer=settings.log_node)
+    if isinstance(store, RemoteStore):
+        try:
+            store.share_log(stream, changelog.head, GraphLayout(settings.base).log_positions)
+        except BaseException:
+            changelog.close()
+            raise
     if path is not None:
         with closing(sqlite3.connect(path, isolation_level=None)) as db:
             db.execute("INSERT OR IGNORE INTO state(key, value) VALUES (?, 1)", (_MARK,))

@@ -102,7 +102,7 @@ class Journal:
         n = 0
         with self.lock:
             for cs in self.changelog.since(self.applied_seq):
-                self.store.apply(cs)
+                self.store.apply_logged(cs)
                 self.applied_seq = cs.seq
                 n += 1
             self.checkpoint()
@@ -220,7 +220,7 @@ class Journal:
     def _apply(self, cs: Changeset) -> None:
         """Apply a logged changeset to the store and hand it to the projections (the lock is
         held): a write of this node, or, with a shared log, one of another node's."""
-        self.store.apply(cs)
+        self.store.apply_logged(cs)
         self.applied_seq = cs.seq
         for callback in self.on_applied:
             try:

@@ -108,6 +108,13 @@ class GraphLayout:
             return NamedNode(f"{root}/{source.value[len(prefix):]}")
         return NamedNode(f"{root}/default")
 
+    @cached_property
+    def log_positions(self) -> NamedNode:
+        """Where a store that several nodes share keeps the last position of their log applied
+        to it (graph_store/remote_store.py): under the inferred root, so that reads of the
+        asserted graphs skip it, and replaced by no reasoner."""
+        return self.graph("inferred", "log-positions")
+
     def is_provenance(self, graph: object) -> bool:
         root = f"{self.base}/graph/inferred/provenance"
         value = graph.value if isinstance(graph, NamedNode) else ""

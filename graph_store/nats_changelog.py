@@ -88,6 +88,7 @@ class NatsChangeLog(LogIndex):
         # after each append, a word on a subject outside the stream wakes the other nodes'
         # followers (catalog/replica.py) at once instead of at their next poll
         self._tick, self._me = f"{self.prefix}-tick", uuid.uuid4().hex.encode()
+        self.head = 0  # the stream's last sequence number when this node came
         try:
             self._run(self._connect())
         except BaseException:
@@ -181,6 +182,7 @@ class NatsChangeLog(LogIndex):
             info = await self._js.stream_info(self.stream)
         except NotFoundError:
             info = None
+        self.head = int(info.state.last_seq) if info is not None else 0
         if info is not None:
             if info.config.num_replicas != self.replicas:
                 log.warning("stream %s has %s replicas, not %d: the stream's own setting wins",

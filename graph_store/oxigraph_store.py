@@ -131,6 +131,10 @@ class OxigraphStore:
                 q.subject for q in (*changeset.removed, *changeset.added)
                 if q.graph_name not in derived})
 
+    def apply_logged(self, changeset: Changeset, /) -> None:
+        """An embedded store is one node's own: the log's changesets come in order."""
+        self.apply(changeset)
+
     def _drop_emptied(self, changeset: Changeset) -> None:
         """pyoxigraph keeps a named graph after its last quad is gone; an asset moved out of an
         access partition must not leave it listed (every listed graph costs readers time)."""

@@ -43,6 +43,12 @@ class GraphStore(QuadSource, Protocol):
 
     def apply(self, changeset: Changeset, /) -> None: ...
 
+    def apply_logged(self, changeset: Changeset, /) -> None:
+        """A changeset of the change log, at its position (``seq``). A store that several nodes
+        share applies each once: one at or below the position it has reached (a node replaying
+        what another applied) changes nothing, so readers never see an older state."""
+        ...
+
     def derived(self, subject: Subject | None = None, predicate: NamedNode | None = None,
                 object: Object | None = None) -> Iterator[Quad]:
         """What the projection graphs say about ``subject`` or of ``object``, read at once

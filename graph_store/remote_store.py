@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -48,6 +49,7 @@ from graph_store.remote_terms import (
     json_back,
     out,
     quad_back,
+    templates,
     turtle_by_graph,
 )
 from graph_store.sparql_guard import blank_non_code
@@ -56,6 +58,8 @@ tracer = trace.get_tracer("semcat")
 # Up to this many quads a changeset is one update request; a larger one is sent in requests of
 # this size (not atomic for readers, as the embedded store's bulk path; the log keeps it safe).
 ATOMIC_LIMIT = 5_000
+# Where a store shared by several nodes keeps the last log position applied to it
+LOG_POSITION = NamedNode("https://w3id.org/semcat#logPosition")
 # Graphs a server keeps for itself, never the catalog's (Virtuoso's system graphs).
 SERVER_GRAPHS = ("http://www.openlinksw.com/", "http://localhost:8890/", "http://localuriqaserver/",
                  "http://www.w3.org/ns/ldp", "http://www.w3.org/2002/07/owl",
@@ -101,6 +105,8 @@ class RemoteStore:
         self._lock = threading.Lock()
         self._graphs: tuple[NamedNode | BlankNode, ...] | None = None
         self._epoch = 0
+        self._log_graph: NamedNode | None = None  # where a shared log's position is kept
+        self._log_mark: NamedNode | None = None
         # oxigraph serve takes a per-request union default graph; elsewhere (Virtuoso, whose
         # union holds its system graphs) the union is the explicit list of the catalog's graphs
         server = self._probe().lower()
@@ -245,6 +251,59 @@ class RemoteStore:
         of what is present change nothing."""
         try:
             self._write(list(changeset.removed), list(changeset.added))
+        finally:
+            self._regraph()
+
+    def share_log(self, stream: str, head: int, graph: NamedNode) -> None:
+        """This store is shared by the nodes of the log ``stream``, which ends at ``head``:
+        from now on it keeps, in ``graph``, the last position of that log applied to it, so
+        that each changeset lands once and in order (``apply_logged``)."""
+        self._log_graph = graph
+        self._log_mark = NamedNode(f"{graph.value}/{quote(stream, safe='')}")
+        if not self._match(self._log_mark, LOG_POSITION, None, graph, ""):
+            # the updates below move a position that exists (Virtuoso 7.2 skips an update
+            # whose pattern is only an OPTIONAL or a NOT EXISTS)
+            self._update(f"INSERT DATA {{ GRAPH <{graph.value}> {{ <{self._log_mark.value}> "
+                         f"{LOG_POSITION} 0 }} }}")
+        position = self.log_position()
+        if position > head:
+            raise BackendError(
+                f"the store holds changesets of stream {stream} up to {position}, but the stream "
+                f"ends at {head}: it is another or a recreated stream. Clear the store (or its "
+                f"<{self._log_mark.value}> position) to apply this one")
+
+    def log_position(self) -> int:
+        """The last changeset of the shared log applied to this store (0: none, or no log)."""
+        if self._log_mark is None or self._log_graph is None:
+            return 0
+        found = self._match(self._log_mark, LOG_POSITION, None, self._log_graph, "")
+        return max((int(getattr(q.object, "value", 0)) for q in found), default=0)
+
+    @tracer.start_as_current_span("store.apply_logged")
+    def apply_logged(self, changeset: Changeset, /) -> None:
+        """On a shared log, a changeset at or below the store's position (a node replaying what
+        another applied) is skipped by the server, in the same update that would apply it and
+        move the position; a changeset too large for one request is checked, then sent in
+        parts. Otherwise (one node) as ``apply``."""
+        seq, mark, graph = changeset.seq, self._log_mark, self._log_graph
+        if mark is None or graph is None or seq is None:
+            self.apply(changeset)
+            return
+        removed, added = list(changeset.removed), list(changeset.added)
+        old = f"GRAPH <{graph.value}> {{ <{mark.value}> {LOG_POSITION} ?old }}"
+        new = old.replace("?old", str(seq))
+        # every position below seq is replaced (two nodes that shared the log at once on a
+        # fresh store may each have put a 0 there)
+        reached = f"FILTER NOT EXISTS {{ {old.replace('?old', '?r')[:-2]} FILTER(?r >= {seq}) }} }}"
+        try:
+            if len(removed) + len(added) > ATOMIC_LIMIT:
+                if self.log_position() < seq:
+                    self._write(removed, added)
+                    self._update(f"DELETE {{ {old} }} INSERT {{ {new} }} WHERE {{ {old} {reached} }}")
+                return
+            self._update(f"DELETE {{ {old} {' '.join(templates(removed))} }}\n"
+                         f"INSERT {{ {new} {' '.join(templates(added))} }}\n"
+                         f"WHERE {{ {old} {reached} }}")
         finally:
             self._regraph()
 

@@ -93,6 +93,12 @@ def data_ops(verb: str, quads: list[Quad] | tuple[Quad, ...]) -> list[str]:
     return ops
 
 
+def templates(quads: list[Quad] | tuple[Quad, ...]) -> list[str]:
+    """The quads as the ``GRAPH`` blocks of a DELETE or INSERT template (ground terms only:
+    blank nodes are skolemised, which a DELETE template needs)."""
+    return [f"GRAPH {g} {{ {' '.join(lines)} }}" for g, lines in _by_graph(quads).items()]
+
+
 def turtle_by_graph(quads: list[Quad]) -> dict[str, bytes]:
     """Each graph's quads as a Turtle document (N-Triples lines), for a Graph Store POST."""
     return {g[1:-1]: "\n".join(lines).encode() for g, lines in _by_graph(quads).items()}

@@ -159,13 +159,13 @@ class Materialiser:
     # -- what is there ----------------------------------------------------------------------
     def graphs(self) -> list[NamedNode]:
         """The OWL RL inferred graphs in the store (with the root status graph); not those of
-        the classification rules (``graph/inferred/rules/...``) nor provenance, which have their
-        own keepers."""
+        the classification rules (``graph/inferred/rules/...``), provenance or log positions,
+        which have their own keepers."""
         rules = self._layout.rule_inferred().value
         return [g for g in self._store.named_graphs()
                 if isinstance(g, NamedNode) and self._layout.is_inferred(g)
                 and g.value != rules and not g.value.startswith(rules + "/")
-                and not self._layout.is_provenance(g)]
+                and not self._layout.is_provenance(g) and g != self._layout.log_positions]
 
     def sources(self) -> list[NamedNode]:
         """The asserted graphs reasoned over: data graphs first, by IRI (they decide where a
