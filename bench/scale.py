@@ -154,12 +154,26 @@ def read_paths(kind: str, assets: list[str]) -> list[str]:
             for n in names]
 
 
+def settle(servers: list[Server]) -> None:
+    """Every node caught up with the log and its indexes, vectors included, before reads are
+    timed: a served node embeds each write as it comes (SEMCAT_VECTORS_ON_START), but the
+    benchmark's servers start without, and a first hybrid search would otherwise set each node
+    embedding the whole catalog while its reads are being measured."""
+    for srv in servers:
+        with httpx.Client(base_url=srv.url, timeout=600) as http:
+            http.get("/api/v1/search", params={"q": "warm", "mode": "semantic",
+                                               "wait": "true"}).raise_for_status()
+            while http.get("/readyz").status_code != 200:
+                time.sleep(0.1)
+
+
 def read_throughput(servers: list[Server], assets: list[str], seconds: float,
                     root: Path) -> dict[str, Any]:
     """Reads/s of each kind, by wrk (C, epoll: the load generator takes little of the CPU the
     servers share). CONNECTIONS in all, spread evenly over the nodes, one wrk per node at once."""
     if shutil.which("wrk") is None:
         raise SystemExit("bench.scale needs wrk: apt-get install wrk (`make bench` does)")
+    settle(servers)
     script = root / "paths.lua"
     script.write_text(WRK_SCRIPT)
     out: dict[str, Any] = {}

@@ -45,10 +45,16 @@ from typing import Any
 
 import faiss
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from graph_store.errors import BackendError
 
 log = logging.getLogger(__name__)
+# numpy's OpenBLAS threads spin after each product: a search's one matrix-vector product kept
+# the second core busy for as long again as the search took (semantic search on the demo:
+# 46.6 ms of CPU for 23.6 ms of wall time; with one BLAS thread 24.8 ms for 24.0 ms). Products
+# with one query vector gain nothing from a second thread; another request's work does.
+threadpool_limits(limits=1, user_api="blas")
 
 FORMAT = 2
 HNSW_FROM = 20_000  # live vectors from which "auto" switches from Flat to HNSW
