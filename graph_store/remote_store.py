@@ -40,6 +40,7 @@ from graph_store.protocol import Dataset, GraphName, Object, Subject
 from graph_store.remote_terms import (
     BOOLEAN,
     DEFAULT_GRAPH,
+    OP_LIMIT,
     SKOLEM,
     back_or,
     beyond_narrow_integers,
@@ -283,39 +284,51 @@ class RemoteStore:
     def apply_logged(self, changeset: Changeset, /) -> None:
         """On a shared log, a changeset at or below the store's position (a node replaying what
         another applied) is skipped by the server, in the same update that would apply it and
-        move the position; a changeset too large for one request is checked, then sent in
-        parts. Otherwise (one node) as ``apply``."""
+        move the position; a changeset too large for one request (ATOMIC_LIMIT quads) is
+        checked, then sent in parts. Otherwise (one node) as ``apply``."""
         seq, mark, graph = changeset.seq, self._log_mark, self._log_graph
         if mark is None or graph is None or seq is None:
             self.apply(changeset)
             return
         removed, added = list(changeset.removed), list(changeset.added)
+        self._refuse_wide(added)
         old = f"GRAPH <{graph.value}> {{ <{mark.value}> {LOG_POSITION} ?old }}"
-        new = old.replace("?old", str(seq))
+        new = f"GRAPH <{graph.value}> {{ <{mark.value}> {LOG_POSITION} {seq} }}"
         # every position below seq is replaced (two nodes that shared the log at once on a
         # fresh store may each have put a 0 there)
-        reached = f"FILTER NOT EXISTS {{ {old.replace('?old', '?r')[:-2]} FILTER(?r >= {seq}) }} }}"
+        reached = (f"FILTER NOT EXISTS {{ GRAPH <{graph.value}> {{ <{mark.value}> {LOG_POSITION} "
+                   f"?r FILTER(?r >= {seq}) }} }}")
+        where = f"WHERE {{ {old} {reached} }}"
         try:
             if len(removed) + len(added) > ATOMIC_LIMIT:
                 if self.log_position() < seq:
                     self._write(removed, added)
-                    self._update(f"DELETE {{ {old} }} INSERT {{ {new} }} WHERE {{ {old} {reached} }}")
+                    self._update(f"DELETE {{ {old} }} INSERT {{ {new} }} {where}")
                 return
-            self._update(f"DELETE {{ {old} {' '.join(templates(removed))} }}\n"
-                         f"INSERT {{ {new} {' '.join(templates(added))} }}\n"
-                         f"WHERE {{ {old} {reached} }}")
+            # operations of at most OP_LIMIT quads (Virtuoso's limit on one), each under the
+            # same condition, and the position moved by the last: one request, one transaction
+            ops = []
+            for i in range(0, max(len(removed), len(added)), OP_LIMIT):
+                gone, come = templates(removed[i:i + OP_LIMIT]), templates(added[i:i + OP_LIMIT])
+                ops.append((f"DELETE {{ {' '.join(gone)} }}\n" if gone else "") +
+                           (f"INSERT {{ {' '.join(come)} }}\n" if come else "") + where)
+            ops.append(f"DELETE {{ {old} }} INSERT {{ {new} }} {where}")
+            self._update(" ;\n".join(ops))
         finally:
             self._regraph()
 
-    def _write(self, removed: list[Quad], added: list[Quad]) -> None:
-        """One request when small enough (all its operations are one transaction on Oxigraph
-        and Virtuoso), else requests of ATOMIC_LIMIT quads, deletions first."""
+    def _refuse_wide(self, added: list[Quad]) -> None:
         wide = next((q for q in added if self.narrow_integers
                      and beyond_narrow_integers(q.object)), None)
         if wide is not None:
             raise BackendError(f"the store (Virtuoso) cannot hold the integer {wide.object} of "
                                f"{wide.subject} {wide.predicate}: it keeps integers within "
                                "±2^59; nothing was written. Use Oxigraph, or another server.")
+
+    def _write(self, removed: list[Quad], added: list[Quad]) -> None:
+        """One request when small enough (all its operations are one transaction on Oxigraph
+        and Virtuoso), else requests of ATOMIC_LIMIT quads, deletions first."""
+        self._refuse_wide(added)
         if len(removed) + len(added) <= ATOMIC_LIMIT:
             ops = data_ops("DELETE DATA", removed) + data_ops("INSERT DATA", added)
             if ops:

@@ -167,14 +167,22 @@ def test_nodes_sharing_a_store_apply_each_changeset_once_and_in_order(
     store.apply_logged(change(4, "v3", "v4"))
     store.apply_logged(change(3, "v4", "v3"))  # replayed: checked first, skipped
     assert _described(store, s) == {"v4"} and store.log_position() == 4
+    monkeypatch.setattr(remote_store, "ATOMIC_LIMIT", 5_000)
+    monkeypatch.setattr(remote_store, "OP_LIMIT", 1)  # one request of several operations
+    two = Changeset("t", "m", "", (Quad(s, DESCRIPTION, Literal("v4"), g),),
+                    (Quad(s, DESCRIPTION, Literal("v5"), g), Quad(s, DESCRIPTION, Literal("w5"), g)),
+                    seq=5)
+    store.apply_logged(two)
+    store.apply_logged(change(4, "v5", "v4"))
+    assert _described(store, s) == {"v5", "w5"} and store.log_position() == 5
     # a stream that ends before the store's position is another one, or was made again
     with pytest.raises(BackendError, match="recreated"):
-        RemoteStore(server.endpoints, derived=f"{BASE}/graph/inferred").share_log(stream, head=3,
-                                                                          graph=positions)
+        RemoteStore(server.endpoints, derived=f"{BASE}/graph/inferred").share_log(
+            stream, head=4, graph=positions)
     # a store no log is shared on applies as it is told (one node: its log is the order)
     alone = RemoteStore(server.endpoints, derived=f"{BASE}/graph/inferred")
-    alone.apply_logged(change(1, "v4", "v1"))
-    assert _described(alone, s) == {"v1"}
+    alone.apply_logged(change(1, "v5", "v1"))
+    assert _described(alone, s) == {"v1", "w5"}
 
 
 @pytest.fixture(scope="module")
