@@ -163,7 +163,10 @@ def settle(servers: list[Server]) -> None:
         with httpx.Client(base_url=srv.url, timeout=600) as http:
             http.get("/api/v1/search", params={"q": "warm", "mode": "semantic",
                                                "wait": "true"}).raise_for_status()
+            deadline = time.monotonic() + 600
             while http.get("/readyz").status_code != 200:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{srv.url} not ready after 600 s: {http.get('/readyz').text}")
                 time.sleep(0.1)
 
 

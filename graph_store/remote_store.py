@@ -261,12 +261,13 @@ class RemoteStore:
         that each changeset lands once and in order (``apply_logged``)."""
         self._log_graph = graph
         self._log_mark = NamedNode(f"{graph.value}/{quote(stream, safe='')}")
-        if not self._match(self._log_mark, LOG_POSITION, None, graph, ""):
+        found = self._positions()
+        if not found:
             # the updates below move a position that exists (Virtuoso 7.2 skips an update
             # whose pattern is only an OPTIONAL or a NOT EXISTS)
             self._update(f"INSERT DATA {{ GRAPH <{graph.value}> {{ <{self._log_mark.value}> "
                          f"{LOG_POSITION} 0 }} }}")
-        position = self.log_position()
+        position = max(found, default=0)
         if position > head:
             raise BackendError(
                 f"the store holds changesets of stream {stream} up to {position}, but the stream "
@@ -275,10 +276,13 @@ class RemoteStore:
 
     def log_position(self) -> int:
         """The last changeset of the shared log applied to this store (0: none, or no log)."""
+        return max(self._positions(), default=0)
+
+    def _positions(self) -> list[int]:
         if self._log_mark is None or self._log_graph is None:
-            return 0
+            return []
         found = self._match(self._log_mark, LOG_POSITION, None, self._log_graph, "")
-        return max((int(getattr(q.object, "value", 0)) for q in found), default=0)
+        return [int(getattr(q.object, "value", 0)) for q in found]
 
     @tracer.start_as_current_span("store.apply_logged")
     def apply_logged(self, changeset: Changeset, /) -> None:
