@@ -148,7 +148,9 @@ def test_hits_explain_themselves(demo: Catalog) -> None:
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid"])
 def test_facet_counts_equal_the_filtered_totals(demo: Catalog, mode: str) -> None:
-    base = demo.search.run(SearchRequest(q="customer", mode=mode, limit=5))
+    # wait=true: hybrid totals count semantic matches, which grow while the shared catalog's
+    # vectors are still being built (the first semantic search of a session starts them)
+    base = demo.search.run(SearchRequest(q="customer", mode=mode, limit=5, wait=True))
     assert base.total > 50
     for facet in ("type", "platform", "tag", "owner", "classification"):
         values = base.facets[facet][:3]
