@@ -36,7 +36,7 @@ import numpy as np
 from bench._common import TMP, table, write_results
 from bench.search_corpus import Corpus, documents, facet_filters, queries
 from catalog.search import _Semantic
-from embeddings.encoder import MiniLMEmbedder, _load_minilm
+from embeddings.encoder import MiniLMEmbedder, load_minilm
 from embeddings.vector_index import VectorIndex
 from embeddings.worker import EmbeddingWorker, Item
 from search.documents import vector_id
@@ -77,7 +77,7 @@ def encode_rates(texts: list[str], rounds: int = 8) -> tuple[np.ndarray, dict[st
     come from the worker's index."""
     embedder = MiniLMEmbedder()
     embedder.encode(["warm up"], threads=1)
-    model = _load_minilm()
+    model = load_minilm(embedder.adapter)
     index = VectorIndex(embedder.dim, factory="Flat")
     worker = EmbeddingWorker(embedder, index, threads=1)
     items = [Item(f"template/{i}", i + 1, t, str(i)) for i, t in enumerate(texts)]

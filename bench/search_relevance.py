@@ -22,6 +22,7 @@ from typing import Any
 
 from bench._common import ROOT, table, write_results
 from catalog import Catalog, Settings
+from embeddings.encoder import load_minilm
 from search.model import MODES, SearchRequest
 
 QUERIES = ROOT / "bench" / "relevance_queries.json"
@@ -64,14 +65,12 @@ def indexing_speed(cat: Catalog) -> dict[str, float]:
     """The background worker's rate while it built the demo's vectors, a reindex on one torch
     thread, then raw ``model.encode`` of the very same texts on one thread: the ratios are what
     the catalog adds on top of the model."""
-    from embeddings.encoder import _load_minilm
 
     worker = cat.search._worker
     worker_rate = worker.embedded / worker.encode_seconds if worker and worker.embedded else 0.0
     report = cat.search.reindex(vectors=True, threads=1)
-    docs = [d for i in cat.search._docs.asset_iris() if (d := cat.search._docs.build(i))]
-    texts = [d.embedding_text() for d in docs]
-    model = _load_minilm()
+    texts = [d.embedding_text() for d in cat.search.documents()]
+    model = load_minilm(getattr(cat.search.embedder, "adapter", None))
     t0 = time.perf_counter()
     model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
     raw = time.perf_counter() - t0

@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ import numpy as np
 from opentelemetry import trace
 
 from catalog.jsonld import Vocabulary
-from embeddings.encoder import Embedder, MiniLMEmbedder
+from embeddings.encoder import Embedder
 from embeddings.vector_index import VectorIndex
 from embeddings.worker import EmbeddingWorker, Item
 from graph_store.changeset import Changeset
@@ -95,7 +95,7 @@ class SearchService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
                  access: AccessService, *, data: Path | None,
                  vocabulary: Callable[[], Vocabulary], graph_select: GraphSelect,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder) -> None:
         self._journal = journal
         self._layout = layout
         self.access = access  # narrows every search to the caller's graphs
@@ -115,7 +115,7 @@ class SearchService:
         self._refresh_later: set[str] = set()  # what the reasoners changed, for ``follow``
         self._worker: EmbeddingWorker | None = None
         self._text_stale = False
-        self.use_embedder(embedder or MiniLMEmbedder())
+        self.use_embedder(embedder)
         self._catch_up_text()
 
     def use_embedder(self, embedder: Embedder) -> None:
@@ -189,8 +189,7 @@ class SearchService:
             changed = self._changed_since(self.text.seq, target)
             if changed is None:
                 t0 = time.perf_counter()
-                n = self.text.rebuild((d for i in self._docs.asset_iris()
-                                       if (d := self._docs.build(i)) is not None), target)
+                n = self.text.rebuild(self.documents(), target)
                 log.info("rebuilt the text index: %d assets in %.1f s", n, time.perf_counter() - t0)
             else:
                 docs, gone = self._read(changed)
@@ -222,10 +221,14 @@ class SearchService:
         changed = self._changed_since(seq, target)
         if changed is not None:
             return self._items(*self._read(changed))
-        docs = [d for i in self._docs.asset_iris() if (d := self._docs.build(i)) is not None]
+        docs = list(self.documents())
         present = {d.key for d in docs}
         stale = [k for k in self.vectors.asset_keys() if k not in present]
         return self._items(docs, stale)
+
+    def documents(self) -> Iterator[AssetDoc]:
+        """Every asset as the indexes see it (also what tuning the encoder trains on)."""
+        return (d for i in self._docs.asset_iris() if (d := self._docs.build(i)) is not None)
 
     # -- reading -------------------------------------------------------------------------------
     def wait(self, *, vectors: bool = True, timeout: float = WAIT_TIMEOUT_S) -> bool:

@@ -10,6 +10,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from embeddings.encoder import MiniLMEmbedder, adapter_path
 from events import NatsConfig, WebhookConfig
 from graph_store.remote_store import Endpoints
 from graph_store.sparql_limits import SparqlLimits
@@ -148,6 +149,14 @@ class Settings(BaseSettings):
         "as it starts, loading the model and embedding what is not embedded yet in the "
         "background, so semantic and hybrid search have vectors from the first write on; off, "
         "the vectors are built at the first semantic search.",
+    )
+    embedding_adapter: str = Field(
+        default="",
+        description="A LoRA adapter merged into all-MiniLM-L6-v2 for semantic search: `tables` "
+        "(shipped; tuned on questions about tables known by their names alone, as connectors "
+        "load them; it costs catalogs of described assets, see the README on search), the "
+        "directory of another adapter (`python -m bench.tune_encoder` makes one), or empty for "
+        "the plain model. Changing it rebuilds the vectors.",
     )
     classification_rules: bool = Field(
         default=True,
@@ -364,6 +373,12 @@ class Settings(BaseSettings):
                              f"{self.oidc_jwks_url!r}")
         return self
 
+    @field_validator("embedding_adapter")
+    @classmethod
+    def _adapter_exists(cls, value: str) -> str:
+        adapter_path(value)  # refused at startup, not at the first semantic search
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _public_url_is_http(cls, value: str | None) -> str | None:
@@ -428,6 +443,9 @@ class Settings(BaseSettings):
         return WebhookConfig(self.webhooks_allow_private, self.webhooks_max_attempts,
                              self.webhooks_backoff_s, self.webhooks_max_backoff_s,
                              self.webhooks_timeout_s, self.webhooks_history)
+
+    def embedder(self) -> MiniLMEmbedder:
+        return MiniLMEmbedder(adapter=adapter_path(self.embedding_adapter))
 
     def store_endpoints(self) -> Endpoints | None:
         """The remote store's endpoints, if the catalog lives on one."""

@@ -172,7 +172,7 @@ def test_the_model_loads_once_per_process() -> None:
 
     a, b = MiniLMEmbedder(), MiniLMEmbedder(batch_size=8)
     va = a.encode(["customer orders by day"])
-    model = encoder._model
+    model = encoder.load_minilm(None)
     vb = b.encode(["customer orders by day"])
-    assert model is not None and encoder._model is model
+    assert encoder._models[None] is model and encoder.load_minilm(None) is model
     assert np.allclose(va, vb, atol=1e-5) and va.shape == (1, 384)
