@@ -13,8 +13,8 @@ column names as words), computed in the same run.
 Questions are split by a hash of their database into a tuning part (tune on it: the
 encoder's adapter trains on it, ``bench/tune_encoder.py``), a small dev part (what is tuned
 after the adapter, such as the fusion, is tuned there, since the adapter has seen the tuning
-part) and a held-back part (report it). No database is in two parts. Printed per split, question variant
-(``question``, ``question_syn``) and ranker: nDCG@10 (binary gains), Recall@1/5/10 and
+part) and a held-back part (report it). No database is in two parts. Printed per split,
+question variant (``question``, ``question_syn``) and ranker: nDCG@10 (binary gains), Recall@1/5/10 and
 Complete@10 (every needed table in the top 10).
 
     python -m bench.table_search --limit 500 --split tune     # while iterating

@@ -4,7 +4,7 @@ all-MiniLM-L6-v2 was trained on general sentence pairs; asked "which makers prod
 1970?", it ranks ``car_makers`` among forty tables of other databases. Fine-tuned on questions
 paired with the documents of the tables that answer them (in-batch negatives, sentence-
 transformers' ``MultipleNegativesRankingLoss``), it learns how people ask for data. Only a LoRA
-adapter (peft) is trained and kept: about 3 MB beside the code, merged into the model's
+adapter (peft) is trained and kept: 2.7 MB beside the code, merged into the model's
 weights when it loads (``embeddings/encoder.py``), so a query costs what it did. Measured
 (README, search): it helps catalogs of undescribed tables and costs described, mixed ones,
 so it is off unless chosen. Training needs ``datasets`` and ``accelerate`` (the dev extra);
@@ -57,16 +57,15 @@ def train_adapter(pairs: Sequence[tuple[str, str]], out: Path,
     random.Random(config.seed).shuffle(shuffled)
     data = Dataset.from_dict({"anchor": [q for q, _ in shuffled],
                               "positive": [d for _, d in shuffled]})
-    scratch = tempfile.TemporaryDirectory(prefix="semcat-tuning-")
-    args = Arguments(
-        output_dir=scratch.name, num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
-        warmup_steps=0.1, batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no",
-        logging_steps=50, report_to=[], seed=config.seed, use_cpu=True)
     t0 = time.perf_counter()
-    Trainer(model=model, args=args, train_dataset=data,
-            loss=MultipleNegativesRankingLoss(model)).train()
-    scratch.cleanup()
+    with tempfile.TemporaryDirectory(prefix="semcat-tuning-") as scratch:
+        args = Arguments(
+            output_dir=scratch, num_train_epochs=config.epochs,
+            per_device_train_batch_size=config.batch_size, learning_rate=config.learning_rate,
+            warmup_steps=0.1, batch_sampler=BatchSamplers.NO_DUPLICATES, save_strategy="no",
+            logging_steps=50, report_to=[], seed=config.seed, use_cpu=True)
+        Trainer(model=model, args=args, train_dataset=data,
+                loss=MultipleNegativesRankingLoss(model)).train()
     # the transformer with an adapter attached writes the adapter only (the package has the rest)
     model[0].auto_model.save_pretrained(str(out))
     saved = json.loads((out / "adapter_config.json").read_text())
