@@ -35,7 +35,7 @@ import numpy as np
 
 from bench._common import TMP, table, write_results
 from bench.search_corpus import Corpus, documents, facet_filters, queries
-from catalog.search import _Semantic
+from catalog.vector_sides import Semantic as _Semantic
 from embeddings.encoder import MiniLMEmbedder, load_minilm
 from embeddings.vector_index import VectorIndex
 from embeddings.worker import EmbeddingWorker, Item

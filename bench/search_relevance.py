@@ -65,7 +65,7 @@ def indexing_speed(cat: Catalog) -> dict[str, float]:
     """The background worker's rate while it built the demo's vectors, a reindex on one torch
     thread, then raw ``model.encode`` of the very same texts on one thread: the ratios are what
     the catalog adds on top of the model."""
-    worker = cat.search._worker
+    worker = cat.search.vector_sides[0].worker
     worker_rate = worker.embedded / worker.encode_seconds if worker and worker.embedded else 0.0
     report = cat.search.reindex(vectors=True, threads=1)
     texts = [d.embedding_text() for d in cat.search.documents()]

@@ -141,7 +141,8 @@ class Catalog:
                                     graph_select=graph_select(
                                         self.sparql, layout, timeout_s=settings.query_timeout_s,
                                         max_bytes=settings.max_result_bytes),
-                                    embedder=settings.embedder())
+                                    embedder=settings.embedder(),
+                                    table_embedder=settings.table_embedder())
         self.reasoner = Materialiser(self.store, layout, self.journal,
                                      place=self.access.place_inferred)
         # a served catalog rematerialises beside its writers; an in-memory one (tests,

@@ -14,18 +14,16 @@ import logging
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from opentelemetry import trace
 
 from catalog.jsonld import Vocabulary
+from catalog.vector_sides import TABLE_SIDE_HOLDS, TABLE_TYPES, VectorSide
 from embeddings.encoder import Embedder
-from embeddings.vector_index import VectorIndex
 from embeddings.worker import EmbeddingWorker, Item
 from graph_store.changeset import Changeset
 from graph_store.errors import InputError, NotFound
@@ -35,7 +33,7 @@ from graph_store.projector import in_locked_phase
 from graph_store.protocol import GraphStore
 from search import graph_filters, nl
 from search import suggest as autocomplete
-from search.documents import EMBEDDING_RECIPE, AssetDoc, vector_id
+from search.documents import AssetDoc, vector_id
 from search.engine import SearchEngine
 from search.from_store import DocBuilder
 from search.model import MAX_LIMIT, Hit, SearchRequest, SearchResult
@@ -64,38 +62,11 @@ class ReindexReport:
 
 GraphSelect = Callable[[str, Collection[str] | None], Iterable[Sequence[str | None]]]
 
-class _Semantic:
-    """The engine's view of the vector index: query texts in, (vector id, cosine) out."""
-
-    def __init__(self, embedder: Embedder, index: VectorIndex) -> None:
-        self.embedder = embedder
-        self.index = index
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def embed(self, text: str) -> np.ndarray:
-        with self._lock:
-            if text in self._cache:
-                self._cache.move_to_end(text)
-                return self._cache[text]
-        # one torch thread: the search's keyword half runs on the other core meanwhile
-        vector = self.embedder.encode([text], threads=1)[0]
-        with self._lock:
-            self._cache[text] = vector
-            if len(self._cache) > 256:
-                self._cache.popitem(last=False)
-        return vector
-
-    def match_text(self, text: str, threshold: float, *, k: int = 1000,
-                   allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
-        return self.index.search(self.embed(text), k, threshold=threshold, allowed=allowed)
-
-
 class SearchService:
     def __init__(self, journal: Journal, store: GraphStore, layout: GraphLayout,
                  access: AccessService, *, data: Path | None,
                  vocabulary: Callable[[], Vocabulary], graph_select: GraphSelect,
-                 embedder: Embedder) -> None:
+                 embedder: Embedder, table_embedder: Embedder | None = None) -> None:
         self._journal = journal
         self._layout = layout
         self.access = access  # narrows every search to the caller's graphs
@@ -113,20 +84,27 @@ class SearchService:
         # never overwrites a newer one (taken inside the journal lock where both are held)
         self._indexing = threading.Lock()
         self._refresh_later: set[str] = set()  # what the reasoners changed, for ``follow``
-        self._worker: EmbeddingWorker | None = None
+        self.vector_sides: list[VectorSide] = []
+        self._started = False  # the vector workers run (from the first semantic search on)
         self._text_stale = False
-        self.use_embedder(embedder)
+        self.use_embedder(embedder, table_embedder)
         self._catch_up_text()
 
-    def use_embedder(self, embedder: Embedder) -> None:
-        """Choose the encoder (before the first semantic search); its name is persisted with
-        the vectors, so switching models rebuilds them."""
-        if self._worker is not None:
+    def use_embedder(self, embedder: Embedder, tables: Embedder | None = None) -> None:
+        """Choose the encoders (before the first semantic search): ``embedder`` for every asset,
+        ``tables`` (if any) for tables again, for searches of tables only
+        (catalog/vector_sides.py). Their names are persisted with the vectors, so switching
+        models rebuilds them."""
+        if self._started:
             raise InputError("the embedder cannot change once semantic search has started")
         self.embedder = embedder
-        self.vectors = VectorIndex(embedder.dim, path=self._dir / "vectors" if self._dir else None,
-                                   model=embedder.name, recipe=EMBEDDING_RECIPE)
-        self._semantic = _Semantic(embedder, self.vectors)
+        main = VectorSide(embedder, self._dir / "vectors" if self._dir else None)
+        self.vector_sides = [main]
+        if tables is not None:
+            path = self._dir / "table-vectors" if self._dir else None
+            self.vector_sides.append(VectorSide(tables, path, holds=TABLE_SIDE_HOLDS,
+                                                answers=TABLE_TYPES))
+        self.vectors = main.index
 
     # -- following the change log --------------------------------------------------------------
     @tracer.start_as_current_span("search.index")
@@ -148,15 +126,15 @@ class SearchService:
                     self.text.apply(docs, gone, max(seq, self.text.seq))
                 else:
                     self.text.seq = max(seq, self.text.seq)
-            if self._worker is not None:
-                self._worker.submit(seq, self._items(docs, gone))
+            for side, worker in self._workers():
+                worker.submit(seq, side.items(docs, gone))
         except Exception:
             log.exception("search indexing of changesets %d..%d failed; it will be retried",
                           batch[0].seq, seq)
             self._text_stale = True
             self._refresh_later |= later
-            if self._worker is not None:  # the vectors re-read what changed, from the log
-                self._worker.submit(seq, lambda: self._catch_up_items(self.vectors.seq, seq))
+            for side, worker in self._workers():  # the vectors re-read what changed, from the log
+                worker.submit(seq, self._catch_up_job(side, seq))
 
     def _read(self, iris: set[str]) -> tuple[list[AssetDoc], list[str]]:
         docs: list[AssetDoc] = []
@@ -169,11 +147,8 @@ class SearchService:
                 docs.append(doc)
         return docs, gone
 
-    @staticmethod
-    def _items(docs: list[AssetDoc], gone: list[str]) -> list[Item]:
-        return ([Item(k, vector_id(k), None) for k in gone] +
-                [Item(d.key, vector_id(d.key), d.embedding_text(), d.embedding_hash())
-                 for d in docs])
+    def _workers(self) -> list[tuple[VectorSide, EmbeddingWorker]]:
+        return [(side, side.worker) for side in self.vector_sides if side.worker is not None]
 
     def _changed_since(self, seq: int, target: int) -> set[str] | None:
         """Assets touched after ``seq``; None when re-reading everything is the better plan."""
@@ -196,18 +171,18 @@ class SearchService:
                 self.text.apply(docs, gone, target)
             self._text_stale = False
 
-    def _ensure_vectors(self, catch_up: bool = True) -> EmbeddingWorker:
-        """Start following the log with vectors (once); queue the catch-up to the log's end."""
+    def _ensure_vectors(self, catch_up: bool = True) -> None:
+        """Start following the log with vectors (once); queue the catch-ups to the log's end."""
         with self._lock:
-            if self._worker is not None:
-                return self._worker
+            if self._started:
+                return
             with self._journal.lock:
                 target = self._journal.applied_seq
-                self._worker = EmbeddingWorker(self.embedder, self.vectors)
-                if catch_up and self.vectors.seq < target:
-                    self._worker.submit(target, lambda: self._catch_up_items(self.vectors.seq,
-                                                                             target))
-            return self._worker
+                for side in self.vector_sides:
+                    side.worker = EmbeddingWorker(side.embedder, side.index)
+                    if catch_up and side.index.seq < target:
+                        side.worker.submit(target, self._catch_up_job(side, target))
+                self._started = True
 
     def start_vectors(self) -> None:
         """Follow the log with vectors from now on (a server's start): the model loads and the
@@ -215,16 +190,17 @@ class SearchService:
         threading.Thread(target=self._ensure_vectors, name="semcat-vectors-start",
                          daemon=True).start()
 
-    def _catch_up_items(self, seq: int, target: int) -> list[Item]:
-        """Runs on the worker: what changed since ``seq``, or every asset plus removals of
-        vectors whose asset is gone (unchanged texts are skipped by their hash)."""
-        changed = self._changed_since(seq, target)
-        if changed is not None:
-            return self._items(*self._read(changed))
-        docs = list(self.documents())
-        present = {d.key for d in docs}
-        stale = [k for k in self.vectors.asset_keys() if k not in present]
-        return self._items(docs, stale)
+    def _catch_up_job(self, side: VectorSide, target: int) -> Callable[[], list[Item]]:
+        """Runs on the side's worker: what changed since the index's seq, or every asset plus
+        removals of vectors whose asset is gone (unchanged texts are skipped by their hash)."""
+        def items() -> list[Item]:
+            changed = self._changed_since(side.index.seq, target)
+            if changed is not None:
+                return side.items(*self._read(changed))
+            docs = list(self.documents())
+            present = {d.key for d in docs}
+            return side.items(docs, [k for k in side.index.asset_keys() if k not in present])
+        return items
 
     def documents(self) -> Iterator[AssetDoc]:
         """Every asset as the indexes see it (also what tuning the encoder trains on)."""
@@ -243,7 +219,9 @@ class SearchService:
             time.sleep(0.005)
         if not vectors:
             return True
-        return self._ensure_vectors().wait(target, max(0.0, deadline - time.monotonic()))
+        self._ensure_vectors()
+        return all(worker.wait(target, max(0.0, deadline - time.monotonic()))
+                   for _, worker in self._workers())
 
     def _normalise(self, request: SearchRequest) -> SearchRequest:
         """Filter values as keys: ids in their one spelling (given encoded or as the source
@@ -289,14 +267,14 @@ class SearchService:
             self._ensure_vectors()
         if req.wait:
             self.wait(vectors=semantic)
-        outcome = self.engine.run(req, self._semantic if semantic and len(self.vectors) else None,
+        side = self._side_for(req.filters.get("type", ()))
+        outcome = self.engine.run(req, side.semantic if semantic and len(side.index) else None,
                                   graphs=readable, keys=graph.keys)
         graph.explain(outcome.hits, self.text.by_keys([h.id for h in outcome.hits]))
         interpretation = outcome.interpretation
-        pending = self._worker.pending if self._worker is not None else 0
-        if semantic and pending:
+        if semantic and (pending := side.pending):
             interpretation = {**interpretation, "semantic": (
-                f"the vector index is catching up ({len(self.vectors)} assets embedded, about "
+                f"the vector index is catching up ({len(side.index)} assets embedded, about "
                 f"{pending} to go); semantic matches are incomplete until it has (wait=true "
                 "waits for it)")}
         if reading is not None:
@@ -304,6 +282,10 @@ class SearchService:
         return SearchResult(outcome.hits, outcome.total, outcome.facets, outcome.next_cursor,
                             req.mode, (time.perf_counter() - t0) * 1000, interpretation,
                             self.freshness())
+
+    def _side_for(self, types: Sequence[str]) -> VectorSide:
+        """The most specific vector index that holds every type searched for."""
+        return next((s for s in reversed(self.vector_sides) if s.serves(types)), self.vector_sides[0])
 
     def search(self, q: str = "", *, readable: Collection[str] | None = None,
                **options: Any) -> SearchResult:
@@ -355,10 +337,11 @@ class SearchService:
             if docs or gone:
                 self.text.apply(docs, gone, self.text.seq)
             seq = self._journal.applied_seq
-        changed = [i for i in self._items(docs, gone)
-                   if i.text is None or not self.vectors.has_text(i.vid, i.text_hash)]
-        if changed and self._worker is not None and seq > self.vectors.seq:
-            self._worker.submit(seq, changed)
+        for side, worker in self._workers():
+            changed = [i for i in side.items(docs, gone)
+                       if i.text is None or not side.index.has_text(i.vid, i.text_hash)]
+            if changed and seq > side.index.seq:
+                worker.submit(seq, changed)
 
     def browse(self, types: tuple[str, ...], filters: dict[str, str], sort: str, limit: int,
                cursor: str | None) -> tuple[list[str], str | None] | None:
@@ -410,10 +393,9 @@ class SearchService:
         return self.engine.similar(key, neighbours, dict(req.filters), limit, graphs=readable)
 
     def freshness(self) -> dict[str, Any]:
-        worker = self._worker
         return {"seq": self._journal.applied_seq, "text": self.text.seq,
-                "vectors": self.vectors.seq if worker else None,
-                "pending": worker.pending if worker else 0, "embedded": len(self.vectors)}
+                "vectors": min(s.index.seq for s in self.vector_sides) if self._started else None,
+                "pending": sum(s.pending for s in self.vector_sides), "embedded": len(self.vectors)}
 
     # -- maintenance ---------------------------------------------------------------------------
     def reindex(self, *, vectors: bool = True, threads: int = 1,
@@ -438,20 +420,24 @@ class SearchService:
         t1 = time.perf_counter()
         if not vectors:
             return ReindexReport(len(docs), t1 - t0, 0, 0.0, seq)
-        worker = self._ensure_vectors(catch_up=False)
-        items = sorted(self._items(docs, []), key=lambda i: len(i.text or ""))  # even batches
-        with worker.paused():  # queued changes (seq > this one) apply after the swap
-            self.vectors.reset()
-            batch = 256
-            for start in range(0, len(items), batch):
-                chunk = items[start:start + batch]
-                encoded = self.embedder.encode([i.text or "" for i in chunk], threads=threads)
-                self.vectors.upsert([i.vid for i in chunk], encoded, [i.key for i in chunk],
-                                    [i.text_hash for i in chunk])
-                progress("vectors", start + len(chunk), len(items))
-            self.vectors.seq = seq
-            self.vectors.save()
-        return ReindexReport(len(docs), t1 - t0, len(docs), time.perf_counter() - t1, seq)
+        self._ensure_vectors(catch_up=False)
+        todo = [(side, worker, sorted((i for i in side.items(docs, []) if i.text is not None),
+                                      key=lambda i: len(i.text or "")))  # even batches
+                for side, worker in self._workers()]
+        total, done, batch = sum(len(items) for *_, items in todo), 0, 256
+        for side, worker, items in todo:
+            with worker.paused():  # queued changes (seq > this one) apply after the swap
+                side.index.reset()
+                for start in range(0, len(items), batch):
+                    chunk = items[start:start + batch]
+                    encoded = side.embedder.encode([i.text or "" for i in chunk], threads=threads)
+                    side.index.upsert([i.vid for i in chunk], encoded, [i.key for i in chunk],
+                                      [i.text_hash for i in chunk])
+                    done += len(chunk)
+                    progress("vectors", done, total)
+                side.index.seq = seq
+                side.index.save()
+        return ReindexReport(len(docs), t1 - t0, total, time.perf_counter() - t1, seq)
 
     def copy_indexes(self, target: Path) -> None:
         """Both indexes, as committed, into the directory ``target`` (for a new node: indexing a
@@ -460,15 +446,14 @@ class SearchService:
         target.mkdir(parents=True, exist_ok=True)
         with self._indexing:
             self.text.copy_to(target / "text")
-        with self.vectors.lock:
-            self.vectors.save()
-            for f in self.vectors.files():
-                if f.exists():
-                    shutil.copy2(f, target / f.name)
+        for side in self.vector_sides:
+            with side.index.lock:
+                side.index.save()
+                for f in side.index.files():
+                    if f.exists():
+                        shutil.copy2(f, target / f.name)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
-        else:
-            self.vectors.save()
+        for side in self.vector_sides:
+            side.close()
         self.text.close()

@@ -151,12 +151,13 @@ class Settings(BaseSettings):
         "the vectors are built at the first semantic search.",
     )
     embedding_adapter: str = Field(
-        default="",
-        description="A LoRA adapter merged into all-MiniLM-L6-v2 for semantic search: `tables` "
-        "(shipped; tuned on questions about tables known by their names alone, as connectors "
-        "load them; it costs catalogs of described assets, see the README on search), the "
-        "directory of another adapter (`python -m bench.tune_encoder` makes one), or empty for "
-        "the plain model. Changing it rebuilds the vectors.",
+        default="tables",
+        description="A LoRA adapter for searches of tables: tables and views are embedded "
+        "once more with all-MiniLM-L6-v2 and this adapter merged in, into a vector index of "
+        "their own, which a semantic or hybrid search filtered to those types asks instead. "
+        "`tables` (shipped; tuned on questions about tables known by their names alone, as "
+        "connectors load them), the directory of another adapter (`python -m "
+        "bench.tune_encoder` makes one), or empty for none. Changing it rebuilds those vectors.",
     )
     classification_rules: bool = Field(
         default=True,
@@ -445,7 +446,12 @@ class Settings(BaseSettings):
                              self.webhooks_timeout_s, self.webhooks_history)
 
     def embedder(self) -> MiniLMEmbedder:
-        return MiniLMEmbedder(adapter=adapter_path(self.embedding_adapter))
+        return MiniLMEmbedder()
+
+    def table_embedder(self) -> MiniLMEmbedder | None:
+        """The encoder of the table-only vector index (catalog/vector_sides.py), if any."""
+        adapter = adapter_path(self.embedding_adapter)
+        return MiniLMEmbedder(adapter=adapter) if adapter is not None else None
 
     def store_endpoints(self) -> Endpoints | None:
         """The remote store's endpoints, if the catalog lives on one."""

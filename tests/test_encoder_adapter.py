@@ -1,6 +1,8 @@
 """The encoder's LoRA adapter (embeddings/tuning.py, embeddings/encoder.py): the shipped one
 ranks held-back questions' tables better than the plain model, another one can be trained and
-loaded, and the setting that chooses it refuses what is not an adapter."""
+loaded, the setting that chooses it refuses what is not an adapter, and a catalog keeps tables
+in a second vector index embedded with it, which searches of tables only ask
+(catalog/vector_sides.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from pydantic import ValidationError
 
 from bench.search_relevance import ndcg
 from bench.table_search import held_back
-from catalog import Settings
+from catalog import Catalog, Settings
 from embeddings.encoder import MINILM, MiniLMEmbedder, adapter_path
 from embeddings.tuning import TuningConfig, train_adapter
 from search.documents import AssetDoc, Column
+from search.model import SearchRequest
 from tests.conftest import SHARED
+from tests.test_search import SCAFFOLD, column, table
 
 TABLE_SEARCH = SHARED / "data" / "table-search"
 
@@ -79,5 +83,43 @@ def test_the_setting_refuses_what_is_not_an_adapter(tmp_path: Path) -> None:
         Settings(embedding_adapter=str(tmp_path))
     with pytest.raises(ValidationError, match="no LoRA adapter at"):
         Settings(embedding_adapter="no-such-adapter")
-    assert Settings().embedder().name == MINILM  # off unless chosen
-    assert Settings(embedding_adapter="tables").embedder().adapter == adapter_path("tables")
+    assert Settings().embedder().name == MINILM  # every asset: the plain model
+    tables = Settings().table_embedder()  # tables again: with the shipped adapter by default
+    assert tables is not None and tables.adapter == adapter_path("tables")
+    assert Settings(embedding_adapter="").table_embedder() is None
+
+
+def _semantic_score(cat: Catalog, q: str, key: str, types: tuple[str, ...]) -> float:
+    hits = cat.search.run(SearchRequest(q=q, mode="semantic", filters={"type": types},
+                                        wait=True, limit=50)).hits
+    return next(h.why["semantic"]["score"] for h in hits if h.id == key)
+
+
+def test_a_search_of_tables_only_asks_the_tables_own_index() -> None:
+    """Tables and their columns are embedded twice: with the plain model among every asset,
+    and with the adapter in an index of their own that a search filtered to tables (or views)
+    asks; other kinds of asset are not in it, and a deleted table leaves it."""
+    orders, staff = (f"acme/table/snowflake/wh.zoo.{n}" for n in ("orders", "staff"))
+    salary = "acme/column/snowflake/wh.zoo.staff.salary"
+    with Catalog.open(Settings(data=None, embedding_adapter="tables")) as cat:
+        cat.assets.upsert_many([*SCAFFOLD, table("orders", ""), table("staff", ""),
+                                column("staff", "salary", "Yearly pay")], actor="test")
+        assert cat.search.wait()
+        every, tables = cat.search.vector_sides
+        assert sorted(tables.index.asset_keys()) == [salary, orders, staff]
+        assert "acme/schema/snowflake/wh.zoo" in every.index.asset_keys()
+        text = next(d for d in cat.search.documents() if d.key == orders).embedding_text()
+        q = "which orders did each customer place"
+        plain, tuned = (float(e.encode([q])[0] @ e.encode([text])[0])
+                        for e in (every.embedder, tables.embedder))
+        assert abs(plain - tuned) > 0.01  # the two indexes are told apart below
+        assert _semantic_score(cat, q, orders, ("Table",)) == pytest.approx(tuned, abs=2e-3)
+        assert _semantic_score(cat, q, orders, ("Table", "View")) == pytest.approx(tuned, abs=2e-3)
+        assert _semantic_score(cat, q, orders, ("Table", "Column")) == pytest.approx(plain,
+                                                                                  abs=2e-3)
+        cat.assets.delete(orders, actor="test")
+        assert cat.search.wait()
+        assert sorted(tables.index.asset_keys()) == [salary, staff]
+        assert cat.search.freshness()["vectors"] == cat.journal.applied_seq
+    with Catalog.open(Settings(data=None, embedding_adapter="")) as cat:
+        assert len(cat.search.vector_sides) == 1
