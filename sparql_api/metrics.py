@@ -62,11 +62,15 @@ class CatalogCollector(Collector):
         if data is not None:
             size = GaugeMetricFamily("semcat_disk_bytes", "Bytes on disk, by part of the data "
                                      "directory", labels=("part",))
-            for part, path in (("store", data / "store"), ("changelog", data / "changelog.sqlite"),
-                               ("audit", data / "audit.sqlite"), ("keys", data / "access.sqlite"),
-                               ("text_index", data / "search" / "text"),
-                               ("vector_index", data / "search" / "vectors")):
-                size.add_metric((part,), _bytes(path))
+            # the vector indexes are files beside the text index's folder (vectors.faiss, ...)
+            vectors = sorted((data / "search").glob("*vectors.*"))
+            for part, paths in (("store", [data / "store"]),
+                                ("changelog", [data / "changelog.sqlite"]),
+                                ("audit", [data / "audit.sqlite"]),
+                                ("keys", [data / "access.sqlite"]),
+                                ("text_index", [data / "search" / "text"]),
+                                ("vector_index", vectors)):
+                size.add_metric((part,), sum(map(_bytes, paths)))
             yield size
 
 

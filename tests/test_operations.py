@@ -15,7 +15,9 @@ import httpx
 from catalog import Catalog, Settings
 from catalog.data_dir import FORMAT, format_of
 from search import SearchRequest
+from sparql_api.metrics import CatalogCollector
 from tests.conftest import ROOT, Server
+from tests.test_search import SCAFFOLD, table
 
 
 def semcat(*args: str) -> subprocess.CompletedProcess[str]:
@@ -107,6 +109,18 @@ def test_readiness_and_metrics(server: Server, http: httpx.Client) -> None:
                   if line.startswith("semcat_gc_frozen_objects "))
     assert float(frozen.split()[1]) > 10_000  # what the catalog loaded to serve
     assert 'python_gc_collections_total{generation="2"}' in text
+
+
+def test_disk_metrics_count_both_vector_indexes(tmp_path: Path) -> None:
+    with Catalog.open(Settings(data=tmp_path / "d")) as cat:
+        cat.assets.upsert_many([*SCAFFOLD, table("orders", "")], actor="test")
+        cat.search.reindex()  # both vector indexes, saved
+        files = sorted((tmp_path / "d" / "search").glob("*vectors.*"))
+        assert {f.name.split(".")[0] for f in files} == {"vectors", "table-vectors"}
+        disk = next(m for m in CatalogCollector(cat).collect() if m.name == "semcat_disk_bytes")
+        sizes = {s.labels["part"]: s.value for s in disk.samples}
+        assert sizes["vector_index"] == sum(f.stat().st_size for f in files) > 0
+        assert sizes["text_index"] > 0
 
 
 def test_metrics_and_backups_are_for_instance_admins(tmp_path: Path) -> None:
