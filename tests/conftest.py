@@ -27,6 +27,10 @@ os.environ.setdefault("SEMCAT_OPEN", "1")
 # a model load and an embedding of every catalog on each of them would cost minutes.
 # tests/test_vectors_on_start.py checks the default.
 os.environ.setdefault("SEMCAT_VECTORS_ON_START", "0")
+# Nor do they embed tables and columns a second time, for the tuned table index: that doubles
+# the embedding of every catalog searched. tests/test_encoder_adapter.py turns it on and checks
+# the default.
+os.environ.setdefault("SEMCAT_EMBEDDING_ADAPTER", "")
 
 
 def free_port() -> int:

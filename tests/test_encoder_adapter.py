@@ -84,7 +84,9 @@ def test_the_setting_refuses_what_is_not_an_adapter(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="no LoRA adapter at"):
         Settings(embedding_adapter="no-such-adapter")
     assert Settings().embedder().name == MINILM  # every asset: the plain model
-    tables = Settings().table_embedder()  # tables again: with the shipped adapter by default
+    # tables again: with the shipped adapter by default (the suite's conftest turns it off)
+    assert Settings.model_fields["embedding_adapter"].default == "tables"
+    tables = Settings(embedding_adapter="tables").table_embedder()
     assert tables is not None and tables.adapter == adapter_path("tables")
     assert Settings(embedding_adapter="").table_embedder() is None
 

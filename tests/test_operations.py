@@ -112,9 +112,11 @@ def test_readiness_and_metrics(server: Server, http: httpx.Client) -> None:
 
 
 def test_disk_metrics_count_both_vector_indexes(tmp_path: Path) -> None:
-    with Catalog.open(Settings(data=tmp_path / "d")) as cat:
+    with Catalog.open(Settings(data=tmp_path / "d", embedding_adapter="tables")) as cat:
         cat.assets.upsert_many([*SCAFFOLD, table("orders", "")], actor="test")
-        cat.search.reindex()  # both vector indexes, saved
+        report = cat.search.reindex()  # both vector indexes, saved
+        every, tables = (len(side.index) for side in cat.search.vector_sides)
+        assert report.vectors == every + tables and tables == 1 < every
         files = sorted((tmp_path / "d" / "search").glob("*vectors.*"))
         assert {f.name.split(".")[0] for f in files} == {"vectors", "table-vectors"}
         disk = next(m for m in CatalogCollector(cat).collect() if m.name == "semcat_disk_bytes")
