@@ -224,7 +224,7 @@ def test_schemathesis_finds_no_server_error(demo_srv: Server, who: str, kind: st
     st_bin = Path(sys.executable).with_name("st")
     r = subprocess.run(
         [str(st_bin), "--config-file", str(config), "run", f"{demo_srv.url}/openapi.json",
-         "--checks", "not_a_server_error", "--max-examples", "30", "--workers", "2",
+         "--checks", "not_a_server_error", "--max-examples", "15", "--workers", "2",
          "--seed", str(len(who) + len(kind or "")),
          "--request-timeout", "60", "--suppress-health-check", "all", "--no-color",
          "--generation-database", "none", "-H", f"X-API-Key: {key}",
@@ -237,5 +237,5 @@ def test_schemathesis_finds_no_server_error(demo_srv: Server, who: str, kind: st
     summary = r.stdout[-4000:]
     assert r.returncode == 0, summary
     tested = re.search(r"(\d+) generated, (\d+) passed", r.stdout)
-    assert tested and int(tested.group(1)) > 1000, summary  # the run really exercised the API
+    assert tested and int(tested.group(1)) > 600, summary  # the run really exercised the API
     _alive(demo_srv)
