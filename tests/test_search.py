@@ -346,10 +346,13 @@ def test_reindex_command_rebuilds_both_indexes(disk_catalog: Path) -> None:
                        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["hits"][0]["id"] == "glossary/business/customer"
-    with Catalog.open(Settings(data=disk_catalog)) as cat:
-        assert len(cat.search.vectors) == 180
-        assert cat.search.vectors.seq == cat.journal.applied_seq
-    assert "reindexed 180 assets" in reindexed and "180 vectors" in reindexed
+    # by default, tables and columns are embedded once more (catalog/vector_sides.py)
+    with Catalog.open(Settings(data=disk_catalog, embedding_adapter="tables")) as cat:
+        every, tables = (side.index for side in cat.search.vector_sides)
+        assert len(every) == 180 and 0 < len(tables) < 180
+        assert every.seq == tables.seq == cat.journal.applied_seq
+    assert "reindexed 180 assets" in reindexed
+    assert f"{len(every) + len(tables)} vectors" in reindexed
 
 
 def test_vector_index_plumbing(tmp_path: Path) -> None:
