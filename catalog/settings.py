@@ -152,8 +152,8 @@ class Settings(BaseSettings):
     )
     embedding_adapter: str = Field(
         default="tables",
-        description="A LoRA adapter for searches of tables: tables and views are embedded "
-        "once more with all-MiniLM-L6-v2 and this adapter merged in, into a vector index of "
+        description="A LoRA adapter for searches of tables: tables, views and columns are "
+        "embedded once more with all-MiniLM-L6-v2 and this adapter merged in, into a vector index of "
         "their own, which a semantic or hybrid search filtered to those types asks instead. "
         "`tables` (shipped; tuned on questions about tables known by their names alone, as "
         "connectors load them), the directory of another adapter (`python -m "

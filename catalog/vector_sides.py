@@ -1,9 +1,10 @@
 """The vector indexes of search, each with the encoder that fills it and the assets it holds.
 
 Every asset is embedded with the plain encoder. With an encoder adapter set
-(``SEMCAT_EMBEDDING_ADAPTER``), tables and views are embedded once more with the tuned encoder,
-into an index of their own, and a search for tables only asks that one: the adapter learned
-questions about tables, and it costs the other kinds of asset (measured, README "Search").
+(``SEMCAT_EMBEDDING_ADAPTER``), tables, views and their columns are embedded once more with the
+tuned encoder, into an index of their own, and a search for tables only asks that one: the
+adapter learned questions about tables, and it costs the other kinds of asset (measured, README
+"Search").
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class VectorSide:
                  holds: frozenset[str] | None = None,
                  answers: frozenset[str] | None = None) -> None:
         self.embedder = embedder
-        self.types = holds
+        self.held = holds
         self.answers = answers
         self.index = VectorIndex(embedder.dim, path=path, model=embedder.name,
                                  recipe=EMBEDDING_RECIPE)
@@ -70,7 +71,7 @@ class VectorSide:
         self.worker: EmbeddingWorker | None = None
 
     def holds(self, doc: AssetDoc) -> bool:
-        return self.types is None or not self.types.isdisjoint(doc.types)
+        return self.held is None or not self.held.isdisjoint(doc.types)
 
     def serves(self, types: Sequence[str]) -> bool:
         """Whether a search filtered to ``types`` finds all it may here."""
