@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, GCCollector, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from catalog import Catalog
@@ -43,10 +43,20 @@ class CatalogCollector(Collector):
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         cat = self.catalog
         yield GaugeMetricFamily("semcat_changelog_position", "The last changeset applied to "
                                 "the store", value=cat.journal.applied_seq)
+        lock = cat.journal.lock  # one writer at a time: its busy share is the write path's load
+        yield CounterMetricFamily("semcat_write_lock_held_seconds", "Time the journal's write "
+                                  "lock was held (by writers and by the projections that keep "
+                                  "writers out); its rate is the write path's busy share",
+                                  value=lock.held_s)
+        yield CounterMetricFamily("semcat_write_lock_waited_seconds", "Time spent waiting for "
+                                  "the write lock, summed over everyone who waited",
+                                  value=lock.waited_s)
+        yield CounterMetricFamily("semcat_write_lock_holds", "Times the write lock was taken",
+                                  value=lock.holds)
         lag = GaugeMetricFamily("semcat_projection_lag_changesets", "Changesets a projection "
                                 "of the log has yet to reflect", labels=("projection",))
         for name, behind in cat.projection_lag().items():

@@ -99,6 +99,7 @@ def test_readiness_and_metrics(server: Server, http: httpx.Client) -> None:
     assert "platform/no-such-platform" not in text
     assert 'semcat_problems_total{code="not-found"}' in text
     assert 'semcat_projection_lag_changesets{projection="text"}' in text
+    assert "semcat_write_lock_held_seconds_total " in text
     position = next(line for line in text.splitlines()
                     if line.startswith("semcat_changelog_position "))
     assert float(position.split()[1]) == http.get("/healthz").json()["appliedSeq"]
@@ -123,6 +124,33 @@ def test_disk_metrics_count_both_vector_indexes(tmp_path: Path) -> None:
         sizes = {s.labels["part"]: s.value for s in disk.samples}
         assert sizes["vector_index"] == sum(f.stat().st_size for f in files) > 0
         assert sizes["text_index"] > 0
+
+
+def test_the_write_lock_metrics_count_holding_and_waiting(catalog: Catalog) -> None:
+    """A writer that finds the lock taken waits as long as it is held; both are counted."""
+    def counters() -> dict[str, float]:
+        return {m.name: m.samples[0].value for m in CatalogCollector(catalog).collect()
+                if m.name.startswith("semcat_write_lock_")}
+
+    before = counters()
+    wrote = threading.Event()
+
+    def writer() -> None:
+        catalog.assets.upsert_many([table("waited", "")], actor="test")
+        wrote.set()
+
+    with catalog.journal.lock:  # e.g. a long projection batch keeping writers out
+        catalog.assets.upsert_many(SCAFFOLD, actor="test")  # re-entered: one hold, no wait
+        thread = threading.Thread(target=writer)
+        thread.start()
+        assert not wrote.wait(0.3)
+    thread.join(10)
+    after = counters()
+    assert after["semcat_write_lock_holds"] - before["semcat_write_lock_holds"] >= 2
+    assert after["semcat_write_lock_waited_seconds"] - \
+        before["semcat_write_lock_waited_seconds"] >= 0.25
+    assert after["semcat_write_lock_held_seconds"] - \
+        before["semcat_write_lock_held_seconds"] >= 0.3
 
 
 def test_metrics_and_backups_are_for_instance_admins(tmp_path: Path) -> None:
