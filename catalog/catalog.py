@@ -19,8 +19,9 @@ from catalog import backup, rdf_files, replica, snapshots
 from catalog.assets import AssetService, WriteResult
 from catalog.attributes import AttributeService
 from catalog.backup import BackupInfo
+from catalog.change_checks import ChangeChecks
 from catalog.data_dir import check_format, upgrade
-from catalog.jsonld import BUILT_IN, Vocabulary
+from catalog.jsonld import Vocabulary
 from catalog.leadership import Leadership
 from catalog.ontology_editor import OntologyEditor
 from catalog.rules import RuleService
@@ -30,11 +31,10 @@ from catalog.sparql import SparqlService
 from catalog.sparql_search import SparqlSearch, graph_select
 from events import EventService, Owners
 from graph_store.changeset import Changeset
-from graph_store.errors import InputError, NotFound, SemcatError
+from graph_store.errors import InputError, NotFound
 from graph_store.formats import parse_rdf, rdf_format, serialize_quads
 from graph_store.journal import Journal
 from graph_store.layout import GraphLayout
-from graph_store.overlay import Restricted
 from graph_store.oxigraph_store import OxigraphStore
 from graph_store.projector import Projector
 from graph_store.provenance import Provenance
@@ -48,7 +48,6 @@ from lineage.service import LineageService
 from ontology import ontology_turtle
 from ontology.namespaces import RDF_TYPE, SEMCAT, SH
 from reasoning import (
-    DisjointnessGuard,
     Explainer,
     Explanation,
     Finding,
@@ -59,14 +58,11 @@ from reasoning import (
     find_inconsistencies,
 )
 from reasoning.classifier import Classifier
-from reasoning.rules import check_rule_texts
 from shapes import (
-    ChangeView,
     StoreView,
     ValidationReport,
     ValidationResult,
     Validator,
-    compile_shapes,
     core_shapes_turtle,
 )
 
@@ -103,17 +99,16 @@ class Catalog:
         self.changelog = replica.open_changelog(settings, data, self.store)
         self.access = AccessService(self.store, layout)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
-                               check=self._check_change, permit=self.access.permit)
+                               check=lambda removed, added: self.checks.check(removed, added),
+                               permit=self.access.permit)
         self.replayed = self.journal.recover()
         self.audit = AuditLog.at(data, base=settings.base)
         self.keys = KeyStore.at(data, audit=self.audit)
         self._sync_graph(ontology_turtle(), layout.ontology, "ontology from semcat.ttl")
         self._sync_graph(core_shapes_turtle(), layout.shapes, "core shapes from core.ttl")
         self.attributes = AttributeService(self.journal, self.store, layout)
-        self.validator = self._compile_shapes()
-        self._proposed: Validator | None = None  # compiled by a check, installed once applied
-        self._guard: tuple[Validator, DisjointnessGuard] | None = None
-        self.vocabulary = self._rest_vocabulary()  # REST's names for classes and attributes
+        self.checks = ChangeChecks(self.store, layout, self.journal, self.access,
+                                   self.attributes, settings, self.problems)
         self.context_url = f"{settings.base}/api/v1/context.jsonld"
         self.assets = AssetService(self.journal, self.store, layout, self.access,
                                    vocabulary=lambda: self.vocabulary,
@@ -169,7 +164,7 @@ class Catalog:
         # inside the write: who may read what, the audit trail, the vocabulary validating
         # the next write, the rules as stored, the lineage walks step through
         self.journal.on_applied += [self.access.on_applied, self.audit.on_applied,
-                                    self._recompile_if_vocabulary_changed,
+                                    self.checks.on_applied,
                                     self.classifier.on_applied, self.lineage_index.on_applied]
         # after the ack, on a thread of their own in a served catalog (graph_store/projector.py)
         self.projector = Projector(self.journal,
@@ -256,102 +251,14 @@ class Catalog:
         self.journal.commit(old, new, actor="system", message=message, exact=True, checked=False)
 
     # -- validation ----------------------------------------------------------------------------
-    def _vocabulary_graphs(self) -> tuple[NamedNode, ...]:
-        return (self.layout.shapes, self.layout.ontology, self.attributes.graph)
+    @property
+    def validator(self) -> Validator:
+        return self.checks.validator
 
-    def _compile(self, removed: set[Quad] = frozenset(),  # type: ignore[assignment]
-                 added: set[Quad] = frozenset()) -> Validator:  # type: ignore[assignment]
-        """The validator of the stored shapes and ontology, or of what they become with
-        ``removed`` and ``added``; InputError when they do not compile."""
-        def graph(g: NamedNode) -> list[Quad]:
-            return [*(q for q in self.store.quads(None, None, None, g) if q not in removed),
-                    *(q for q in added if q.graph_name == g)]
-        try:
-            shapes = compile_shapes(graph(self.layout.shapes),
-                                    [*graph(self.layout.ontology), *graph(self.attributes.graph)])
-        except SemcatError:
-            raise
-        except Exception as e:  # a malformed shape the compiler did not foresee
-            raise InputError(f"the shapes do not compile: {e}") from e
-        return Validator(shapes)
-
-    def _compile_shapes(self) -> Validator:
-        """On open: the stored vocabulary's validator; if it does not compile, the shipped
-        one, and the problem is reported, so that a catalog always opens and can be repaired."""
-        try:
-            validator = self._compile()
-            self.problems.pop("shapes", None)
-            return validator
-        except SemcatError as e:
-            log.error("the stored shapes do not compile (%s); validating with the shipped "
-                      "core shapes until an admin repairs %s", e.detail, self.layout.shapes.value)
-            self.problems["shapes"] = (f"the stored shapes do not compile: {e.detail}; writes "
-                                       "are validated with the shipped core shapes until an "
-                                       f"admin repairs {self.layout.shapes.value}")
-            return Validator(compile_shapes(parse_rdf(core_shapes_turtle(), RdfFormat.TURTLE),
-                                            parse_rdf(ontology_turtle(), RdfFormat.TURTLE)))
-
-    def _rest_vocabulary(self) -> Vocabulary:
-        try:
-            vocabulary = self.attributes.vocabulary()
-            self.problems.pop("attributes", None)
-            return vocabulary
-        except Exception as e:  # never keep the catalog from opening
-            log.exception("the custom attributes could not be read")
-            self.problems["attributes"] = f"the custom attributes could not be read: {e}"
-            return BUILT_IN
-
-    def _recompile_if_vocabulary_changed(self, cs: Changeset) -> None:
-        vocabulary = self._vocabulary_graphs()
-        if any(q.graph_name in vocabulary for q in (*cs.removed, *cs.added)):
-            proposed, self._proposed = None if self.journal.following else self._proposed, None
-            self.validator = proposed if proposed is not None else self._compile_shapes()
-            if proposed is not None:
-                self.problems.pop("shapes", None)
-            self.vocabulary = self._rest_vocabulary()
-
-    def _check_change(self, removed: set[Quad], added: set[Quad]) -> tuple[list[dict[str, Any]],
-                                                                           list[dict[str, Any]]]:
-        """Everything that may refuse a change, before it is logged: rule texts, the
-        vocabulary compiling, who may write which workspace, SHACL, references, authorisation
-        per partition and (optionally) disjointness.
-
-        SHACL reads the store as the caller may read it and comes before authorisation, so a
-        reference to an asset hidden from the caller is refused exactly as one to an absent
-        asset. Assets the change only moves between access partitions (consequences of it, such
-        as what lies downstream of a column that became PII) are neither validated nor
-        authorised: their content does not change and the caller chose none of it."""
-        check_rule_texts(self.store, removed, added, self.layout.id_base)
-        validator = self.validator
-        self._proposed = None
-        vocabulary = self._vocabulary_graphs()
-        if any(q.graph_name in vocabulary for q in (*removed, *added)):
-            validator = self._proposed = self._compile(removed, added)
-        moved = self.access.moved_only(removed, added)
-        self.access.authorize_workspaces(removed, added, moved=moved)
-        violations: list[dict[str, Any]] = []
-        warnings: list[dict[str, Any]] = []
-        if self.settings.validate_writes:
-            focus = ({q.subject for q in removed} | {q.subject for q in added}) - moved
-            readable = self.access.readable()
-            source = self.store if readable is None else Restricted(self.store, readable)
-            report = validator.validate(focus, ChangeView(source, removed, added))
-            violations = [r.to_json() for r in report.violations]
-            warnings = [r.to_json() for r in report.warnings]
-        if self.settings.refuse_inconsistent_writes:
-            violations += self._disjointness().violations(self.store, removed, added)
-        if not violations:
-            self.access.check_references(removed, added)
-            self.access.authorize(removed, added, moved=moved)
-        return violations, warnings
-
-    def _disjointness(self) -> DisjointnessGuard:
-        """The disjoint class pairs, rebuilt as the shapes (so the class hierarchy) recompile."""
-        validator = self.validator
-        if self._guard is None or self._guard[0] is not validator:
-            self._guard = (validator, DisjointnessGuard(self.store,
-                                                        validator.shapes.superclasses))
-        return self._guard[1]
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """REST's names for classes and attributes, as the stored vocabulary compiles."""
+        return self.checks.vocabulary
 
     def serialize_report(self, report: ValidationReport, media_type: str) -> bytes:
         return serialize_quads(report.to_quads(), rdf_format(media_type),
