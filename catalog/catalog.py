@@ -98,6 +98,8 @@ class Catalog:
         # SQLite, or shared (catalog/replica.py)
         self.changelog = replica.open_changelog(settings, data, self.store)
         self.access = AccessService(self.store, layout)
+        # the checks compile the stored vocabulary, so they are made once it is synced (below,
+        # by unchecked commits)
         self.journal = Journal(self.store, self.changelog, layout, prepare=self.access.route,
                                check=lambda removed, added: self.checks.check(removed, added),
                                permit=self.access.permit)
